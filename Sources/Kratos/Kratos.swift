@@ -1,0 +1,9 @@
+/// Kratos for Swift: the service runtime.
+///
+/// This core module holds what every service uses and needs no networking stack: the app
+/// lifecycle, middleware, errors, encoding, config, logging and registry protocols. Transports
+/// live in their own modules (`KratosHTTP` on SwiftNIO, `KratosGRPC` on grpc-swift-2).
+public enum Kratos {
+    /// The runtime's version.
+    public static let version = "0.1.0"
+}

@@ -1,0 +1,9 @@
+import KratosCLI
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+exit(KratosMain.run(Array(CommandLine.arguments.dropFirst())))

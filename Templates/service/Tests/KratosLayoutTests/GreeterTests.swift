@@ -1,0 +1,7 @@
+import Testing
+@testable import KratosLayoutKit
+
+@Test func greetsByName() {
+    #expect(Greeter().sayHello("kratos") == "Hello kratos")
+    #expect(Greeter().sayHello("") == "Hello world")
+}
