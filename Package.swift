@@ -13,14 +13,51 @@ let package = Package(
     products: [
         .executable(name: "kratos", targets: ["kratos"]),
         .library(name: "Kratos", targets: ["Kratos"]),
+        .library(name: "KratosHTTP", targets: ["KratosHTTP"]),
+        .library(name: "KratosHTTPClient", targets: ["KratosHTTPClient"]),
         .library(name: "KratosCLI", targets: ["KratosCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.28.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
     ],
     targets: [
         // MARK: Runtime
-        .target(name: "Kratos"),
+        .target(
+            name: "Kratos",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "KratosHTTP",
+            dependencies: [
+                "Kratos",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .target(
+            name: "KratosHTTPClient",
+            dependencies: [
+                "Kratos",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
 
         // MARK: CLI
         .systemLibrary(
@@ -46,6 +83,14 @@ let package = Package(
         .executableTarget(name: "kratos", dependencies: ["KratosCLI"]),
 
         // MARK: Tests
+        .target(
+            name: "KratosTestSupport",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Tests/KratosTestSupport",
+            exclude: ["Protos"]
+        ),
+        .testTarget(name: "KratosTests", dependencies: ["Kratos", "KratosTestSupport"]),
+        .testTarget(name: "KratosHTTPTests", dependencies: ["KratosHTTP", "KratosHTTPClient", "KratosTestSupport"]),
         .testTarget(name: "KratosCLITests", dependencies: ["KratosCLI", "kratos"]),
     ]
 )

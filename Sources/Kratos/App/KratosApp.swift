@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// A service process: its identity, its servers, and its lifecycle.
+///
+/// `run()` binds every server (so `:0` ports report real endpoints), runs `beforeStart`, starts the
+/// servers, registers the instance (bounded by ``Configuration/registrarTimeout``), runs
+/// `afterStart`, and waits for a signal (SIGTERM, SIGQUIT, SIGINT by default) or ``stop()``. Then
+/// `beforeStop`, deregistration, a graceful stop of the servers (requests in flight finish, within
+/// ``Configuration/stopTimeout``), and `afterStop`.
+///
+/// ```swift
+/// let app = KratosApp(.init(name: "helloworld", version: "v1"), servers: [httpServer])
+/// try await app.run()
+/// ```
+public final class KratosApp: Sendable {
+    public struct Configuration: Sendable {
+        public var id: String
+        public var name: String
+        public var version: String
+        public var metadata: [String: String]
+        /// Endpoints to register instead of the servers' own.
+        public var endpoints: [String]?
+        /// Signals that stop the app gracefully.
+        public var signals: [UnixSignal]
+        public var registrarTimeout: Duration
+        /// How long a graceful stop may take before servers are cancelled.
+        public var stopTimeout: Duration?
+
+        public init(
+            id: String = UUID().uuidString.lowercased(),
+            name: String,
+            version: String = "",
+            metadata: [String: String] = [:],
+            endpoints: [String]? = nil,
+            signals: [UnixSignal] = [.sigterm, .sigquit, .sigint],
+            registrarTimeout: Duration = .seconds(10),
+            stopTimeout: Duration? = nil
+        ) {
+            self.id = id
+            self.name = name
+            self.version = version
+            self.metadata = metadata
+            self.endpoints = endpoints
+            self.signals = signals
+            self.registrarTimeout = registrarTimeout
+            self.stopTimeout = stopTimeout
+        }
+    }
+
+    /// Code run at a point of the lifecycle.
+    public typealias Hook = @Sendable (AppInfo) async throws -> Void
+
+    /// The four lifecycle hooks.
+    public struct Hooks: Sendable {
+        public var beforeStart: [Hook] = []
+        public var afterStart: [Hook] = []
+        public var beforeStop: [Hook] = []
+        public var afterStop: [Hook] = []
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    public let servers: [any TransportServer]
+    public let registrar: (any Registrar)?
+    public let hooks: Hooks
+    public let logger: Logger
+    private let state = Mutex<State>(.idle)
+
+    private enum State {
+        case idle
+        case running(ServiceGroup)
+        case stopRequested
+    }
+
+    public init(
+        _ configuration: Configuration,
+        servers: [any TransportServer],
+        registrar: (any Registrar)? = nil,
+        hooks: Hooks = Hooks(),
+        logger: Logger = Logger(label: "kratos.app")
+    ) {
+        self.configuration = configuration
+        self.servers = servers
+        self.registrar = registrar
+        self.hooks = hooks
+        self.logger = logger
+    }
+
+    /// Runs until a signal or ``stop()``; see the type's description for the order of events.
+    public func run() async throws {
+        var endpoints: [String] = []
+        for server in servers {
+            endpoints.append(try await server.bind())
+        }
+        let info = AppInfo(id: configuration.id, name: configuration.name, version: configuration.version,
+                           metadata: configuration.metadata, endpoints: configuration.endpoints ?? endpoints)
+        try await AppInfo.$current.withValue(info) {
+            for hook in hooks.beforeStart { try await hook(info) }
+            var groupConfiguration = ServiceGroupConfiguration(
+                services: servers.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+                    + [.init(service: Lifecycle(app: self, info: info), successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: configuration.signals,
+                logger: logger
+            )
+            groupConfiguration.maximumGracefulShutdownDuration = configuration.stopTimeout
+            let group = ServiceGroup(configuration: groupConfiguration)
+            let stopEarly = state.withLock { state -> Bool in
+                if case .stopRequested = state { return true }
+                state = .running(group)
+                return false
+            }
+            if stopEarly { return }
+            logger.info("app started", metadata: ["app.name": "\(info.name)", "app.id": "\(info.id)",
+                                                   "endpoints": "\(info.endpoints.joined(separator: ","))"])
+            try await group.run()
+            state.withLock { $0 = .idle }
+            for hook in hooks.afterStop { try await hook(info) }
+        }
+    }
+
+    /// Stops the app gracefully, as a signal would.
+    public func stop() async {
+        let group = state.withLock { state -> ServiceGroup? in
+            if case .running(let group) = state { return group }
+            state = .stopRequested
+            return nil
+        }
+        await group?.triggerGracefulShutdown()
+    }
+
+    /// Registration and the start/stop hooks, run as the last service of the group: it starts
+    /// after the servers and is the first to hear of a shutdown.
+    private struct Lifecycle: Service {
+        let app: KratosApp
+        let info: AppInfo
+
+        var instance: ServiceInstance {
+            ServiceInstance(id: info.id, name: info.name, version: info.version, metadata: info.metadata, endpoints: info.endpoints)
+        }
+
+        func run() async throws {
+            if let registrar = app.registrar {
+                try await withTimeout(app.configuration.registrarTimeout) { try await registrar.register(instance) }
+            }
+            for hook in app.hooks.afterStart { try await hook(info) }
+            try? await gracefulShutdown()
+            for hook in app.hooks.beforeStop { try await hook(info) }
+            if let registrar = app.registrar {
+                do {
+                    try await withTimeout(app.configuration.registrarTimeout) { try await registrar.deregister(instance) }
+                } catch {
+                    app.logger.error("deregister failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}
+
+/// Runs `body`, throwing 504 `TIMEOUT` when it takes longer than `timeout`.
+func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            throw KratosError.gatewayTimeout("TIMEOUT", "timed out after \(timeout)")
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import SwiftProtobuf
+
+/// Binds query or form parameters into SwiftProtobuf messages, by go-kratos's rules:
+///
+/// - keys are proto (`user_id`) or JSON (`userId`) field names; unknown keys are ignored;
+/// - nested fields with dots: `page.size=10`;
+/// - repeated fields by repeating the key: `ids=1&ids=2`;
+/// - maps with brackets: `labels[env]=prod` (or `labels.env=prod`);
+/// - enums by name or number; bools as `true`/`false`/`1`/`0`; bytes as (URL-safe) base64;
+/// - `google.protobuf.Timestamp` as RFC 3339, `Duration` as `"1.5s"`, wrappers as their value,
+///   `FieldMask` as a comma-separated list of paths.
+///
+/// Binding merges into the message: call it for the query, then for path variables, and the
+/// path variables win.
+public enum MessageBinding {
+    /// Merges `parameters` into `message`.
+    /// - Throws: 400 `CODEC` naming the parameter when a value does not fit its field.
+    public static func bind<M: SwiftProtobuf.Message>(_ parameters: QueryParameters, into message: inout M) throws {
+        guard !parameters.isEmpty else { return }
+        let bound = try decode(M.self, from: parameters)
+        try message.merge(serializedBytes: try bound.serializedBytes() as [UInt8])
+    }
+
+    /// A new message of `type` holding `parameters`.
+    public static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, from parameters: QueryParameters) throws -> M {
+        var root = JSONObject()
+        for (key, value) in parameters {
+            try insert(QueryParameters.path(of: key)[...], value: value, key: key, schema: .of(type), into: &root)
+        }
+        var options = JSONDecodingOptions()
+        options.ignoreUnknownFields = true
+        do {
+            return try M(jsonString: root.json, options: options)
+        } catch {
+            throw KratosError.codec("invalid parameters for \(M.protoMessageName): \(error)", cause: error)
+        }
+    }
+
+    private static func insert(_ path: ArraySlice<String>, value: String, key: String,
+                               schema: MessageSchema, into object: inout JSONObject) throws {
+        guard let name = path.first, let field = schema.fields[name] else { return }
+        let rest = path.dropFirst()
+        switch field.kind {
+        case .map(let keyKind, let valueKind):
+            guard let mapKey = rest.first else {
+                throw KratosError.codec("parameter \(key): \(name) is a map; write \(name)[key]=value")
+            }
+            _ = keyKind
+            var entries = object.objects[field.jsonName] ?? JSONObject()
+            if case .message(let valueType) = valueKind, rest.count > 1 {
+                var inner = entries.objects[mapKey] ?? JSONObject()
+                try insert(rest.dropFirst(), value: value, key: key, schema: .of(valueType), into: &inner)
+                entries.objects[mapKey] = inner
+            } else {
+                entries.scalars[mapKey] = try scalar(value, kind: valueKind, key: key)
+            }
+            object.objects[field.jsonName] = entries
+        case .message(let type) where !rest.isEmpty && !field.isRepeated:
+            var inner = object.objects[field.jsonName] ?? JSONObject()
+            try insert(rest, value: value, key: key, schema: .of(type), into: &inner)
+            object.objects[field.jsonName] = inner
+        default:
+            guard rest.isEmpty else { return }
+            let json = try scalar(value, kind: field.kind, key: key)
+            if field.isRepeated {
+                object.arrays[field.jsonName, default: []].append(json)
+            } else {
+                object.scalars[field.jsonName] = json
+            }
+        }
+    }
+
+    /// The JSON text for one parameter value of `kind`.
+    private static func scalar(_ value: String, kind: MessageSchema.Kind, key: String) throws -> String {
+        func invalid(_ expected: String) -> KratosError {
+            .codec("parameter \(key): \"\(value)\" is not \(expected)")
+        }
+        switch kind {
+        case .bool:
+            guard let bool = parseBool(value) else { throw invalid("a bool (true, false, 1, 0)") }
+            return bool ? "true" : "false"
+        case .integer:
+            guard Int64(value) != nil || UInt64(value) != nil else { throw invalid("an integer") }
+            return quoted(value)
+        case .float:
+            guard Double(value) != nil || ["NaN", "Infinity", "-Infinity"].contains(value) else { throw invalid("a number") }
+            return quoted(value)
+        case .enumeration:
+            return Int32(value) != nil ? value : quoted(value)
+        case .string, .bytes:
+            return quoted(value)
+        case .message(let type):
+            switch type.protoMessageName {
+            case "google.protobuf.BoolValue":
+                return try scalar(value, kind: .bool, key: key)
+            case "google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask",
+                 "google.protobuf.StringValue", "google.protobuf.BytesValue", "google.protobuf.Int32Value",
+                 "google.protobuf.Int64Value", "google.protobuf.UInt32Value", "google.protobuf.UInt64Value",
+                 "google.protobuf.FloatValue", "google.protobuf.DoubleValue", "google.protobuf.Value":
+                return quoted(value)
+            default:
+                throw KratosError.codec("parameter \(key): \(type.protoMessageName) is a message; set its fields, e.g. \(key).field=value")
+            }
+        case .map:
+            throw invalid("a map entry")
+        }
+    }
+
+    static func parseBool(_ value: String) -> Bool? {
+        switch value {
+        case "true", "True", "TRUE", "t", "T", "1": true
+        case "false", "False", "FALSE", "f", "F", "0": false
+        default: nil
+        }
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// A JSON object under construction: scalar members as JSON text, arrays, nested objects.
+private struct JSONObject {
+    var scalars: [String: String] = [:]
+    var arrays: [String: [String]] = [:]
+    var objects: [String: JSONObject] = [:]
+
+    var json: String {
+        var members: [String] = []
+        for (key, value) in scalars { members.append(MessageBinding.quoted(key) + ":" + value) }
+        for (key, values) in arrays { members.append(MessageBinding.quoted(key) + ":[" + values.joined(separator: ",") + "]") }
+        for (key, object) in objects { members.append(MessageBinding.quoted(key) + ":" + object.json) }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+}

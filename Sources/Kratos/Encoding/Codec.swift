@@ -1,0 +1,147 @@
+import Foundation
+import SwiftProtobuf
+
+/// Turns values into bytes and back for one content type.
+///
+/// Codecs receive values as `any Sendable` because middleware and handlers are type-erased:
+/// each codec accepts what it can represent (SwiftProtobuf messages, `Codable` types, …) and
+/// throws 400 `CODEC` for input it cannot decode.
+public protocol Codec: Sendable {
+    /// The registry name and content subtype, e.g. `json` for `application/json`.
+    var name: String { get }
+    /// The `Content-Type` this codec writes.
+    var contentType: String { get }
+    func encode(_ value: any Sendable) throws -> [UInt8]
+    func decode<T>(_ type: T.Type, from bytes: [UInt8]) throws -> T
+}
+
+extension Codec {
+    /// The error for a value this codec cannot represent.
+    func unsupported(_ value: Any) -> KratosError {
+        KratosError(code: 500, reason: "CODEC", message: "\(name) codec cannot encode \(type(of: value))")
+    }
+
+    func cannotDecode<T>(_ type: T.Type) -> KratosError {
+        .codec("\(name) codec cannot decode \(type)")
+    }
+}
+
+/// Codecs by name, and the choice of codec for a `Content-Type` or `Accept` header.
+public struct CodecRegistry: Sendable {
+    private var codecs: [String: any Codec] = [:]
+    /// Used for replies when `Accept` names nothing known (and for `*/*`).
+    public var fallback: any Codec
+
+    /// json, proto, x-www-form-urlencoded and yaml.
+    public static let standard = CodecRegistry([JSONCodec(), ProtoCodec(), FormCodec(), YAMLCodec()])
+
+    public init(_ codecs: [any Codec]) {
+        fallback = codecs.first ?? JSONCodec()
+        for codec in codecs { register(codec) }
+    }
+
+    public mutating func register(_ codec: any Codec) {
+        codecs[codec.name] = codec
+    }
+
+    public subscript(name: String) -> (any Codec)? {
+        codecs[name] ?? Self.aliases[name].flatMap { codecs[$0] }
+    }
+
+    private static let aliases = ["x-protobuf": "proto", "protobuf": "proto", "x-yaml": "yaml", "form": "x-www-form-urlencoded"]
+
+    /// The codec for a request's `Content-Type`, e.g. `application/json; charset=utf-8` → json.
+    public func codec(forContentType contentType: String) -> (any Codec)? {
+        self[Self.subtype(of: contentType)]
+    }
+
+    /// The codec for a reply, from the request's `Accept` header: the first media range naming a
+    /// known codec; ``fallback`` for `*/*`, a missing header, or nothing known.
+    public func codec(forAccept accept: String?) -> any Codec {
+        guard let accept, !accept.isEmpty else { return fallback }
+        for range in accept.split(separator: ",") {
+            if let codec = codec(forContentType: String(range)) { return codec }
+        }
+        return fallback
+    }
+
+    /// `type/subtype; params` → `subtype`, lower-cased.
+    public static func subtype(of contentType: String) -> String {
+        let mediaType = contentType.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let slash = mediaType.firstIndex(of: "/") else { return mediaType }
+        return String(mediaType[mediaType.index(after: slash)...])
+    }
+}
+
+/// JSON: SwiftProtobuf messages as protojson, everything else through `Codable`.
+public struct JSONCodec: Codec {
+    public let name = "json"
+    public let contentType = "application/json"
+    /// Protojson options; unknown fields are ignored when decoding, as go-kratos does.
+    public var encodingOptions = JSONEncodingOptions()
+    public var decodingOptions: JSONDecodingOptions = {
+        var options = JSONDecodingOptions()
+        options.ignoreUnknownFields = true
+        return options
+    }()
+
+    public init() {}
+
+    public func encode(_ value: any Sendable) throws -> [UInt8] {
+        if let message = value as? any SwiftProtobuf.Message {
+            return try message.jsonUTF8Bytes(options: encodingOptions)
+        }
+        if let encodable = value as? any Encodable {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.withoutEscapingSlashes]
+            return Array(try encoder.encode(encodable))
+        }
+        throw unsupported(value)
+    }
+
+    public func decode<T>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        do {
+            if let messageType = type as? any SwiftProtobuf.Message.Type {
+                return try messageType.init(jsonUTF8Bytes: bytes, extensions: nil, options: decodingOptions) as! T
+            }
+            if let decodableType = type as? any Decodable.Type {
+                return try JSONDecoder().decode(decodableType, from: Data(bytes)) as! T
+            }
+        } catch {
+            throw KratosError.codec("invalid JSON body: \(Self.describe(error))", cause: error)
+        }
+        throw cannotDecode(type)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let context): context.debugDescription
+        case DecodingError.keyNotFound(let key, _): "missing key \(key.stringValue)"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
+        default: "\(error)"
+        }
+    }
+}
+
+/// Protocol buffers binary: SwiftProtobuf messages only.
+public struct ProtoCodec: Codec {
+    public let name = "proto"
+    public let contentType = "application/x-protobuf"
+
+    public init() {}
+
+    public func encode(_ value: any Sendable) throws -> [UInt8] {
+        guard let message = value as? any SwiftProtobuf.Message else { throw unsupported(value) }
+        return try message.serializedBytes()
+    }
+
+    public func decode<T>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        guard let messageType = type as? any SwiftProtobuf.Message.Type else { throw cannotDecode(type) }
+        do {
+            return try messageType.init(serializedBytes: bytes, extensions: nil, partial: false, options: BinaryDecodingOptions()) as! T
+        } catch {
+            throw KratosError.codec("invalid protobuf body: \(error)", cause: error)
+        }
+    }
+}

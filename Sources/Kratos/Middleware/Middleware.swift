@@ -1,0 +1,59 @@
+/// Handles one request on any transport: takes the decoded request, returns the reply.
+public typealias Handler = @Sendable (_ request: any Sendable, _ context: RequestContext) async throws -> any Sendable
+
+/// Wraps a ``Handler`` with behaviour before and after it, the same for HTTP and gRPC.
+///
+/// ```swift
+/// struct Timing: Middleware {
+///     func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
+///         let start = ContinuousClock.now
+///         defer { context.logger.info("took \(ContinuousClock.now - start)") }
+///         return try await next(request, context)
+///     }
+/// }
+/// ```
+public protocol Middleware: Sendable {
+    func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable
+}
+
+/// A middleware from a closure.
+public struct MiddlewareFunction: Middleware {
+    let body: @Sendable (any Sendable, RequestContext, Handler) async throws -> any Sendable
+
+    public init(_ body: @escaping @Sendable (_ request: any Sendable, _ context: RequestContext, _ next: Handler) async throws -> any Sendable) {
+        self.body = body
+    }
+
+    public func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
+        try await body(request, context, next)
+    }
+}
+
+/// Several middleware as one; the first is outermost (it sees the request first and the reply last).
+public struct MiddlewareChain: Middleware {
+    public let middleware: [any Middleware]
+
+    public init(_ middleware: [any Middleware]) {
+        self.middleware = middleware
+    }
+
+    public init(_ middleware: any Middleware...) {
+        self.middleware = middleware
+    }
+
+    public func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
+        try await withoutActuallyEscaping(next) { next in try await wrap(next)(request, context) }
+    }
+
+    /// `handler` inside every middleware of the chain, composed once.
+    public func wrap(_ handler: @escaping Handler) -> Handler {
+        middleware.reversed().reduce(handler) { next, middleware in
+            { request, context in try await middleware.handle(request, context: context, next: next) }
+        }
+    }
+}
+
+/// `a` outermost, then `b`, …: go-kratos's `middleware.Chain`.
+public func chain(_ middleware: any Middleware...) -> MiddlewareChain {
+    MiddlewareChain(middleware)
+}

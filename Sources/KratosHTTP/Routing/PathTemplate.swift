@@ -1,0 +1,163 @@
+import Kratos
+
+/// A `google.api.http` path template: `/v1/{name}`, `/v1/{name=shelves/*}`, `/files/{path=**}`,
+/// `/v1/{book.id}:publish`, literal segments, `*` and `**`.
+///
+/// Variables capture the segments they match; dotted names (`book.id`) bind nested fields.
+public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
+    enum Part: Sendable, Hashable {
+        case literal(String)
+        /// `*`: one segment.
+        case segment
+        /// `**`: the rest, any number of segments.
+        case rest
+        case variable(String, [Part])
+    }
+
+    let parts: [Part]
+    let verb: String?
+    public let description: String
+
+    /// The template's variable names, in order.
+    public var variables: [String] {
+        parts.compactMap { if case .variable(let name, _) = $0 { name } else { nil } }
+    }
+
+    /// Whether the template has no variables or wildcards: matched by a dictionary lookup.
+    var literalPath: String? {
+        for part in parts {
+            if case .literal = part { continue }
+            return nil
+        }
+        return description
+    }
+
+    /// Parses `template`.
+    /// - Throws: `PathTemplate.Error` describing the first problem.
+    public init(_ template: String) throws {
+        description = template
+        guard template.hasPrefix("/") else { throw Error(template: template, problem: "must start with /") }
+        var body = Substring(template.dropFirst())
+        var verb: String?
+        if let colon = Self.verbColon(in: body) {
+            verb = String(body[body.index(after: colon)...])
+            body = body[..<colon]
+        }
+        self.verb = verb
+        var parts: [Part] = []
+        var index = body.startIndex
+        while index < body.endIndex {
+            if body[index] == "{" {
+                guard let close = body[index...].firstIndex(of: "}") else {
+                    throw Error(template: template, problem: "unclosed {")
+                }
+                let inside = body[body.index(after: index)..<close]
+                let name: Substring
+                var pattern: [Part] = [.segment]
+                if let eq = inside.firstIndex(of: "=") {
+                    name = inside[..<eq]
+                    pattern = try Self.segments(inside[inside.index(after: eq)...], template: template, allowVariables: false)
+                } else {
+                    name = inside
+                }
+                guard !name.isEmpty else { throw Error(template: template, problem: "empty variable name") }
+                parts.append(.variable(String(name), pattern))
+                index = body.index(after: close)
+                if index < body.endIndex {
+                    guard body[index] == "/" else { throw Error(template: template, problem: "expected / after }") }
+                    index = body.index(after: index)
+                }
+            } else {
+                let end = body[index...].firstIndex(of: "/") ?? body.endIndex
+                parts.append(contentsOf: try Self.segments(body[index..<end], template: template, allowVariables: false))
+                index = end < body.endIndex ? body.index(after: end) : end
+            }
+        }
+        self.parts = parts
+    }
+
+    /// The colon that starts a custom verb: the last `:` outside braces in the last segment.
+    private static func verbColon(in body: Substring) -> Substring.Index? {
+        var depth = 0
+        var found: Substring.Index?
+        for index in body.indices {
+            switch body[index] {
+            case "{": depth += 1
+            case "}": depth -= 1
+            case "/": found = nil
+            case ":" where depth == 0: found = index
+            default: break
+            }
+        }
+        return found
+    }
+
+    private static func segments(_ text: Substring, template: String, allowVariables: Bool) throws -> [Part] {
+        try text.split(separator: "/", omittingEmptySubsequences: false).map { segment -> Part in
+            switch segment {
+            case "*": return .segment
+            case "**": return .rest
+            case "": throw Error(template: template, problem: "empty segment")
+            default:
+                if segment.contains("{") || segment.contains("}") {
+                    throw Error(template: template, problem: "unexpected brace in \(segment)")
+                }
+                return .literal(String(segment))
+            }
+        }
+    }
+
+    /// Matches a request path, returning the captured variables (percent-decoded), or nil.
+    public func match(_ path: Substring) -> [(name: String, value: String)]? {
+        var body = path.hasPrefix("/") ? path.dropFirst() : path
+        if let verb {
+            guard body.hasSuffix(":" + verb) else { return nil }
+            body = body.dropLast(verb.count + 1)
+        }
+        let segments = body.isEmpty ? [] : body.split(separator: "/", omittingEmptySubsequences: false)
+        var captures: [(name: String, value: String)] = []
+        guard Self.match(parts[...], segments[...], &captures) else { return nil }
+        return captures
+    }
+
+    private static func match(_ parts: ArraySlice<Part>, _ segments: ArraySlice<Substring>,
+                              _ captures: inout [(name: String, value: String)]) -> Bool {
+        guard let part = parts.first else { return segments.isEmpty }
+        switch part {
+        case .literal(let literal):
+            guard let segment = segments.first, segment == literal else { return false }
+            return match(parts.dropFirst(), segments.dropFirst(), &captures)
+        case .segment:
+            guard let segment = segments.first, !segment.isEmpty else { return false }
+            return match(parts.dropFirst(), segments.dropFirst(), &captures)
+        case .rest:
+            for count in stride(from: segments.count, through: 0, by: -1) where match(parts.dropFirst(), segments.dropFirst(count), &captures) {
+                return true
+            }
+            return false
+        case .variable(let name, let pattern):
+            // Try each number of segments the pattern can take, longest first.
+            let counts: [Int] = pattern.contains(.rest) ? Array(stride(from: segments.count, through: pattern.count - 1, by: -1)) : [pattern.count]
+            for count in counts where count <= segments.count && count >= 0 {
+                let taken = segments.prefix(count)
+                var inner: [(name: String, value: String)] = []
+                guard match(pattern[...], taken, &inner) else { continue }
+                let mark = captures.count
+                let value = count == 1
+                    ? QueryParameters.unescape(taken.first!, plusIsSpace: false)
+                    : taken.map { QueryParameters.unescape($0, plusIsSpace: false) }.joined(separator: "/")
+                captures.append((name, value))
+                if match(parts.dropFirst(), segments.dropFirst(count), &captures) { return true }
+                captures.removeSubrange(mark...)
+            }
+            return false
+        }
+    }
+
+    /// A template that cannot be parsed.
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public let template: String
+        public let problem: String
+        public var description: String { "invalid path template \(template): \(problem)" }
+    }
+}

@@ -1,0 +1,73 @@
+import Synchronization
+import Testing
+@testable import Kratos
+
+@Suite struct MiddlewareTests {
+    final class Trace: Sendable {
+        let events = Mutex<[String]>([])
+        func record(_ event: String) { events.withLock { $0.append(event) } }
+        var all: [String] { events.withLock { $0 } }
+    }
+
+    func named(_ name: String, _ trace: Trace) -> MiddlewareFunction {
+        MiddlewareFunction { request, context, next in
+            trace.record("\(name) in")
+            let reply = try await next(request, context)
+            trace.record("\(name) out")
+            return reply
+        }
+    }
+
+    let context = RequestContext(kind: .http, endpoint: "http://127.0.0.1:1", operation: "/pkg.Svc/Method")
+
+    @Test func chainMakesTheFirstOutermost() async throws {
+        let trace = Trace()
+        let handler = chain(named("a", trace), named("b", trace), named("c", trace)).wrap { request, _ in
+            trace.record("handler")
+            return request
+        }
+        let reply = try await handler("ping", context)
+        #expect(reply as? String == "ping")
+        #expect(trace.all == ["a in", "b in", "c in", "handler", "c out", "b out", "a out"])
+    }
+
+    @Test func recoveryTurnsPlainErrorsIntoUnknown() async throws {
+        struct Boom: Error {}
+        let handler = chain(Recovery()).wrap { _, _ in throw Boom() }
+        await #expect {
+            _ = try await handler("x", context)
+        } throws: { error in
+            let kratos = error as? KratosError
+            return kratos?.code == 500 && kratos?.reason == "UNKNOWN" && kratos?.message == "unknown request error" && kratos?.cause is Boom
+        }
+    }
+
+    @Test func recoveryLetsFrameworkErrorsThrough() async throws {
+        let handler = chain(Recovery()).wrap { _, _ in throw KratosError.notFound("NOPE", "missing") }
+        await #expect {
+            _ = try await handler("x", context)
+        } throws: { ($0 as? KratosError)?.is(.notFound("NOPE", "")) == true }
+    }
+
+    @Test(arguments: [
+        ("/*", "/a.B/C", true), ("*", "/x", true), ("/helloworld.v1.Greeter/*", "/helloworld.v1.Greeter/SayHello", true),
+        ("/helloworld.v1.Greeter/*", "/helloworld.v1.Other/SayHello", false),
+        ("/helloworld.v1.Greeter/SayHello", "/helloworld.v1.Greeter/SayHello", true),
+        ("/helloworld.v1.Greeter/SayHello", "/helloworld.v1.Greeter/SayHelloAgain", false),
+    ])
+    func matchers(pattern: String, operation: String, matches: Bool) {
+        #expect(OperationMatcher(pattern).matches(operation) == matches)
+    }
+
+    @Test func selectedMiddlewareKeepRegistrationOrder() {
+        let trace = Trace()
+        let selected = [
+            SelectedMiddleware(["/a.Svc/*"], [named("svc", trace)]),
+            SelectedMiddleware(["/b.Svc/*"], [named("other", trace)]),
+            SelectedMiddleware(["/a.Svc/Get"], [named("get", trace)]),
+        ]
+        #expect(selected.middleware(for: "/a.Svc/Get").count == 2)
+        #expect(selected.middleware(for: "/a.Svc/List").count == 1)
+        #expect(selected.middleware(for: "/c.Svc/List").isEmpty)
+    }
+}
