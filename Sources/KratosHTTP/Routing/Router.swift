@@ -1,0 +1,48 @@
+import Kratos
+import NIOHTTP1
+
+/// Produces the reply for a request; errors thrown become error bodies.
+public typealias HTTPHandler = @Sendable (HTTPRequest) async throws -> HTTPResponse
+
+/// Routes by method and path template. Literal paths are found by one dictionary lookup;
+/// templated ones are tried in registration order.
+struct Router: Sendable {
+    struct Route: Sendable {
+        let method: HTTPMethod
+        let template: PathTemplate
+        let operation: String
+        let handler: HTTPHandler
+    }
+
+    enum Match {
+        case found(Route, [(name: String, value: String)])
+        /// The path exists for other methods.
+        case methodNotAllowed([HTTPMethod])
+        case notFound
+    }
+
+    private var literal: [String: [Route]] = [:]
+    private var templated: [Route] = []
+
+    mutating func add(_ route: Route) {
+        if let path = route.template.literalPath {
+            literal[path, default: []].append(route)
+        } else {
+            templated.append(route)
+        }
+    }
+
+    func match(_ method: HTTPMethod, _ path: Substring) -> Match {
+        var allowed: [HTTPMethod] = []
+        if let routes = literal[String(path)] {
+            if let route = routes.first(where: { $0.method == method }) { return .found(route, []) }
+            allowed = routes.map(\.method)
+        }
+        for route in templated {
+            guard let captures = route.template.match(path) else { continue }
+            if route.method == method { return .found(route, captures) }
+            allowed.append(route.method)
+        }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed)
+    }
+}

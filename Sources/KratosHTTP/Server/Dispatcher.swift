@@ -1,0 +1,108 @@
+import Kratos
+import NIOCore
+import NIOHTTP1
+
+/// Turns a complete request into a reply: routes it, builds its context, runs filters and the
+/// route's handler, and answers every error in the Kratos error body. Never throws.
+struct Dispatcher: Sendable {
+    let server: HTTPServer
+    let router: Router
+    let filtered: @Sendable (HTTPRequest, @escaping HTTPHandler) async throws -> HTTPResponse
+
+    init(server: HTTPServer, router: Router, filters: [any HTTPFilter]) {
+        self.server = server
+        self.router = router
+        var composed: @Sendable (HTTPRequest, @escaping HTTPHandler) async throws -> HTTPResponse = { request, handler in
+            try await handler(request)
+        }
+        for filter in filters.reversed() {
+            let next = composed
+            composed = { request, handler in
+                try await filter.handle(request, next: { request in try await next(request, handler) })
+            }
+        }
+        filtered = composed
+    }
+
+    /// The request as handlers see it, and the handler that answers it.
+    func prepare(_ head: HTTPRequestHead, body: ByteBuffer?, endpoint: String) -> (HTTPRequest, HTTPHandler) {
+        let path = head.uri.prefix { $0 != "?" }
+        let operation: String
+        let handler: HTTPHandler
+        var captures: [(name: String, value: String)] = []
+        switch router.match(head.method, path) {
+        case .found(let route, let found):
+            operation = route.operation
+            handler = route.handler
+            captures = found
+        case .methodNotAllowed(let allowed):
+            operation = String(path)
+            handler = { request in
+                var response = Self.errorResponse(
+                    KratosError(code: 405, reason: "METHOD_NOT_ALLOWED", message: "method \(request.method.rawValue) is not allowed for \(request.path)"),
+                    for: request)
+                response.headers.replaceOrAdd(name: "allow", value: allowed.map(\.rawValue).joined(separator: ", "))
+                return response
+            }
+        case .notFound:
+            operation = String(path)
+            handler = { request in
+                Self.errorResponse(KratosError(code: 404, reason: "NOT_FOUND", message: "no route for \(request.method.rawValue) \(request.path)"),
+                                   for: request)
+            }
+        }
+        let configuration = server.configuration
+        let context = RequestContext(
+            kind: .http,
+            endpoint: endpoint,
+            operation: operation,
+            requestHeaders: head.headers,
+            metadata: Metadata.extract(from: head.headers),
+            deadline: .now + configuration.timeout,
+            logger: configuration.logger,
+            app: server.app
+        )
+        let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, body: body,
+                                  pathParameters: captures, context: context, codecs: configuration.codecs)
+        return (request, handler)
+    }
+
+    /// Runs filters and `handler` with the request as the task's current context.
+    func respond(_ request: HTTPRequest, _ handler: @escaping HTTPHandler) async -> HTTPResponse {
+        do {
+            return try await RequestContext.$current.withValue(request.context) {
+                try await filtered(request, handler)
+            }
+        } catch {
+            return Self.errorResponse(error, for: request)
+        }
+    }
+
+    /// The error body `{"code":…,"reason":…,"message":…,"metadata":{…}}` with the status `code`,
+    /// in the codec `Accept` asks for (JSON when that codec cannot write it).
+    static func errorResponse(_ error: any Error, for request: HTTPRequest) -> HTTPResponse {
+        let kratos = KratosError(error)
+        let body = ErrorBody(code: kratos.code, reason: kratos.reason, message: kratos.message, metadata: kratos.metadata)
+        var codec = request.replyCodec
+        let bytes: [UInt8]
+        if let encoded = try? codec.encode(body) {
+            bytes = encoded
+        } else {
+            codec = JSONCodec()
+            bytes = (try? codec.encode(body)) ?? Array(#"{"code":500}"#.utf8)
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: codec.contentType)
+        for (name, value) in request.context.replyHeaders.fields { headers.add(name: name, value: value) }
+        let status = (100...599).contains(kratos.code) ? HTTPResponseStatus(statusCode: kratos.code) : .internalServerError
+        return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: bytes))
+    }
+}
+
+/// The error body, field for field as go-kratos writes it.
+struct ErrorBody: Codable, Sendable {
+    var code: Int
+    var reason: String
+    var message: String
+    var metadata: [String: String]
+}

@@ -1,0 +1,28 @@
+import Foundation
+import Kratos
+import KratosHTTP
+import Logging
+
+/// Runs `server` on 127.0.0.1 with an ephemeral port for the duration of `body`, then stops it.
+func withServer<T>(_ server: HTTPServer, _ body: (String) async throws -> T) async throws -> T {
+    let endpoint = try await server.bind()
+    let running = Task { try await server.run() }
+    do {
+        let result = try await body(endpoint)
+        await server.shutdown()
+        _ = await running.result
+        return result
+    } catch {
+        await server.shutdown()
+        _ = await running.result
+        throw error
+    }
+}
+
+/// A server bound to loopback on a free port.
+func loopbackServer(timeout: Duration = .seconds(1), maxBodySize: Int = 4 << 20, middleware: [any Middleware] = [Recovery()]) -> HTTPServer {
+    var logger = Logger(label: "test.http")
+    logger.logLevel = .critical
+    return HTTPServer(.init(host: "127.0.0.1", port: 0, timeout: timeout, maxBodySize: maxBodySize, logger: logger),
+                      middleware: middleware)
+}
