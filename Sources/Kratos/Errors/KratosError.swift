@@ -105,3 +105,15 @@ extension Error {
         return KratosError(self).is(other)
     }
 }
+
+extension KratosError {
+    /// The error body as JSON, members in go-kratos's order:
+    /// `{"code":404,"reason":"USER_NOT_FOUND","message":"user not found","metadata":{}}`.
+    public func jsonBody() -> [UInt8] {
+        let metadata = self.metadata.sorted { $0.key < $1.key }
+            .map { MessageBinding.quoted($0.key) + ":" + MessageBinding.quoted($0.value) }
+            .joined(separator: ",")
+        let text = "{\"code\":\(code),\"reason\":\(MessageBinding.quoted(reason)),\"message\":\(MessageBinding.quoted(message)),\"metadata\":{\(metadata)}}"
+        return Array(text.utf8)
+    }
+}

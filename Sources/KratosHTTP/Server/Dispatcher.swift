@@ -85,11 +85,11 @@ struct Dispatcher: Sendable {
         let body = ErrorBody(code: kratos.code, reason: kratos.reason, message: kratos.message, metadata: kratos.metadata)
         var codec = request.replyCodec
         let bytes: [UInt8]
-        if let encoded = try? codec.encode(body) {
+        if codec.name != "json", let encoded = try? codec.encode(body) {
             bytes = encoded
         } else {
             codec = JSONCodec()
-            bytes = (try? codec.encode(body)) ?? Array(#"{"code":500}"#.utf8)
+            bytes = kratos.jsonBody()
         }
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: codec.contentType)

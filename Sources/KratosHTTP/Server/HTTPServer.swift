@@ -100,6 +100,7 @@ public final class HTTPServer: TransportServer, Sendable {
         /// Completed once a graceful stop has closed every connection.
         var stopped: EventLoopPromise<Void>?
         var stopping = false
+        var binding: Task<String, any Error>?
         var app: AppInfo?
     }
 
@@ -195,7 +196,16 @@ public final class HTTPServer: TransportServer, Sendable {
 
     /// Binds the listener (once) and returns the endpoint, e.g. `http://127.0.0.1:43125`.
     public func bind() async throws -> String {
-        if let endpoint = state.withLock({ $0.endpoint }) { return endpoint }
+        let task = state.withLock { state in
+            if let task = state.binding { return task }
+            let task = Task { try await self.bindListener() }
+            state.binding = task
+            return task
+        }
+        return try await task.value
+    }
+
+    private func bindListener() async throws -> String {
         let router = buildRouter()
         let group = configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
         let quiesce = ServerQuiescingHelper(group: group)

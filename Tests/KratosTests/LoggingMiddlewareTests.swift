@@ -1,0 +1,48 @@
+import Logging
+import Synchronization
+import Testing
+@testable import Kratos
+
+@Suite struct LoggingMiddlewareTests {
+    /// Keeps every record's level and metadata.
+    final class Capture: Sendable {
+        let records = Mutex<[(Logger.Level, Logger.Metadata)]>([])
+
+        struct Handler: LogHandler {
+            let capture: Capture
+            var metadata: Logger.Metadata = [:]
+            var logLevel: Logger.Level = .trace
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+            func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+                capture.records.withLock { $0.append((level, metadata ?? [:])) }
+            }
+        }
+
+        var logger: Logger { Logger(label: "test") { _ in Handler(capture: self) } }
+    }
+
+    @Test func logsTheKratosKeys() async throws {
+        let capture = Capture()
+        let context = RequestContext(kind: .grpc, endpoint: "grpc://127.0.0.1:9000", operation: "/helloworld.v1.Greeter/SayHello",
+                                     logger: capture.logger)
+        let ok = chain(LoggingMiddleware()).wrap { request, _ in request }
+        _ = try await ok("kratos", context)
+        let failing = chain(LoggingMiddleware()).wrap { _, _ in throw KratosError.notFound("USER_NOT_FOUND", "no user") }
+        _ = try? await failing("ann", context)
+
+        let records = capture.records.withLock { $0 }
+        #expect(records.count == 2)
+        let (level, metadata) = records[0]
+        #expect(level == .info)
+        #expect(metadata["kind"] == "grpc" && metadata["component"] == "server")
+        #expect(metadata["operation"] == "/helloworld.v1.Greeter/SayHello" && metadata["args"] == "kratos")
+        #expect(metadata["code"] == "0" && metadata["reason"] == "")
+        #expect(Double("\(metadata["latency"]!)") != nil)
+        let (errorLevel, errorMetadata) = records[1]
+        #expect(errorLevel == .error)
+        #expect(errorMetadata["code"] == "404" && errorMetadata["reason"] == "USER_NOT_FOUND" && errorMetadata["stack"] != nil)
+    }
+}
