@@ -18,8 +18,36 @@ public enum MessageBinding {
     /// - Throws: 400 `CODEC` naming the parameter when a value does not fit its field.
     public static func bind<M: SwiftProtobuf.Message>(_ parameters: QueryParameters, into message: inout M) throws {
         guard !parameters.isEmpty else { return }
-        let bound = try decode(M.self, from: parameters)
-        try message.merge(serializedBytes: try bound.serializedBytes() as [UInt8])
+        let schema = MessageSchema.of(M.self)
+        // Top-level scalars (the common case, and every path variable of a simple route) are set
+        // in place through the message's own decoder; the rest goes through protojson.
+        // A field takes one route for all its values, so repeated values keep their order.
+        var viaJSON = Set<Int>()
+        for (key, value) in parameters {
+            if let field = schema.fields[key], !field.isDirect(value) { viaJSON.insert(field.number) }
+        }
+        var direct: [(field: MessageSchema.Field, key: String, values: [String])] = []
+        var rest = QueryParameters()
+        for (key, value) in parameters {
+            if let field = schema.fields[key], !viaJSON.contains(field.number) {
+                if let index = direct.firstIndex(where: { $0.field.number == field.number }) {
+                    direct[index].values.append(value)
+                } else {
+                    direct.append((field, key, [value]))
+                }
+            } else {
+                rest.append(key, value)
+            }
+        }
+        for (field, key, values) in direct {
+            var decoder = FieldDecoder(numbers: [field.number], action: .assign(values, key: key))
+            try message.decodeMessage(decoder: &decoder)
+            if let failure = decoder.failure { throw failure }
+        }
+        if !rest.isEmpty {
+            let bound = try decode(M.self, from: rest)
+            try message.merge(serializedBytes: try bound.serializedBytes() as [UInt8])
+        }
     }
 
     /// A new message of `type` holding `parameters`.

@@ -51,11 +51,19 @@ public struct Metadata: Sendable, Equatable, Sequence, ExpressibleByDictionaryLi
     /// The metadata among `headers`: those whose name starts with `x-md-`.
     public static func extract(from headers: some Sequence<(name: String, value: String)>) -> Metadata {
         var metadata = Metadata()
-        for (name, value) in headers where name.utf8.count > prefix.utf8.count {
-            let lower = name.lowercased()
-            if lower.hasPrefix(prefix) { metadata.add(lower, value) }
+        for (name, value) in headers where name.utf8.count > prefix.utf8.count && hasPrefix(name) {
+            metadata.add(name.lowercased(), value)
         }
         return metadata
+    }
+
+    /// Whether `name` starts with `x-md-`, in any case, without allocating.
+    private static func hasPrefix(_ name: String) -> Bool {
+        var bytes = name.utf8.makeIterator()
+        for expected in prefix.utf8 {
+            guard let byte = bytes.next(), byte == expected || (byte | 0x20) == expected else { return false }
+        }
+        return true
     }
 
     /// What a client sends: `client` metadata as is, plus the `x-md-global-*` keys of `server`

@@ -1,0 +1,22 @@
+import Kratos
+import KratosHTTP
+import Logging
+import NIOPosix
+
+// GET /helloworld/{name} → {"message":"Hello NAME"} through the Kratos HTTP transport: router,
+// path binding into a protobuf message, Recovery middleware, protojson reply.
+// Usage: bench-kratos PORT [EVENT_LOOPS]
+let arguments = CommandLine.arguments
+let port = arguments.count > 1 ? Int(arguments[1]) ?? 8000 : 8000
+let loops = arguments.count > 2 ? Int(arguments[2]) ?? 1 : 1
+
+var logger = Logger(label: "bench")
+logger.logLevel = .warning
+let server = HTTPServer(
+    .init(host: "127.0.0.1", port: port, eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: loops), logger: logger),
+    middleware: [Recovery()]
+)
+try server.route(.GET, "/helloworld/{name}", operation: "/helloworld.v1.Greeter/SayHello") { (request: Helloworld_V1_HelloRequest, _) in
+    Helloworld_V1_HelloReply.with { $0.message = "Hello \(request.name)" }
+}
+try await server.run()
