@@ -50,6 +50,34 @@ public enum MessageBinding {
         }
     }
 
+    /// Bindings for a fixed set of keys (a route's path variables), resolved once: each key that
+    /// names a top-level scalar field is set in place; the others go through ``bind(_:into:)``.
+    public struct Prepared<M: SwiftProtobuf.Message>: Sendable {
+        let fields: [MessageSchema.Field?]
+        let keys: [String]
+
+        public init(keys: [String]) {
+            let schema = MessageSchema.of(M.self)
+            self.keys = keys
+            fields = keys.map { key in schema.fields[key].flatMap { $0.kind.isScalar && !$0.isRepeated ? $0 : nil } }
+        }
+
+        /// Merges `values` (one per key, in key order) into `message`.
+        public func bind(_ values: [(name: String, value: String)], into message: inout M) throws {
+            var rest = QueryParameters()
+            for (index, value) in values.enumerated() {
+                guard index < fields.count, let field = fields[index] else {
+                    rest.append(value.name, value.value)
+                    continue
+                }
+                var decoder = FieldDecoder(numbers: [field.number], action: .assign([value.value], key: value.name))
+                try message.decodeMessage(decoder: &decoder)
+                if let failure = decoder.failure { throw failure }
+            }
+            if !rest.isEmpty { try MessageBinding.bind(rest, into: &message) }
+        }
+    }
+
     /// A new message of `type` holding `parameters`.
     public static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, from parameters: QueryParameters) throws -> M {
         var root = JSONObject()

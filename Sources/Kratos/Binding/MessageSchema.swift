@@ -18,6 +18,14 @@ struct MessageSchema: Sendable {
         case enumeration
         case message(any SwiftProtobuf.Message.Type)
         case map(key: Kind, value: Kind)
+
+        /// Bools, numbers, strings and bytes: set from text without protojson.
+        var isScalar: Bool {
+            switch self {
+            case .bool, .integer, .float, .string, .bytes: true
+            case .enumeration, .message, .map: false
+            }
+        }
     }
 
     struct Field: Sendable {

@@ -12,7 +12,16 @@ public protocol Codec: Sendable {
     /// The `Content-Type` this codec writes.
     var contentType: String { get }
     func encode(_ value: any Sendable) throws -> [UInt8]
+    /// Encodes a message whose type is known statically; codecs for messages implement it to skip
+    /// the dynamic type check of ``encode(_:)``.
+    func encode<M: SwiftProtobuf.Message>(message: M) throws -> [UInt8]
     func decode<T>(_ type: T.Type, from bytes: [UInt8]) throws -> T
+}
+
+extension Codec {
+    public func encode<M: SwiftProtobuf.Message>(message: M) throws -> [UInt8] {
+        try encode(message)
+    }
 }
 
 extension Codec {
@@ -87,6 +96,10 @@ public struct JSONCodec: Codec {
 
     public init() {}
 
+    public func encode<M: SwiftProtobuf.Message>(message: M) throws -> [UInt8] {
+        try message.jsonUTF8Bytes(options: encodingOptions)
+    }
+
     public func encode(_ value: any Sendable) throws -> [UInt8] {
         if let message = value as? any SwiftProtobuf.Message {
             return try message.jsonUTF8Bytes(options: encodingOptions)
@@ -130,6 +143,10 @@ public struct ProtoCodec: Codec {
     public let contentType = "application/x-protobuf"
 
     public init() {}
+
+    public func encode<M: SwiftProtobuf.Message>(message: M) throws -> [UInt8] {
+        try message.serializedBytes()
+    }
 
     public func encode(_ value: any Sendable) throws -> [UInt8] {
         guard let message = value as? any SwiftProtobuf.Message else { throw unsupported(value) }

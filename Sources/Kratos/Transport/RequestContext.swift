@@ -53,6 +53,13 @@ public final class RequestContext: Sendable {
         get { reply.withLock { $0 } }
     }
 
+    /// Calls `body` for each reply header, without copying them.
+    public func forEachReplyHeader(_ body: (String, String) -> Void) {
+        reply.withLock { headers in
+            for (name, value) in headers.fields { body(name, value) }
+        }
+    }
+
     /// Sets a reply header, replacing earlier values.
     public func setReplyHeader(_ name: String, _ value: String) {
         reply.withLock { $0.set(name, value) }

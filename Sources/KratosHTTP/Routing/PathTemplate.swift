@@ -114,7 +114,7 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
             guard body.hasSuffix(":" + verb) else { return nil }
             body = body.dropLast(verb.count + 1)
         }
-        let segments = body.isEmpty ? [] : body.split(separator: "/", omittingEmptySubsequences: false)
+        let segments: [Substring] = body.isEmpty ? [] : body.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
         var captures: [(name: String, value: String)] = []
         guard Self.match(parts[...], segments[...], &captures) else { return nil }
         return captures
@@ -125,7 +125,7 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
         guard let part = parts.first else { return segments.isEmpty }
         switch part {
         case .literal(let literal):
-            guard let segment = segments.first, segment == literal else { return false }
+            guard let segment = segments.first, segment.utf8.elementsEqual(literal.utf8) else { return false }
             return match(parts.dropFirst(), segments.dropFirst(), &captures)
         case .segment:
             guard let segment = segments.first, !segment.isEmpty else { return false }

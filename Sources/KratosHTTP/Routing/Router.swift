@@ -34,7 +34,7 @@ struct Router: Sendable {
 
     func match(_ method: HTTPMethod, _ path: Substring) -> Match {
         var allowed: [HTTPMethod] = []
-        if let routes = literal[String(path)] {
+        if !literal.isEmpty, let routes = literal[String(path)] {
             if let route = routes.first(where: { $0.method == method }) { return .found(route, []) }
             allowed = routes.map(\.method)
         }

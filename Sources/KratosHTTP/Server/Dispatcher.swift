@@ -25,8 +25,8 @@ struct Dispatcher: Sendable {
     }
 
     /// The request as handlers see it, and the handler that answers it.
-    func prepare(_ head: HTTPRequestHead, body: ByteBuffer?, endpoint: String) -> (HTTPRequest, HTTPHandler) {
-        let path = head.uri.prefix { $0 != "?" }
+    func prepare(_ head: HTTPRequestHead, body: ByteBuffer?, endpoint: String, app: AppInfo?) -> (HTTPRequest, HTTPHandler) {
+        let path = HTTPRequest.path(of: head.uri)
         let operation: String
         let handler: HTTPHandler
         var captures: [(name: String, value: String)] = []
@@ -60,9 +60,9 @@ struct Dispatcher: Sendable {
             metadata: Metadata.extract(from: head.headers),
             deadline: .now + configuration.timeout,
             logger: configuration.logger,
-            app: server.app
+            app: app
         )
-        let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, body: body,
+        let request = HTTPRequest(method: head.method, uri: head.uri, path: path, headers: head.headers, body: body,
                                   pathParameters: captures, context: context, codecs: configuration.codecs)
         return (request, handler)
     }
@@ -91,11 +91,8 @@ struct Dispatcher: Sendable {
             codec = JSONCodec()
             bytes = kratos.jsonBody()
         }
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: codec.contentType)
-        for (name, value) in request.context.replyHeaders.fields { headers.add(name: name, value: value) }
         let status = (100...599).contains(kratos.code) ? HTTPResponseStatus(statusCode: kratos.code) : .internalServerError
-        return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: bytes))
+        return HTTPServer.response(bytes, codec: codec, status: status, for: request)
     }
 }
 

@@ -16,6 +16,8 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var body: ByteBuffer?
     private var rejected = false
     private var endpoint = ""
+    /// The app serving, read once per connection.
+    private var app: AppInfo?
 
     /// The request being handled (pipelined requests wait in NIO's pipelining handler).
     private var inFlight: (id: UInt64, task: Task<Void, Never>?, timer: Scheduled<Void>?)?
@@ -29,6 +31,7 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        app = dispatcher.server.app
         if let address = context.channel.localAddress {
             endpoint = "http://\(address.ipAddress ?? "127.0.0.1"):\(address.port ?? 0)"
         }
@@ -63,13 +66,13 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func rejectTooLarge(context: ChannelHandlerContext, head: HTTPRequestHead) {
         rejected = true
         body = nil
-        let (request, _) = dispatcher.prepare(head, body: nil, endpoint: endpoint)
+        let (request, _) = dispatcher.prepare(head, body: nil, endpoint: endpoint, app: app)
         let error = KratosError(code: 413, reason: "PAYLOAD_TOO_LARGE", message: "request body larger than \(maxBodySize) bytes")
         write(Dispatcher.errorResponse(error, for: request), version: head.version, keepAlive: false, context: context)
     }
 
     private func start(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {
-        let (request, handler) = dispatcher.prepare(head, body: body, endpoint: endpoint)
+        let (request, handler) = dispatcher.prepare(head, body: body, endpoint: endpoint, app: app)
         nextID &+= 1
         let id = nextID
         let keepAlive = head.isKeepAlive
@@ -77,10 +80,7 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         let this = NIOLoopBound(self, eventLoop: loop)
         let boundContext = NIOLoopBound(context, eventLoop: loop)
         let dispatcher = self.dispatcher
-        let timer = loop.assumeIsolated().scheduleTask(in: timeout) {
-            this.value.timedOut(id: id, request: request, version: head.version, keepAlive: keepAlive, context: boundContext.value)
-        }
-        inFlight = (id, nil, timer)
+        inFlight = (id, nil, nil)
         let task = Task.immediate(executorPreference: executor) {
             let response = await dispatcher.respond(request, handler)
             if loop.inEventLoop {
@@ -91,8 +91,12 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
         }
-        if inFlight?.id == id {
-            inFlight?.task = task
+        // A handler that finished without suspending has answered already; only one still running
+        // needs the deadline timer.
+        guard inFlight?.id == id else { return }
+        inFlight?.task = task
+        inFlight?.timer = loop.assumeIsolated().scheduleTask(in: timeout) {
+            this.value.timedOut(id: id, request: request, version: head.version, keepAlive: keepAlive, context: boundContext.value)
         }
     }
 

@@ -4,8 +4,9 @@ import NIOHTTP1
 import SwiftProtobuf
 
 /// A request as a route handler sees it: head, body, path variables, the request context, and
-/// the codecs to decode and encode with.
-public struct HTTPRequest: Sendable {
+/// the codecs to decode and encode with. A class, so handing it through filters, middleware and
+/// closures costs one reference, not a copy of every field.
+public final class HTTPRequest: Sendable {
     public let method: HTTPMethod
     /// The request target as sent: path and query.
     public let uri: String
@@ -16,14 +17,29 @@ public struct HTTPRequest: Sendable {
     public let pathParameters: [(name: String, value: String)]
     public let context: RequestContext
     public let codecs: CodecRegistry
-
     /// The path, without the query.
-    public var path: Substring { uri.prefix { $0 != "?" } }
+    public let path: Substring
+
+    init(method: HTTPMethod, uri: String, path: Substring, headers: HTTPHeaders, body: ByteBuffer?,
+         pathParameters: [(name: String, value: String)], context: RequestContext, codecs: CodecRegistry) {
+        self.method = method
+        self.uri = uri
+        self.path = path
+        self.headers = headers
+        self.body = body
+        self.pathParameters = pathParameters
+        self.context = context
+        self.codecs = codecs
+    }
 
     /// The raw query string (without `?`), empty when there is none.
     public var queryString: Substring {
-        guard let mark = uri.firstIndex(of: "?") else { return "" }
-        return uri[uri.index(after: mark)...]
+        path.endIndex < uri.endIndex ? uri[uri.utf8.index(after: path.endIndex)...] : ""
+    }
+
+    /// `uri` up to the first `?`, found on the UTF-8 view.
+    static func path(of uri: String) -> Substring {
+        uri[..<(uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex)]
     }
 
     public var query: QueryParameters { QueryParameters(parsing: queryString) }

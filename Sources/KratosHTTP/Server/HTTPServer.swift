@@ -146,13 +146,14 @@ public final class HTTPServer: TransportServer, Sendable {
     /// Registers a typed route, as generated code does: binds the request into `Input` (body by
     /// `body`, then query, then path variables, which win), runs the middleware and `handler`, and
     /// encodes the reply with the codec `Accept` asks for.
-    public func route<Input: SwiftProtobuf.Message, Output: Sendable>(
+    public func route<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>(
         _ method: HTTPMethod,
         _ path: String,
         operation: String,
         body: BodyBinding<Input> = .none,
         _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
     ) throws {
+        let variables = MessageBinding.Prepared<Input>(keys: try PathTemplate(configuration.pathPrefix + path).variables)
         try add(method, path, operation: operation) { chain in
             { request in
                 var input: Input
@@ -167,8 +168,13 @@ public final class HTTPServer: TransportServer, Sendable {
                     try bind(&input, request)
                     try request.bindQuery(&input)
                 }
-                try request.bindVars(&input)
-                return try HTTPServer.encode(try await chain(input, request.context), for: request)
+                if !request.pathParameters.isEmpty {
+                    try variables.bind(request.pathParameters, into: &input)
+                }
+                let reply = try await chain(input, request.context)
+                guard let output = reply as? Output else { return try HTTPServer.encode(reply, for: request) }
+                let codec = request.replyCodec
+                return HTTPServer.response(try codec.encode(message: output), codec: codec, for: request)
             }
         } inner: { input, context in try await handler(input as! Input, context) }
     }
@@ -317,11 +323,15 @@ public final class HTTPServer: TransportServer, Sendable {
     /// `reply` encoded with the codec `Accept` asks for.
     static func encode(_ reply: any Sendable, for request: HTTPRequest) throws -> HTTPResponse {
         let codec = request.replyCodec
-        let bytes = try codec.encode(reply)
+        return response(try codec.encode(reply), codec: codec, for: request)
+    }
+
+    /// A reply with `bytes` as the body, the codec's content type, and the context's reply headers.
+    static func response(_ bytes: [UInt8], codec: any Codec, status: HTTPResponseStatus = .ok, for request: HTTPRequest) -> HTTPResponse {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: codec.contentType)
-        for (name, value) in request.context.replyHeaders.fields { headers.add(name: name, value: value) }
-        return HTTPResponse(status: .ok, headers: headers, body: ByteBuffer(bytes: bytes))
+        request.context.forEachReplyHeader { headers.add(name: $0, value: $1) }
+        return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: bytes))
     }
 }
 
@@ -352,7 +362,7 @@ public struct RouteGroup: Sendable {
         try server.route(method, prefix + path, operation: operation, handler)
     }
 
-    public func route<Input: SwiftProtobuf.Message, Output: Sendable>(
+    public func route<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>(
         _ method: HTTPMethod, _ path: String, operation: String, body: BodyBinding<Input> = .none,
         _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
     ) throws {
