@@ -39,6 +39,7 @@ struct FieldDecoder: SwiftProtobuf.Decoder {
     }
 
     private mutating func note(_ kind: MessageSchema.Kind, repeated: Bool = false) {
+        if case .assign = action { return }
         found[current] = (kind, repeated)
     }
 

@@ -16,6 +16,7 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
 
     let parts: [Part]
     let verb: String?
+    private let simple: Bool
     public let description: String
 
     /// The template's variable names, in order.
@@ -74,6 +75,7 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
             }
         }
         self.parts = parts
+        simple = Self.isSimple(parts)
     }
 
     /// The colon that starts a custom verb: the last `:` outside braces in the last segment.
@@ -107,8 +109,56 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether every part takes exactly one segment (no `**`, no multi-segment variable):
+    /// such templates match in one pass over the path's bytes.
+    private static func isSimple(_ parts: [Part]) -> Bool {
+        parts.allSatisfy { part in
+            switch part {
+            case .literal, .segment: true
+            case .rest: false
+            case .variable(_, let pattern): pattern == [.segment]
+            }
+        }
+    }
+
     /// Matches a request path, returning the captured variables (percent-decoded), or nil.
     public func match(_ path: Substring) -> [(name: String, value: String)]? {
+        if verb == nil, simple {
+            return matchSimple(path)
+        }
+        return matchGeneral(path)
+    }
+
+    /// One pass over the bytes: each part consumes one `/`-separated segment.
+    private func matchSimple(_ path: Substring) -> [(name: String, value: String)]? {
+        let bytes = path.utf8
+        var index = bytes.startIndex
+        if index < bytes.endIndex, bytes[index] == UInt8(ascii: "/") { index = bytes.index(after: index) }
+        var captures: [(name: String, value: String)] = []
+        for (position, part) in parts.enumerated() {
+            guard index < bytes.endIndex || (position == 0 && parts.isEmpty) else { return nil }
+            let end = bytes[index...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
+            let segment = path[index..<end]
+            switch part {
+            case .literal(let literal):
+                guard segment.utf8.elementsEqual(literal.utf8) else { return nil }
+            case .segment:
+                guard !segment.isEmpty else { return nil }
+            case .variable(let name, _):
+                guard !segment.isEmpty else { return nil }
+                captures.append((name, Self.decode(segment)))
+            case .rest:
+                return nil
+            }
+            if end == bytes.endIndex {
+                return position == parts.count - 1 ? captures : nil
+            }
+            index = bytes.index(after: end)
+        }
+        return parts.isEmpty && index == bytes.endIndex ? captures : nil
+    }
+
+    private func matchGeneral(_ path: Substring) -> [(name: String, value: String)]? {
         var body = path.hasPrefix("/") ? path.dropFirst() : path
         if let verb {
             guard body.hasSuffix(":" + verb) else { return nil }
@@ -143,15 +193,18 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
                 var inner: [(name: String, value: String)] = []
                 guard match(pattern[...], taken, &inner) else { continue }
                 let mark = captures.count
-                let value = count == 1
-                    ? QueryParameters.unescape(taken.first!, plusIsSpace: false)
-                    : taken.map { QueryParameters.unescape($0, plusIsSpace: false) }.joined(separator: "/")
+                let value = count == 1 ? Self.decode(taken.first!) : taken.map(Self.decode).joined(separator: "/")
                 captures.append((name, value))
                 if match(parts.dropFirst(), segments.dropFirst(count), &captures) { return true }
                 captures.removeSubrange(mark...)
             }
             return false
         }
+    }
+
+    /// A path segment percent-decoded; most have no escapes and are copied as they are.
+    private static func decode(_ segment: Substring) -> String {
+        segment.utf8.contains(UInt8(ascii: "%")) ? QueryParameters.unescape(segment, plusIsSpace: false) : String(segment)
     }
 
     /// A template that cannot be parsed.

@@ -22,11 +22,14 @@ struct Router: Sendable {
     }
 
     private var literal: [String: [Route]] = [:]
+    /// Byte lengths of the literal paths: most requests for templated routes skip the lookup.
+    private var literalLengths = Set<Int>()
     private var templated: [Route] = []
 
     mutating func add(_ route: Route) {
         if let path = route.template.literalPath {
             literal[path, default: []].append(route)
+            literalLengths.insert(path.utf8.count)
         } else {
             templated.append(route)
         }
@@ -34,7 +37,7 @@ struct Router: Sendable {
 
     func match(_ method: HTTPMethod, _ path: Substring) -> Match {
         var allowed: [HTTPMethod] = []
-        if !literal.isEmpty, let routes = literal[String(path)] {
+        if literalLengths.contains(path.utf8.count), let routes = literal[String(path)] {
             if let route = routes.first(where: { $0.method == method }) { return .found(route, []) }
             allowed = routes.map(\.method)
         }

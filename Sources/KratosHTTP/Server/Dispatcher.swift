@@ -1,4 +1,5 @@
 import Kratos
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -8,10 +9,17 @@ struct Dispatcher: Sendable {
     let server: HTTPServer
     let router: Router
     let filtered: @Sendable (HTTPRequest, @escaping HTTPHandler) async throws -> HTTPResponse
+    // Read once from the configuration, which is too large to copy per request.
+    let timeout: Duration
+    let logger: Logger
+    let codecs: CodecRegistry
 
     init(server: HTTPServer, router: Router, filters: [any HTTPFilter]) {
         self.server = server
         self.router = router
+        timeout = server.configuration.timeout
+        logger = server.configuration.logger
+        codecs = server.configuration.codecs
         var composed: @Sendable (HTTPRequest, @escaping HTTPHandler) async throws -> HTTPResponse = { request, handler in
             try await handler(request)
         }
@@ -51,19 +59,18 @@ struct Dispatcher: Sendable {
                                    for: request)
             }
         }
-        let configuration = server.configuration
         let context = RequestContext(
             kind: .http,
             endpoint: endpoint,
             operation: operation,
             requestHeaders: head.headers,
             metadata: Metadata.extract(from: head.headers),
-            deadline: .now + configuration.timeout,
-            logger: configuration.logger,
+            deadline: .now + timeout,
+            logger: logger,
             app: app
         )
         let request = HTTPRequest(method: head.method, uri: head.uri, path: path, headers: head.headers, body: body,
-                                  pathParameters: captures, context: context, codecs: configuration.codecs)
+                                  pathParameters: captures, context: context, codecs: codecs)
         return (request, handler)
     }
 

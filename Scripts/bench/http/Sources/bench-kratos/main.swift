@@ -19,4 +19,14 @@ let server = HTTPServer(
 try server.route(.GET, "/helloworld/{name}", operation: "/helloworld.v1.Greeter/SayHello") { (request: Helloworld_V1_HelloRequest, _) in
     Helloworld_V1_HelloReply.with { $0.message = "Hello \(request.name)" }
 }
+// Framework floor for profiling: the same reply with no binding and no codec.
+try server.route(.GET, "/raw/hello") { _ in
+    HTTPResponse(status: .ok, headers: ["content-type": "application/json"], body: .init(string: #"{"message":"Hello kratos"}"#))
+}
+try server.route(.GET, "/typed/hello", operation: "/helloworld.v1.Greeter/Typed") { (request: Helloworld_V1_HelloRequest, _) in
+    Helloworld_V1_HelloReply.with { $0.message = "Hello kratos" }
+}
+try server.route(.GET, "/var/{name}") { request in
+    HTTPResponse(status: .ok, headers: ["content-type": "application/json"], body: .init(string: #"{"message":"Hello kratos"}"#))
+}
 try await server.run()
