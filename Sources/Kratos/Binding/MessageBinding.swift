@@ -62,12 +62,36 @@ public enum MessageBinding {
             fields = keys.map { key in schema.fields[key].flatMap { $0.kind.isScalar && !$0.isRepeated ? $0 : nil } }
         }
 
+        /// The protobuf wire bytes of one length-delimited field.
+        static func record(field: Int, utf8: String.UTF8View) -> [UInt8] {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(utf8.count + 10)
+            func varint(_ value: UInt64) {
+                var value = value
+                while value >= 0x80 {
+                    bytes.append(UInt8(value & 0x7F) | 0x80)
+                    value >>= 7
+                }
+                bytes.append(UInt8(value))
+            }
+            varint(UInt64(field) << 3 | 2)
+            varint(UInt64(utf8.count))
+            bytes.append(contentsOf: utf8)
+            return bytes
+        }
+
         /// Merges `values` (one per key, in key order) into `message`.
         public func bind(_ values: [(name: String, value: String)], into message: inout M) throws {
             var rest = QueryParameters()
             for (index, value) in values.enumerated() {
                 guard index < fields.count, let field = fields[index] else {
                     rest.append(value.name, value.value)
+                    continue
+                }
+                if case .string = field.kind {
+                    // A string field is one length-delimited record on the wire: merging it is
+                    // SwiftProtobuf's fastest path.
+                    try message.merge(serializedBytes: Self.record(field: field.number, utf8: value.value.utf8))
                     continue
                 }
                 var decoder = FieldDecoder(numbers: [field.number], action: .assign([value.value], key: value.name))
