@@ -168,7 +168,8 @@ typealias UpdateBookRequest = Kratos_Test_V1_UpdateBookRequest
             let reply = try await curl(endpoint + "/v1/slow")
             #expect(reply.status == 504)
             #expect(try reply.json()["code"] as? Int == 504)
-            #expect(ContinuousClock.now - start < .seconds(3))
+            // Answered long before the 5 s handler could have finished.
+            #expect(ContinuousClock.now - start < .milliseconds(4500))
         }
     }
 

@@ -12,6 +12,9 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let executor: EventLoopExecutor
     private let maxBodySize: Int
     private let timeout: TimeAmount
+    private let readTimeout: TimeAmount
+    /// Armed while a request is only partly received.
+    private var readTimer: Scheduled<Void>?
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var rejected = false
@@ -23,7 +26,8 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var inFlight: (id: UInt64, task: Task<Void, Never>?, timer: Scheduled<Void>?)?
     private var nextID: UInt64 = 0
 
-    init(dispatcher: Dispatcher, eventLoop: any EventLoop, maxBodySize: Int, timeout: Duration) {
+    init(dispatcher: Dispatcher, eventLoop: any EventLoop, maxBodySize: Int, timeout: Duration, readTimeout: Duration) {
+        self.readTimeout = TimeAmount(readTimeout)
         self.dispatcher = dispatcher
         self.executor = EventLoopExecutor(eventLoop)
         self.maxBodySize = maxBodySize
@@ -57,6 +61,8 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
                 rejectTooLarge(context: context, head: head)
             }
         case .end:
+            readTimer?.cancel()
+            readTimer = nil
             guard let head, !rejected else { return }
             self.head = nil
             start(context: context, head: head, body: body.take())
@@ -135,6 +141,29 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// A request still incomplete after a read gets a deadline (complete ones, the common case,
+    /// never arm a timer).
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let head, readTimer == nil, !rejected {
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+            readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: readTimeout) {
+                this.value.readTimedOut(head: head, context: boundContext.value)
+            }
+        }
+        context.fireChannelReadComplete()
+    }
+
+    private func readTimedOut(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        readTimer = nil
+        guard self.head != nil else { return }
+        rejected = true
+        body = nil
+        let (request, _) = dispatcher.prepare(head, body: nil, endpoint: endpoint, app: app)
+        let error = KratosError(code: 408, reason: "REQUEST_TIMEOUT", message: "the request was not received within \(readTimeout.nanoseconds / 1_000_000) ms")
+        write(Dispatcher.errorResponse(error, for: request), version: head.version, keepAlive: false, context: context)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             if inFlight == nil && head == nil {
@@ -146,6 +175,8 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        readTimer?.cancel()
+        readTimer = nil
         if let current = inFlight {
             current.timer?.cancel()
             current.task?.cancel()

@@ -31,6 +31,9 @@ public final class HTTPServer: TransportServer, Sendable {
         public var timeout: Duration
         /// How long an idle keep-alive connection stays open.
         public var idleTimeout: Duration
+        /// How long a client may take to send a whole request once it has started; past it the
+        /// server answers 408 and closes the connection.
+        public var readTimeout: Duration
         /// The largest request body accepted; larger ones are answered 413.
         public var maxBodySize: Int
         /// A prefix every route is registered under, e.g. `/api`.
@@ -47,6 +50,7 @@ public final class HTTPServer: TransportServer, Sendable {
             port: Int = 0,
             timeout: Duration = .seconds(1),
             idleTimeout: Duration = .seconds(60),
+            readTimeout: Duration = .seconds(30),
             maxBodySize: Int = 4 << 20,
             pathPrefix: String = "",
             codecs: CodecRegistry = .standard,
@@ -58,6 +62,7 @@ public final class HTTPServer: TransportServer, Sendable {
             self.port = port
             self.timeout = timeout
             self.idleTimeout = idleTimeout
+            self.readTimeout = readTimeout
             self.maxBodySize = maxBodySize
             self.pathPrefix = pathPrefix
             self.codecs = codecs
@@ -238,7 +243,8 @@ public final class HTTPServer: TransportServer, Sendable {
                     try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(self.configuration.idleTimeout)))
                     try pipeline.addHandler(HTTPChannelHandler(dispatcher: dispatcher, eventLoop: channel.eventLoop,
                                                                maxBodySize: self.configuration.maxBodySize,
-                                                               timeout: self.configuration.timeout))
+                                                               timeout: self.configuration.timeout,
+                                                               readTimeout: self.configuration.readTimeout))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

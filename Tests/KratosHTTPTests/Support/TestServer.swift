@@ -20,9 +20,11 @@ func withServer<T>(_ server: HTTPServer, _ body: (String) async throws -> T) asy
 }
 
 /// A server bound to loopback on a free port.
-func loopbackServer(timeout: Duration = .seconds(1), maxBodySize: Int = 4 << 20, middleware: [any Middleware] = [Recovery()]) -> HTTPServer {
+func loopbackServer(timeout: Duration = .seconds(1), maxBodySize: Int = 4 << 20, middleware: [any Middleware] = [Recovery()],
+                    configure: (inout HTTPServer.Configuration) -> Void = { _ in }) -> HTTPServer {
     var logger = Logger(label: "test.http")
     logger.logLevel = .critical
-    return HTTPServer(.init(host: "127.0.0.1", port: 0, timeout: timeout, maxBodySize: maxBodySize, logger: logger),
-                      middleware: middleware)
+    var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0, timeout: timeout, maxBodySize: maxBodySize, logger: logger)
+    configure(&configuration)
+    return HTTPServer(configuration, middleware: middleware)
 }
