@@ -16,8 +16,8 @@ import Testing
                 get { metadata[key] }
                 set { metadata[key] = newValue }
             }
-            func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-                capture.records.withLock { $0.append((level, metadata ?? [:])) }
+            func log(event: LogEvent) {
+                capture.records.withLock { $0.append((event.level, event.metadata ?? [:])) }
             }
         }
 

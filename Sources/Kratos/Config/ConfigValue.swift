@@ -1,0 +1,188 @@
+import Foundation
+
+/// A configuration value: what YAML, JSON and environment sources produce.
+public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([ConfigValue])
+    case map([String: ConfigValue])
+
+    /// The value at a dotted `key` (`server.http.addr`; array elements by index, `list.0`).
+    public subscript(key: String) -> ConfigValue? {
+        guard !key.isEmpty else { return self }
+        var current = self
+        for part in key.split(separator: ".", omittingEmptySubsequences: false) {
+            switch current {
+            case .map(let map):
+                guard let next = map[String(part)] else { return nil }
+                current = next
+            case .array(let array):
+                guard let index = Int(part), array.indices.contains(index) else { return nil }
+                current = array[index]
+            default:
+                return nil
+            }
+        }
+        return current
+    }
+
+    /// `other` merged over this value: maps merge key by key (recursively), anything else —
+    /// lists included — is replaced by `other`.
+    public func merging(_ other: ConfigValue) -> ConfigValue {
+        guard case .map(var base) = self, case .map(let top) = other else { return other }
+        for (key, value) in top {
+            base[key] = base[key].map { $0.merging(value) } ?? value
+        }
+        return .map(base)
+    }
+
+    public var description: String {
+        switch self {
+        case .null: "null"
+        case .bool(let value): String(value)
+        case .int(let value): String(value)
+        case .double(let value): String(value)
+        case .string(let value): value
+        case .array(let values): "[" + values.map(\.description).joined(separator: ", ") + "]"
+        case .map(let map): "{" + map.keys.sorted().map { "\($0): \(map[$0]!)" }.joined(separator: ", ") + "}"
+        }
+    }
+
+    /// A value from what Yams produced (native Swift values).
+    init(any value: Any?) {
+        switch value {
+        case nil, is NSNull: self = .null
+        case let value as Bool: self = .bool(value)
+        case let value as Int: self = .int(Int64(value))
+        case let value as Int64: self = .int(value)
+        case let value as Double: self = .double(value)
+        case let value as String: self = .string(value)
+        case let value as [Any]: self = .array(value.map { ConfigValue(any: $0) })
+        case let value as [String: Any]: self = .map(value.mapValues { ConfigValue(any: $0) })
+        case let value as [AnyHashable: Any]:
+            self = .map(Dictionary(value.map { ("\($0.key)", ConfigValue(any: $0.value)) }, uniquingKeysWith: { $1 }))
+        default: self = .string("\(value!)")
+        }
+    }
+}
+
+// MARK: Typed access
+
+extension ConfigValue {
+    public func bool() throws -> Bool {
+        switch self {
+        case .bool(let value): return value
+        case .int(let value) where value == 0 || value == 1: return value == 1
+        case .string(let text): if let value = MessageBinding.parseBool(text) { return value }
+        default: break
+        }
+        throw ConfigError.typeMismatch(key: nil, expected: "a bool", found: self)
+    }
+
+    public func int() throws -> Int64 {
+        switch self {
+        case .int(let value): return value
+        case .double(let value) where value.rounded() == value: return Int64(value)
+        case .string(let text): if let value = Int64(text) { return value }
+        default: break
+        }
+        throw ConfigError.typeMismatch(key: nil, expected: "an integer", found: self)
+    }
+
+    public func double() throws -> Double {
+        switch self {
+        case .double(let value): return value
+        case .int(let value): return Double(value)
+        case .string(let text): if let value = Double(text) { return value }
+        default: break
+        }
+        throw ConfigError.typeMismatch(key: nil, expected: "a number", found: self)
+    }
+
+    public func string() throws -> String {
+        switch self {
+        case .string(let value): return value
+        case .bool, .int, .double: return description
+        default: throw ConfigError.typeMismatch(key: nil, expected: "a string", found: self)
+        }
+    }
+
+    /// A duration written as Go writes them: `"1s"`, `"500ms"`, `"1m30s"`, `"1.5h"`, `"-2s"`,
+    /// units ns, us (µs), ms, s, m, h; a bare `0` is zero.
+    public func duration() throws -> Duration {
+        guard case .string(let text) = self, let duration = Duration(config: text) else {
+            if case .int(0) = self { return .zero }
+            throw ConfigError.typeMismatch(key: nil, expected: #"a duration such as "1s" or "500ms""#, found: self)
+        }
+        return duration
+    }
+
+    public func array() throws -> [ConfigValue] {
+        guard case .array(let values) = self else { throw ConfigError.typeMismatch(key: nil, expected: "a list", found: self) }
+        return values
+    }
+
+    public func map() throws -> [String: ConfigValue] {
+        guard case .map(let map) = self else { throw ConfigError.typeMismatch(key: nil, expected: "a map", found: self) }
+        return map
+    }
+}
+
+extension Duration {
+    /// Parses Go's duration syntax: a sequence of decimal numbers with units
+    /// (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), optionally signed; `"0"` alone needs no unit.
+    public init?(config text: String) {
+        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
+        var sign = 1.0
+        if rest.first == "-" || rest.first == "+" {
+            sign = rest.first == "-" ? -1 : 1
+            rest = rest.dropFirst()
+        }
+        if rest == "0" {
+            self = .zero
+            return
+        }
+        guard !rest.isEmpty else { return nil }
+        var nanoseconds = 0.0
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isNumber || $0 == "." }
+            guard !number.isEmpty, let value = Double(number) else { return nil }
+            rest = rest.dropFirst(number.count)
+            let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
+            guard let unit = units.filter({ rest.hasPrefix($0.0) }).max(by: { $0.0.count < $1.0.count }) else { return nil }
+            rest = rest.dropFirst(unit.0.count)
+            nanoseconds += value * unit.1
+        }
+        self = .nanoseconds(Int64(sign * nanoseconds))
+    }
+}
+
+/// What can go wrong reading configuration; each case names the key.
+public enum ConfigError: Error, CustomStringConvertible, Equatable {
+    case notFound(key: String)
+    case typeMismatch(key: String?, expected: String, found: ConfigValue)
+    case unresolvedPlaceholder(key: String, at: String)
+    case placeholderCycle(key: String)
+    case invalidSource(name: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let key): "config key \"\(key)\" not found"
+        case .typeMismatch(let key, let expected, let found):
+            "config key \"\(key ?? "?")\" is \(found), expected \(expected)"
+        case .unresolvedPlaceholder(let key, let at):
+            "placeholder ${\(key)} at \"\(at)\" has no value and no default (write ${\(key):default})"
+        case .placeholderCycle(let key): "placeholder ${\(key)} refers to itself"
+        case .invalidSource(let name, let reason): "config source \(name): \(reason)"
+        }
+    }
+
+    /// This error with `key` filled in.
+    func at(_ key: String) -> ConfigError {
+        if case .typeMismatch(nil, let expected, let found) = self { return .typeMismatch(key: key, expected: expected, found: found) }
+        return self
+    }
+}

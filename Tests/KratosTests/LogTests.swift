@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+@testable import Kratos
+
+@Suite struct LogTests {
+    final class Lines: Sendable {
+        let lines = Mutex<[String]>([])
+        var output: LogOutput { LogOutput { line in self.lines.withLock { $0.append(line) } } }
+        var all: [String] { lines.withLock { $0 } }
+    }
+
+    @Test func logfmtShape() throws {
+        let lines = Lines()
+        let logger = Logger(label: "t") { _ in KratosLogHandler(format: .logfmt, output: lines.output) }
+        logger.info("user created", metadata: ["user.id": "42", "note": "a b=c"])
+        let line = try #require(lines.all.first)
+        #expect(line.hasPrefix("level=INFO ts="))
+        #expect(line.contains(" caller=LogTests.swift:"))
+        #expect(line.contains(#" msg="user created""#))
+        #expect(line.hasSuffix(#" note="a b=c" user.id=42"#))
+        let ts = line.split(separator: " ")[1].dropFirst(3)
+        #expect(try Date(String(ts), strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) <= Date())
+    }
+
+    @Test func jsonShape() throws {
+        let lines = Lines()
+        let logger = Logger(label: "t") { _ in KratosLogHandler(format: .json, output: lines.output, level: .debug) }
+        logger.warning("slow", metadata: ["latency": "1.5", "quote": "\"x\""])
+        logger.trace("dropped below the handler's level")
+        #expect(lines.all.count == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines.all[0].utf8)) as? [String: String])
+        #expect(object["level"] == "WARN" && object["msg"] == "slow" && object["latency"] == "1.5" && object["quote"] == "\"x\"")
+        #expect(object["ts"] != nil && object["caller"]?.hasPrefix("LogTests.swift:") == true)
+    }
+
+    @Test func valuersAreEvaluatedOnEveryCall() {
+        let lines = Lines()
+        let counter = Mutex(0)
+        let provider = Logger.MetadataProvider.multiplex([
+            .service(AppInfo(id: "id-1", name: "greeter", version: "v1")),
+            .valuer("trace.id") { counter.withLock { $0 += 1; return "t\($0)" } },
+        ])
+        let logger = Logger(label: "t") { _ in KratosLogHandler(output: lines.output, metadataProvider: provider) }
+        logger.info("one")
+        logger.info("two")
+        #expect(lines.all[0].contains("service.id=id-1 service.name=greeter service.version=v1 trace.id=t1"))
+        #expect(lines.all[1].contains("trace.id=t2"))
+    }
+
+    @Test func filterMasksKeysAndValuesAndDropsLevels() {
+        let lines = Lines()
+        let logger = Logger(label: "t") { _ in
+            FilteringLogHandler(KratosLogHandler(output: lines.output, level: .trace), minimumLevel: .warning,
+                                maskedKeys: ["password"], maskedValues: ["hunter2-token"])
+        }
+        logger.info("dropped", metadata: ["password": "x"])
+        logger.error("login failed", metadata: ["password": "hunter2", "user": "ann", "token": "hunter2-token"])
+        #expect(lines.all.count == 1)
+        #expect(lines.all[0].contains("password=*** token=*** user=ann"))
+        #expect(!lines.all[0].contains("hunter2"))
+    }
+
+    @Test func handlerFromConfiguration() throws {
+        let lines = Lines()
+        let configuration = try ConfigDecoder().decode(KratosLogging.Configuration.self, from: .map([
+            "level": .string("warn"), "format": .string("json"), "mask": .array([.string("secret")]),
+        ]))
+        #expect(configuration.logLevel == .warning)
+        let logger = Logger(label: "t") { _ in
+            KratosLogging.handler(configuration, app: AppInfo(id: "i", name: "n", version: "v"), output: lines.output)
+        }
+        logger.info("dropped")
+        logger.warning("kept", metadata: ["secret": "s"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines.all[0].utf8)) as? [String: String])
+        #expect(lines.all.count == 1 && object["secret"] == "***" && object["service.name"] == "n")
+    }
+}
