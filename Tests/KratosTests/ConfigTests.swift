@@ -154,7 +154,11 @@ import Testing
     @Test func watchedFileReloadsAndSurvivesABadEdit() async throws {
         let dir = try Directory()
         try dir.write("config.yaml", "greeting: hello\nport: 1\n")
-        let config = Config(sources: [FileSource(dir.path, pollInterval: .milliseconds(20))], logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        final class Lines: Sendable { let lines = Mutex<[String]>([]) }
+        let logged = Lines()
+        let output = LogOutput { line in logged.lines.withLock { $0.append(line) } }
+        let config = Config(sources: [FileSource(dir.path, pollInterval: .milliseconds(20))],
+                            logger: Logger(label: "test") { _ in KratosLogHandler(output: output) })
         try config.load()
         let changes = config.changes(of: "greeting")
         let watching = Task { try await config.run() }
@@ -180,6 +184,8 @@ import Testing
         try await Task.sleep(for: .milliseconds(200))
         #expect(try config.string("greeting") == "bonjour")
         #expect(config.reload(source: 0) == false)
+        let errors = logged.lines.withLock { $0 }.filter { $0.hasPrefix("level=ERROR") }
+        #expect(errors.contains { $0.contains("keeping the last good configuration") && $0.contains("config.yaml") })
     }
 
     /// Readers running during many reloads only ever see complete snapshots.
