@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "KratosHTTP", targets: ["KratosHTTP"]),
         .library(name: "KratosHTTPClient", targets: ["KratosHTTPClient"]),
         .library(name: "KratosCLI", targets: ["KratosCLI"]),
+        .library(name: "KratosCodeGen", targets: ["KratosCodeGen"]),
+        .executable(name: "protoc-gen-kratos-errors", targets: ["protoc-gen-kratos-errors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -82,15 +84,24 @@ let package = Package(
         ),
         .executableTarget(name: "kratos", dependencies: ["KratosCLI"]),
 
+        // MARK: Code generation (no runtime, no NIO)
+        .target(
+            name: "KratosCodeGen",
+            dependencies: [.product(name: "SwiftProtobufPluginLibrary", package: "swift-protobuf")],
+            exclude: ["Protos"]
+        ),
+        .executableTarget(name: "protoc-gen-kratos-errors", dependencies: ["KratosCodeGen"]),
+
         // MARK: Tests
         .target(
             name: "KratosTestSupport",
-            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["Kratos", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Tests/KratosTestSupport",
             exclude: ["Protos"]
         ),
         .testTarget(name: "KratosTests", dependencies: ["Kratos", "KratosTestSupport"]),
         .testTarget(name: "KratosHTTPTests", dependencies: ["KratosHTTP", "KratosHTTPClient", "KratosTestSupport"]),
         .testTarget(name: "KratosCLITests", dependencies: ["KratosCLI", "kratos"]),
+        .testTarget(name: "KratosCodeGenTests", dependencies: ["KratosCodeGen", "protoc-gen-kratos-errors", "KratosTestSupport"]),
     ]
 )

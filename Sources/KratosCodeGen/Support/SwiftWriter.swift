@@ -1,0 +1,76 @@
+/// Builds Swift source text line by line with indentation.
+struct SwiftWriter {
+    private(set) var text = ""
+    private var indent = 0
+
+    mutating func line(_ line: String = "") {
+        text += line.isEmpty ? "\n" : String(repeating: "    ", count: indent) + line + "\n"
+    }
+
+    /// Writes `opening`, the body indented one level, then `closing`.
+    mutating func block(_ opening: String, closing: String = "}", _ body: (inout SwiftWriter) -> Void) {
+        line(opening)
+        indent += 1
+        body(&self)
+        indent -= 1
+        line(closing)
+    }
+}
+
+/// Generator options shared by our plugins, as protoc passes them (`--kratos-errors_opt=…`):
+/// `Visibility=Internal|Public|Package` and `FileNaming=FullPath|PathToUnderscores|DropPath`, with
+/// protoc-gen-swift's meaning.
+public struct GeneratorOptions: Sendable, Equatable {
+    public enum FileNaming: String, Sendable { case fullPath = "FullPath", pathToUnderscores = "PathToUnderscores", dropPath = "DropPath" }
+
+    public var visibility = "internal"
+    public var fileNaming = FileNaming.fullPath
+
+    public init() {}
+
+    /// Parses `key=value` pairs; an unknown key or value is an error naming it.
+    public init(_ pairs: [(key: String, value: String)]) throws {
+        for (key, value) in pairs {
+            switch key {
+            case "Visibility":
+                guard ["Internal", "Public", "Package"].contains(value) else {
+                    throw GeneratorError("unknown Visibility \(value); use Internal, Public or Package")
+                }
+                visibility = value.lowercased()
+            case "FileNaming":
+                guard let naming = FileNaming(rawValue: value) else {
+                    throw GeneratorError("unknown FileNaming \(value); use FullPath, PathToUnderscores or DropPath")
+                }
+                fileNaming = naming
+            default:
+                throw GeneratorError("unknown option \(key); known: Visibility, FileNaming")
+            }
+        }
+    }
+
+    /// The output file for `protoPath` (`a/b/c.proto`) with `suffix` (`.errors.swift`).
+    public func outputName(for protoPath: String, suffix: String) -> String {
+        let base = protoPath.hasSuffix(".proto") ? String(protoPath.dropLast(6)) : protoPath
+        switch fileNaming {
+        case .fullPath: return base + suffix
+        case .pathToUnderscores: return base.replacingOccurrences(of: "/", with: "_") + suffix
+        case .dropPath: return String(base.split(separator: "/").last ?? Substring(base)) + suffix
+        }
+    }
+}
+
+/// A generator failure, reported by protoc with the plugin's name.
+public struct GeneratorError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// `USER_NOT_FOUND` → `UserNotFound`.
+func upperCamel(_ protoName: String) -> String {
+    protoName.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }.joined()
+}
+
+/// `text` as a Swift string literal.
+func swiftLiteral(_ text: String) -> String {
+    "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+}
