@@ -1,13 +1,9 @@
 import AsyncHTTPClient
+import Foundation
 import Kratos
 import NIOCore
 import NIOHTTP1
-
-/// Resolves a `discovery:///name` endpoint to a concrete `http://host:port`. The registry module
-/// provides one; without it such endpoints fail with 503 `NODE_NOT_FOUND`.
-public protocol EndpointResolver: Sendable {
-    func resolve(service name: String) async throws -> String
-}
+import SwiftProtobuf
 
 /// An HTTP client for Kratos services on AsyncHTTPClient: runs client middleware, sends the
 /// metadata to propagate, encodes the request with its codec, and decodes error replies into
@@ -67,6 +63,21 @@ public final class KratosHTTPClient: Sendable {
             try await self.send(method, endpoint + path, body: request as? Body, context: context, output: Output.self)
         }
         return try await chain(Body(value: body), context) as! Output
+    }
+
+    /// `value` percent-encoded for a path segment; `/` kept for `{var=a/*}` variables.
+    public static func escape(_ value: String, keepingSlashes: Bool = false) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        if !keepingSlashes { allowed.remove("/") }
+        allowed.remove(charactersIn: "?#%")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
+
+    /// `?k=v&…` for the fields of `message` not bound in the path (proto names; empty when none).
+    public static func query(_ message: some SwiftProtobuf.Message, excluding bound: Set<String>) -> String {
+        guard let bytes = try? FormCodec().encode(message: message) else { return "" }
+        let pairs = QueryParameters(bytes: bytes).pairs.filter { !bound.contains($0.key) }
+        return pairs.isEmpty ? "" : "?" + QueryParameters(pairs).encoded
     }
 
     /// The request as middleware sees it: the optional body value.

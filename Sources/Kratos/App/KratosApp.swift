@@ -159,16 +159,3 @@ public final class KratosApp: Sendable {
         }
     }
 }
-
-/// Runs `body`, throwing 504 `TIMEOUT` when it takes longer than `timeout`.
-func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw KratosError.gatewayTimeout("TIMEOUT", "timed out after \(timeout)")
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
