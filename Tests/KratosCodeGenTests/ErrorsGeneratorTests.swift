@@ -40,7 +40,7 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["kratos_test_v1_errors.errors.swift"])
         let generated = try String(contentsOf: out.appendingPathComponent("kratos_test_v1_errors.errors.swift"), encoding: .utf8)
         let golden = try String(contentsOf: Self.root.appendingPathComponent("Tests/KratosTestSupport/Generated/kratos_test_v1_errors.errors.swift"), encoding: .utf8)
-        #expect(generated == golden, "regenerate with Scripts/generate-test-protos")
+        #expect(generated == golden, "regenerate with Scripts/generate-protos")
         #expect(!generated.contains("Shade") && !generated.contains("BookPlain") && !generated.contains("BookErrorUnspecified"))
     }
 

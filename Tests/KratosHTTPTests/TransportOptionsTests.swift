@@ -1,6 +1,7 @@
 import Foundation
 import Kratos
 import KratosHTTP
+import KratosTestSupport
 import NIOCore
 import NIOPosix
 import NIOSSL

@@ -8,10 +8,10 @@ struct SwiftWriter {
     }
 
     /// Writes `opening`, the body indented one level, then `closing`.
-    mutating func block(_ opening: String, closing: String = "}", _ body: (inout SwiftWriter) -> Void) {
+    mutating func block(_ opening: String, closing: String = "}", _ body: (inout SwiftWriter) throws -> Void) rethrows {
         line(opening)
         indent += 1
-        body(&self)
+        try body(&self)
         indent -= 1
         line(closing)
     }
@@ -25,6 +25,11 @@ public struct GeneratorOptions: Sendable, Equatable {
 
     public var visibility = "internal"
     public var fileNaming = FileNaming.fullPath
+    /// protoc-gen-kratos-http: give RPCs without an HTTP rule `POST /pkg.Svc/Method`.
+    public var defaultRoutes = true
+    /// protoc-gen-kratos-http and -grpc: also emit the typed client (the HTTP one needs
+    /// `KratosHTTPClient`, so a service that only serves can turn it off).
+    public var client = true
 
     public init() {}
 
@@ -42,8 +47,14 @@ public struct GeneratorOptions: Sendable, Equatable {
                     throw GeneratorError("unknown FileNaming \(value); use FullPath, PathToUnderscores or DropPath")
                 }
                 fileNaming = naming
+            case "DefaultRoutes":
+                guard let flag = Bool(value.lowercased()) else { throw GeneratorError("DefaultRoutes takes true or false, not \(value)") }
+                defaultRoutes = flag
+            case "Client":
+                guard let flag = Bool(value.lowercased()) else { throw GeneratorError("Client takes true or false, not \(value)") }
+                client = flag
             default:
-                throw GeneratorError("unknown option \(key); known: Visibility, FileNaming")
+                throw GeneratorError("unknown option \(key); known: Visibility, FileNaming, DefaultRoutes, Client")
             }
         }
     }

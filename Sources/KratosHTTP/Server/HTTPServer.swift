@@ -150,12 +150,13 @@ public final class HTTPServer: TransportServer, Sendable {
 
     /// Registers a typed route, as generated code does: binds the request into `Input` (body by
     /// `body`, then query, then path variables, which win), runs the middleware and `handler`, and
-    /// encodes the reply with the codec `Accept` asks for.
+    /// encodes the reply (or the part `responseBody` picks) with the codec `Accept` asks for.
     public func route<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>(
         _ method: HTTPMethod,
         _ path: String,
         operation: String,
         body: BodyBinding<Input> = .none,
+        responseBody: (@Sendable (Output) -> any SwiftProtobuf.Message)? = nil,
         _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
     ) throws {
         let variables = MessageBinding.Prepared<Input>(keys: try PathTemplate(configuration.pathPrefix + path).variables)
@@ -178,6 +179,7 @@ public final class HTTPServer: TransportServer, Sendable {
                 }
                 let reply = try await chain(input, request.context)
                 guard let output = reply as? Output else { return try HTTPServer.encode(reply, for: request) }
+                if let responseBody { return try HTTPServer.encode(responseBody(output), for: request) }
                 let codec = request.replyCodec
                 return HTTPServer.response(try codec.encode(message: output), codec: codec, for: request)
             }
@@ -370,9 +372,10 @@ public struct RouteGroup: Sendable {
 
     public func route<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>(
         _ method: HTTPMethod, _ path: String, operation: String, body: BodyBinding<Input> = .none,
+        responseBody: (@Sendable (Output) -> any SwiftProtobuf.Message)? = nil,
         _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
     ) throws {
-        try server.route(method, prefix + path, operation: operation, body: body, handler)
+        try server.route(method, prefix + path, operation: operation, body: body, responseBody: responseBody, handler)
     }
 
     public func group(_ path: String) -> RouteGroup {

@@ -1,29 +1,30 @@
 import Foundation
 
 /// A reply as curl saw it.
-struct CurlReply {
-    let status: Int
+public struct CurlReply: Sendable {
+    public let status: Int
     /// Header names lower-cased; the last value wins.
-    let headers: [String: String]
-    let body: Data
+    public let headers: [String: String]
+    public let body: Data
 
-    var text: String { String(decoding: body, as: UTF8.self) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
 
-    func json() throws -> [String: Any] {
+    public func json() throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: body) as? [String: Any] ?? [:]
     }
 }
 
-struct ProcessFailure: Error, CustomStringConvertible {
-    let description: String
+public struct ProcessFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Runs `/usr/bin/curl` (an independent HTTP client) and parses its `-i` output.
-func curl(_ arguments: String...) async throws -> CurlReply {
+public func curl(_ arguments: String...) async throws -> CurlReply {
     try await curl(arguments)
 }
 
-func curl(_ arguments: [String]) async throws -> CurlReply {
+public func curl(_ arguments: [String]) async throws -> CurlReply {
     let output = try await runProcess("/usr/bin/curl", ["-sS", "-i", "--max-time", "20", "-H", "Expect:"] + arguments)
     guard output.status == 0 else {
         throw ProcessFailure(description: "curl \(arguments) exited \(output.status): \(String(decoding: output.stderr, as: UTF8.self))")
@@ -43,7 +44,7 @@ func curl(_ arguments: [String]) async throws -> CurlReply {
 }
 
 /// Runs a program to completion without blocking a concurrency thread.
-func runProcess(_ path: String, _ arguments: [String]) async throws -> (status: Int32, stdout: Data, stderr: Data) {
+public func runProcess(_ path: String, _ arguments: [String]) async throws -> (status: Int32, stdout: Data, stderr: Data) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
@@ -73,7 +74,7 @@ private func readToEnd(_ handle: FileHandle) async -> Data {
 }
 
 /// Writes `data` to a temporary file for `curl --data-binary @file`.
-func temporaryFile(_ data: Data) throws -> URL {
+public func temporaryFile(_ data: Data) throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("kratos-body-\(UUID().uuidString)")
     try data.write(to: url)
     return url

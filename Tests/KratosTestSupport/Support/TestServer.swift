@@ -4,7 +4,7 @@ import KratosHTTP
 import Logging
 
 /// Runs `server` on 127.0.0.1 with an ephemeral port for the duration of `body`, then stops it.
-func withServer<T>(_ server: HTTPServer, _ body: (String) async throws -> T) async throws -> T {
+public func withServer<T>(_ server: HTTPServer, _ body: (String) async throws -> T) async throws -> T {
     let endpoint = try await server.bind()
     let running = Task { try await server.run() }
     do {
@@ -20,7 +20,7 @@ func withServer<T>(_ server: HTTPServer, _ body: (String) async throws -> T) asy
 }
 
 /// A server bound to loopback on a free port.
-func loopbackServer(timeout: Duration = .seconds(1), maxBodySize: Int = 4 << 20, middleware: [any Middleware] = [Recovery()],
+public func loopbackServer(timeout: Duration = .seconds(1), maxBodySize: Int = 4 << 20, middleware: [any Middleware] = [Recovery()],
                     configure: (inout HTTPServer.Configuration) -> Void = { _ in }) -> HTTPServer {
     var logger = Logger(label: "test.http")
     logger.logLevel = .critical

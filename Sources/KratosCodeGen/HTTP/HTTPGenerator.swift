@@ -1,0 +1,217 @@
+import SwiftProtobuf
+import SwiftProtobufPluginLibrary
+
+/// protoc-gen-kratos-http: for each service, the operation constants, the service protocol one
+/// implementation satisfies, its registration on `HTTPServer`, and a typed HTTP client.
+///
+/// Every `google.api.http` rule becomes a route: get/put/post/delete/patch and custom verbs,
+/// `additional_bindings`, `body: "*"` or a field, `response_body`, `{var}`, `{var=a/*}` and dotted
+/// variables. RPCs without a rule get `POST /pkg.Svc/Method` (option `DefaultRoutes=false` turns
+/// that off). Streaming RPCs are left to the gRPC transport.
+public struct HTTPGenerator: CodeGenerator {
+    public init() {}
+
+    public var supportedFeatures: [Google_Protobuf_Compiler_CodeGeneratorResponse.Feature] { [.proto3Optional] }
+    public var customOptionExtensions: [any AnyMessageExtension] { [Google_Api_Extensions_http] }
+    public var version: String? { "0.1.0" }
+
+    public func generate(files: [FileDescriptor], parameter: any CodeGeneratorParameter,
+                         protoCompilerContext: any ProtoCompilerContext, generatorOutputs: any GeneratorOutputs) throws {
+        let options = try GeneratorOptions(parameter.parsedPairs)
+        for file in files where !file.services.isEmpty {
+            try generatorOutputs.add(fileName: options.outputName(for: file.name, suffix: ".http.swift"),
+                                     contents: try Self.source(for: file, options: options))
+        }
+    }
+
+    /// One route of a method.
+    struct Binding {
+        let method: String
+        let path: String
+        let body: String
+        let responseBody: String
+    }
+
+    static func bindings(of method: MethodDescriptor, options: GeneratorOptions) throws -> [Binding] {
+        guard method.options.hasGoogle_Api_http else {
+            return options.defaultRoutes ? [Binding(method: "POST", path: "/\(method.service.fullName)/\(method.name)", body: "*", responseBody: "")] : []
+        }
+        let rule = method.options.Google_Api_http
+        return try ([rule] + rule.additionalBindings).map { rule in
+            let (verb, path): (String, String) = switch rule.pattern {
+            case .get(let path)?: ("GET", path)
+            case .put(let path)?: ("PUT", path)
+            case .post(let path)?: ("POST", path)
+            case .delete(let path)?: ("DELETE", path)
+            case .patch(let path)?: ("PATCH", path)
+            case .custom(let custom)?: (custom.kind.uppercased(), custom.path)
+            case nil: throw GeneratorError("\(method.fullName): an http rule needs a method and a path")
+            }
+            let standard = ["GET", "PUT", "POST", "DELETE", "PATCH"].contains(verb)
+            guard standard || Self.customMethods.contains(verb) else {
+                throw GeneratorError("""
+                    \(method.fullName): custom method \(verb) is not one SwiftNIO's HTTP/1 parser accepts; \
+                    use one of \(Self.customMethods.sorted().joined(separator: " "))
+                    """)
+            }
+            return Binding(method: verb, path: path, body: rule.body, responseBody: rule.responseBody)
+        }
+    }
+
+    /// The variables of a path template, in order (`{book.id}`, `{name=shelves/*}` → book.id, name).
+    static func variables(in path: String) -> [(name: String, multiSegment: Bool)] {
+        var result: [(String, Bool)] = []
+        var rest = Substring(path)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            let inner = rest[rest.index(after: open)..<close]
+            let name = inner.prefix { $0 != "=" }
+            let pattern = inner.contains("=") ? inner.drop { $0 != "=" }.dropFirst() : "*"
+            result.append((String(name), pattern != "*"))
+            rest = rest[rest.index(after: close)...]
+        }
+        return result
+    }
+
+    /// `request.book.id` for the dotted field path `book.id` of `message`.
+    static func accessor(_ dotted: String, in message: Descriptor, namer: SwiftProtobufNamer, root: String) throws -> (code: String, field: FieldDescriptor) {
+        var code = root
+        var current = message
+        var found: FieldDescriptor?
+        for (index, part) in dotted.split(separator: ".").enumerated() {
+            guard let field = current.fields.first(where: { $0.name == part }) else {
+                throw GeneratorError("\(message.fullName) has no field \(dotted)")
+            }
+            code += "." + namer.messagePropertyNames(field: field, prefixed: "", includeHasAndClear: false).name
+            found = field
+            if index < dotted.split(separator: ".").count - 1 {
+                guard let next = field.messageType else { throw GeneratorError("\(dotted): \(part) is not a message") }
+                current = next
+            }
+        }
+        guard let found else { throw GeneratorError("empty field path") }
+        return (code, found)
+    }
+
+    public static func source(for file: FileDescriptor, options: GeneratorOptions) throws -> String {
+        let open = options.visibility
+        var out = SwiftWriter()
+        out.line("// DO NOT EDIT.")
+        out.line("// Generated by protoc-gen-kratos-http from \(file.name).")
+        out.line()
+        out.line("import Kratos")
+        out.line("import KratosHTTP")
+        if options.client { out.line("import KratosHTTPClient") }
+        for service in file.services {
+            let names = ServiceNames(service, file: file)
+            let namer = names.namer
+            let unary = service.methods.filter { !$0.clientStreaming && !$0.serverStreaming }
+
+            out.line()
+            out.line("/// The operations of \(service.fullName), as middleware selectors name them.")
+            out.block("\(open) enum \(names.operations) {") { out in
+                for method in service.methods {
+                    out.line("\(open) static let \(names.member(method)) = \(swiftLiteral("/\(service.fullName)/\(method.name)"))")
+                }
+            }
+
+            out.line()
+            out.line("/// \(service.fullName), implemented once for every transport.")
+            out.block("\(open) protocol \(names.serviceProtocol): Sendable {") { out in
+                for method in service.methods { out.line(names.requirement(method)) }
+            }
+
+            out.line()
+            try out.block("extension \(names.serviceProtocol) {") { out in
+                out.line("/// Registers the HTTP routes of \(service.fullName) on `server` (streaming RPCs are served over gRPC).")
+                try out.block("\(open) func register(on server: HTTPServer) throws {") { out in
+                    for method in unary {
+                        let input = names.input(method)
+                        for binding in try bindings(of: method, options: options) {
+                            var arguments = "\(verbExpression(binding.method)), \(swiftLiteral(binding.path)), operation: \(names.operation(method))"
+                            switch binding.body {
+                            case "": break
+                            case "*": arguments += ", body: .all"
+                            default:
+                                let (code, field) = try accessor(binding.body, in: method.inputType, namer: namer, root: "input")
+                                guard let type = field.messageType.map({ namer.fullName(message: $0) }) else {
+                                    throw GeneratorError("\(method.fullName): body \(binding.body) must be a message field")
+                                }
+                                arguments += ", body: .field { input, request in \(code) = try request.decodeBody(\(type).self) }"
+                            }
+                            if !binding.responseBody.isEmpty {
+                                let (code, field) = try accessor(binding.responseBody, in: method.outputType, namer: namer, root: "$0")
+                                guard field.messageType != nil else {
+                                    throw GeneratorError("\(method.fullName): response_body \(binding.responseBody) must be a message field")
+                                }
+                                arguments += ", responseBody: { \(code) }"
+                            }
+                            out.block("try server.route(\(arguments)) { (request: \(input), context) in") { out in
+                                out.line("try await self.\(names.member(method))(request, context: context)")
+                            }
+                        }
+                    }
+                }
+            }
+
+            guard options.client else { continue }
+            out.line()
+            out.line("/// A typed HTTP client of \(service.fullName); calls use each RPC's first binding.")
+            try out.block("\(open) struct \(names.prefix)HTTPClient: Sendable {") { out in
+                out.line("\(open) let client: KratosHTTPClient")
+                out.line()
+                out.block("\(open) init(_ client: KratosHTTPClient) {") { out in out.line("self.client = client") }
+                for method in unary {
+                    guard let binding = try bindings(of: method, options: options).first else { continue }
+                    let input = names.input(method), output = names.output(method)
+                    out.line()
+                    try out.block("\(open) func \(names.member(method))(_ request: \(input)) async throws -> \(output) {") { out in
+                        // The template as literal pieces and escaped variable values.
+                        var pieces: [String] = []
+                        var bound: [String] = []
+                        var rest = Substring(binding.path)
+                        for variable in variables(in: binding.path) {
+                            let open = rest.range(of: "{" + variable.name)!.lowerBound
+                            let close = rest[open...].firstIndex(of: "}")!
+                            if open > rest.startIndex { pieces.append(swiftLiteral(String(rest[..<open]))) }
+                            let (code, _) = try accessor(variable.name, in: method.inputType, namer: namer, root: "request")
+                            pieces.append("KratosHTTPClient.escape(String(describing: \(code)), keepingSlashes: \(variable.multiSegment))")
+                            bound.append(variable.name)
+                            rest = rest[rest.index(after: close)...]
+                        }
+                        if !rest.isEmpty { pieces.append(swiftLiteral(String(rest))) }
+                        let query = binding.body.isEmpty ? " + KratosHTTPClient.query(request, excluding: [\(bound.map(swiftLiteral).joined(separator: ", "))])" : ""
+                        out.line("let path = " + pieces.joined(separator: " + ") + query)
+                        let body = switch binding.body {
+                        case "": "nil"
+                        case "*": "request"
+                        default: try accessor(binding.body, in: method.inputType, namer: namer, root: "request").code
+                        }
+                        let call = "try await client.invoke(\(verbExpression(binding.method)), path, operation: \(names.operation(method)), body: \(body)"
+                        if binding.responseBody.isEmpty {
+                            out.line("return \(call), as: \(output).self)")
+                        } else {
+                            let (code, field) = try accessor(binding.responseBody, in: method.outputType, namer: namer, root: "reply")
+                            out.line("var reply = \(output)()")
+                            out.line("\(code) = \(call), as: \(namer.fullName(message: field.messageType!)).self)")
+                            out.line("return reply")
+                        }
+                    }
+                }
+            }
+        }
+        return out.text
+    }
+
+    /// The methods beyond get/put/post/delete/patch that the server's HTTP/1 parser (llhttp, in
+    /// SwiftNIO) accepts; any other would be answered 400 before reaching a route.
+    static let customMethods: Set<String> = [
+        "HEAD", "OPTIONS", "TRACE", "COPY", "LOCK", "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK",
+        "BIND", "REBIND", "UNBIND", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY",
+        "SUBSCRIBE", "UNSUBSCRIBE", "PURGE", "MKCALENDAR", "LINK", "UNLINK", "SOURCE", "QUERY",
+    ]
+
+    /// `.GET` for the standard verbs, `.init(rawValue: "…")` (NIO's own case for a method it knows) for custom ones.
+    static func verbExpression(_ verb: String) -> String {
+        ["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"].contains(verb) ? ".\(verb)" : ".init(rawValue: \(swiftLiteral(verb)))"
+    }
+}
