@@ -5,6 +5,9 @@ import PackageDescription
 ///
 /// Targets are split where dependencies differ, so nobody compiles what they don't use:
 /// - `Kratos`: the runtime core, no NIO.
+/// - `KratosHTTP` (SwiftNIO), `KratosHTTPClient` (AsyncHTTPClient), `KratosGRPC` (grpc-swift-2):
+///   transports, each a product of its own so a service compiles only the ones it uses.
+/// - `KratosCodeGen`: the protoc plugins' generators (no runtime, no NIO); the plugins are thin mains.
 /// - `KratosCLI`: every command as a library (libgit2, no runtime, no NIO); `kratos` is a thin main.
 /// - `KratosTemplates`: the project templates under `Templates/`, embedded at build time.
 let package = Package(
@@ -15,9 +18,12 @@ let package = Package(
         .library(name: "Kratos", targets: ["Kratos"]),
         .library(name: "KratosHTTP", targets: ["KratosHTTP"]),
         .library(name: "KratosHTTPClient", targets: ["KratosHTTPClient"]),
+        .library(name: "KratosGRPC", targets: ["KratosGRPC"]),
         .library(name: "KratosCLI", targets: ["KratosCLI"]),
         .library(name: "KratosCodeGen", targets: ["KratosCodeGen"]),
         .executable(name: "protoc-gen-kratos-errors", targets: ["protoc-gen-kratos-errors"]),
+        .executable(name: "protoc-gen-kratos-http", targets: ["protoc-gen-kratos-http"]),
+        .executable(name: "protoc-gen-kratos-grpc", targets: ["protoc-gen-kratos-grpc"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -29,6 +35,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.0"),
     ],
     targets: [
         // MARK: Runtime
@@ -58,7 +67,21 @@ let package = Package(
             dependencies: [
                 "Kratos",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
+        ),
+
+        .target(
+            name: "KratosGRPC",
+            dependencies: [
+                "Kratos",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Protos"]
         ),
 
         // MARK: CLI
@@ -91,17 +114,24 @@ let package = Package(
             exclude: ["Protos"]
         ),
         .executableTarget(name: "protoc-gen-kratos-errors", dependencies: ["KratosCodeGen"]),
+        .executableTarget(name: "protoc-gen-kratos-http", dependencies: ["KratosCodeGen"]),
+        .executableTarget(name: "protoc-gen-kratos-grpc", dependencies: ["KratosCodeGen"]),
 
         // MARK: Tests
         .target(
             name: "KratosTestSupport",
-            dependencies: ["Kratos", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["Kratos", "KratosHTTP", "KratosHTTPClient", "KratosGRPC", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Tests/KratosTestSupport",
             exclude: ["Protos"]
         ),
         .testTarget(name: "KratosTests", dependencies: ["Kratos", "KratosTestSupport"]),
         .testTarget(name: "KratosHTTPTests", dependencies: ["KratosHTTP", "KratosHTTPClient", "KratosTestSupport"]),
+        .testTarget(name: "KratosGRPCTests", dependencies: ["KratosGRPC", "KratosHTTP", "KratosTestSupport"], exclude: ["Python"]),
         .testTarget(name: "KratosCLITests", dependencies: ["KratosCLI", "kratos"]),
-        .testTarget(name: "KratosCodeGenTests", dependencies: ["KratosCodeGen", "protoc-gen-kratos-errors", "KratosTestSupport"]),
+        .testTarget(
+            name: "KratosCodeGenTests",
+            dependencies: ["KratosCodeGen", "protoc-gen-kratos-errors", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc",
+                           "KratosTestSupport", "KratosHTTPClient"]
+        ),
     ]
 )
