@@ -45,6 +45,19 @@ struct TestGreeter: Kratos_Test_V1_GreeterService {
     }
 }
 
+/// A value several tasks update.
+final class Shared<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+
+    init(_ value: Value) {
+        self.value = Mutex(value)
+    }
+
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        value.withLock { body(&$0) }
+    }
+}
+
 struct PlainFailure: Error {
     let secret: String
 }
@@ -200,6 +213,34 @@ func withGreeterClient<T: Sendable>(_ endpoint: String, timeout: Duration = .sec
             return server
         }
         #expect(server.health.status(of: "") == .notServing)
+    }
+
+    /// A Watch call sees SERVING, then NOT_SERVING when the server stops; the stop is not held
+    /// up by the open watch.
+    @Test func healthWatchSeesTheStop() async throws {
+        var configuration = KratosGRPCServer.Configuration(host: "127.0.0.1", port: 0)
+        configuration.logger = quietLogger("test.grpc")
+        let server = KratosGRPCServer(configuration)
+        let endpoint = try await server.bind()
+        let running = Task { try await server.run() }
+        let seen = Shared<[Grpc_Health_V1_HealthCheckResponse.ServingStatus]>([])
+        try await KratosGRPCClient.with(.init(endpoint: endpoint, timeout: .seconds(20))) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await client.serverStreaming("/grpc.health.v1.Health/Watch", Grpc_Health_V1_HealthCheckRequest(),
+                                                     as: Grpc_Health_V1_HealthCheckResponse.self) { reply in
+                        seen.withLock { $0.append(reply.status) }
+                    }
+                }
+                for _ in 0..<500 where seen.withLock({ $0 }) != [.serving] {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                await server.shutdown()
+                try await group.waitForAll()
+            }
+        }
+        _ = await running.result
+        #expect(seen.withLock { $0 } == [.serving, .notServing])
     }
 
     @Test func oneMiddlewareSeesHTTPAndGRPCCallsOfTheSameOperation() async throws {

@@ -38,13 +38,26 @@ public final class HealthStatus: RegistrableRPCService, Sendable {
         for watcher in watchers { watcher.yield() }
     }
 
-    /// Marks the server and every service set so far serving or not serving.
-    func setServing(_ serving: Bool) {
+    /// Marks the server and every service set so far serving.
+    func start() {
         let watchers = state.withLock { state in
-            for key in state.statuses.keys { state.statuses[key] = serving ? .serving : .notServing }
+            for key in state.statuses.keys { state.statuses[key] = .serving }
             return Array(state.watchers.values)
         }
         for watcher in watchers { watcher.yield() }
+    }
+
+    /// Marks everything not serving and ends every Watch call once it has sent that, so a
+    /// graceful stop is not held up by watchers.
+    func stop() {
+        let watchers = state.withLock { state in
+            for key in state.statuses.keys { state.statuses[key] = .notServing }
+            return Array(state.watchers.values)
+        }
+        for watcher in watchers {
+            watcher.yield()
+            watcher.finish()
+        }
     }
 
     /// The status of `service`, nil when it is unknown.

@@ -283,12 +283,12 @@ public final class KratosGRPCServer: TransportServer, Sendable {
             state.app = AppInfo.current
             return (state.server!, state.serving!)
         }
-        health.setServing(true)
+        health.start()
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
                 try await serving.value
             } onGracefulShutdown: {
-                self.health.setServing(false)
+                self.health.stop()
                 server.beginGracefulShutdown()
             }
         } onCancel: {
@@ -300,7 +300,7 @@ public final class KratosGRPCServer: TransportServer, Sendable {
     /// Stops accepting calls and waits until those in flight have finished.
     public func shutdown() async {
         let (server, serving) = state.withLock { ($0.server, $0.serving) }
-        health.setServing(false)
+        health.stop()
         server?.beginGracefulShutdown()
         _ = try? await serving?.value
     }
