@@ -126,7 +126,11 @@ let package = Package(
         ),
         .testTarget(name: "KratosTests", dependencies: ["Kratos", "KratosTestSupport"]),
         .testTarget(name: "KratosHTTPTests", dependencies: ["KratosHTTP", "KratosHTTPClient", "KratosTestSupport"]),
-        .testTarget(name: "KratosGRPCTests", dependencies: ["KratosGRPC", "KratosHTTP", "KratosTestSupport"], exclude: ["Python"]),
+        .testTarget(
+            name: "KratosGRPCTests",
+            dependencies: ["KratosGRPC", "KratosHTTP", "KratosTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Python"]
+        ),
         .testTarget(name: "KratosCLITests", dependencies: ["KratosCLI", "kratos"]),
         .testTarget(
             name: "KratosCodeGenTests",

@@ -4,6 +4,7 @@ import KratosGRPC
 import KratosHTTP
 import KratosTestSupport
 import Logging
+import SwiftProtobuf
 import Synchronization
 import Testing
 
@@ -81,9 +82,10 @@ func quietLogger(_ label: String) -> Logger {
 /// A gRPC server with the greeter on a loopback port, running while `body` does.
 func withGreeterServer<T: Sendable>(
     timeout: Duration = .seconds(1), middleware: [any Middleware] = [Recovery()],
+    reflection: Google_Protobuf_FileDescriptorSet? = nil,
     _ body: (KratosGRPCServer, String) async throws -> T
 ) async throws -> T {
-    var configuration = KratosGRPCServer.Configuration(host: "127.0.0.1", port: 0, timeout: timeout)
+    var configuration = KratosGRPCServer.Configuration(host: "127.0.0.1", port: 0, timeout: timeout, reflection: reflection)
     configuration.logger = quietLogger("test.grpc")
     let server = KratosGRPCServer(configuration, middleware: middleware)
     try TestGreeter().register(on: server)
@@ -301,8 +303,15 @@ func withGreeterClient<T: Sendable>(_ endpoint: String, timeout: Duration = .sec
             "\(protos)/kratos/test/v1/greeter.proto", "\(protos)/kratos/test/v1/test.proto",
         ])
         #expect(generated.status == 0, "\(String(decoding: generated.stderr, as: UTF8.self))")
+        // The descriptors reflection serves, as protoc writes them.
+        let descriptors = stubs.appendingPathComponent("greeter.desc").path
+        let described = try await runProcess("/usr/bin/protoc", [
+            "-I", protos, "-I", Self.root.appendingPathComponent("Sources/KratosCodeGen/Protos").path, "--include_imports",
+            "--descriptor_set_out=\(descriptors)", "\(protos)/kratos/test/v1/greeter.proto",
+        ])
+        #expect(described.status == 0, "\(String(decoding: described.stderr, as: UTF8.self))")
 
-        try await withGreeterServer(timeout: .seconds(5)) { _, endpoint in
+        try await withGreeterServer(timeout: .seconds(5), reflection: try ReflectionService.descriptorSet(contentsOf: descriptors)) { _, endpoint in
             let script = Self.root.appendingPathComponent("Tests/KratosGRPCTests/Python/greeter_client.py").path
             let run = try await runProcess("/usr/bin/env", ["python3", script, stubs.path, String(endpoint.dropFirst("grpc://".count))])
             #expect(run.status == 0, "\(String(decoding: run.stderr, as: UTF8.self))")
@@ -316,6 +325,13 @@ func withGreeterClient<T: Sendable>(_ endpoint: String, timeout: Duration = .sec
             #expect(error["metadata"] as? [String: String] == ["user": "missing"])
             #expect(result["deadline"] as? String == "DEADLINE_EXCEEDED")
             #expect(result["health"] as? String == "SERVING")
+            let reflection = result["reflection"] as? [String: Any] ?? [:]
+            #expect(reflection["services"] as? [String] == [
+                "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
+                "kratos.test.v1.Greeter",
+            ])
+            #expect(reflection["input"] as? String == "kratos.test.v1.HelloRequest")
+            #expect(reflection["fields"] as? [String] == ["message"])
         }
     }
 }

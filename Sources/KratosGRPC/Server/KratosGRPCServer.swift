@@ -32,6 +32,9 @@ public final class KratosGRPCServer: TransportServer, Sendable {
         public var maxRequestSize: Int
         /// Serve `grpc.health.v1.Health`: SERVING once started, NOT_SERVING when stopping.
         public var health: Bool
+        /// Serve gRPC reflection (v1 and v1alpha) from these descriptors, listing the server's
+        /// services; nil serves none. See ``ReflectionService``.
+        public var reflection: Google_Protobuf_FileDescriptorSet?
         public var logger: Logger
 
         public init(
@@ -40,6 +43,7 @@ public final class KratosGRPCServer: TransportServer, Sendable {
             timeout: Duration = .seconds(1),
             maxRequestSize: Int = 4 << 20,
             health: Bool = true,
+            reflection: Google_Protobuf_FileDescriptorSet? = nil,
             logger: Logger = Logger(label: "kratos.grpc")
         ) {
             self.host = host
@@ -47,6 +51,7 @@ public final class KratosGRPCServer: TransportServer, Sendable {
             self.timeout = timeout
             self.maxRequestSize = maxRequestSize
             self.health = health
+            self.reflection = reflection
             self.logger = logger
         }
 
@@ -253,6 +258,11 @@ public final class KratosGRPCServer: TransportServer, Sendable {
         }
         for service in services { service.registerMethods(with: &router) }
         if configuration.health { health.registerMethods(with: &router) }
+        if let descriptors = configuration.reflection {
+            let served = Set(router.methods.map(\.service.fullyQualifiedService))
+                .union(["grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"])
+            ReflectionService(descriptors, services: served.sorted()).registerMethods(with: &router)
+        }
 
         var config = HTTP2ServerTransport.Posix.Config.defaults
         config.rpc.maxRequestPayloadSize = configuration.maxRequestSize

@@ -10,7 +10,11 @@ sys.path.insert(0, sys.argv[1])
 
 import grpc  # noqa: E402
 from google.rpc import error_details_pb2  # noqa: E402
+from google.protobuf.descriptor_pool import DescriptorPool  # noqa: E402
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (  # noqa: E402
+    ProtoReflectionDescriptorDatabase,
+)
 from grpc_status import rpc_status  # noqa: E402
 from kratos.test.v1 import greeter_pb2_grpc, test_pb2  # noqa: E402
 
@@ -41,5 +45,14 @@ with grpc.insecure_channel(sys.argv[2]) as channel:
     health = health_pb2_grpc.HealthStub(channel)
     check = health.Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
     result["health"] = health_pb2.HealthCheckResponse.ServingStatus.Name(check.status)
+
+    # Server reflection: list the services, then resolve a method and its types from the server.
+    database = ProtoReflectionDescriptorDatabase(channel)
+    method = DescriptorPool(database).FindMethodByName("kratos.test.v1.Greeter.SayHello")
+    result["reflection"] = {
+        "services": sorted(database.get_services()),
+        "input": method.input_type.full_name,
+        "fields": [f.name for f in method.output_type.fields],
+    }
 
 print(json.dumps(result))
