@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.0"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.0"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.0"),
+        .package(url: "https://github.com/swiftlang/swift-syntax.git", "600.0.0"..<"700.0.0"),
     ],
     targets: [
         // MARK: Runtime
@@ -102,7 +103,10 @@ let package = Package(
             dependencies: [
                 "CLibGit2",
                 "KratosTemplates",
+                "KratosCodeGen",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SwiftParser", package: "swift-syntax"),
+                .product(name: "SwiftSyntax", package: "swift-syntax"),
             ]
         ),
         .executableTarget(name: "kratos", dependencies: ["KratosCLI"]),
@@ -131,7 +135,26 @@ let package = Package(
             dependencies: ["KratosGRPC", "KratosHTTP", "KratosTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Python"]
         ),
-        .testTarget(name: "KratosCLITests", dependencies: ["KratosCLI", "kratos"]),
+        .testTarget(
+            name: "KratosCLITests",
+            dependencies: [
+                "KratosCLI", "kratos", "KratosCodeGen",
+                // The tools `kratos proto client` drives, built beside the tests.
+                "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors",
+                .product(name: "protoc-gen-swift", package: "swift-protobuf"),
+                .product(name: "protoc-gen-grpc-swift-2", package: "grpc-swift-protobuf"),
+            ]
+        ),
+        // The new-user path with real binaries and processes (Scripts/test points KRATOS_BIN at the
+        // installed kratos).
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "kratos", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors",
+                .product(name: "protoc-gen-swift", package: "swift-protobuf"),
+                .product(name: "protoc-gen-grpc-swift-2", package: "grpc-swift-protobuf"),
+            ]
+        ),
         .testTarget(
             name: "KratosCodeGenTests",
             dependencies: ["KratosCodeGen", "protoc-gen-kratos-errors", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc",

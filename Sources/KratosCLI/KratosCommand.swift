@@ -13,7 +13,7 @@ public struct KratosCommand: ParsableCommand {
             only on a terminal and never with NO_COLOR.
             """,
         version: version,
-        subcommands: [New.self, Completion.self]
+        subcommands: [New.self, Proto.self, Run.self, Upgrade.self, Doctor.self, Completion.self]
     )
 
     public init() {}

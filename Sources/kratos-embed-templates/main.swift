@@ -11,7 +11,7 @@ import Foundation
 /// Names never copied from a template: VCS data and build products of a template built in place.
 func isSkipped(_ name: String) -> Bool {
     name == ".git" || name == ".swiftpm" || name == "Package.resolved" || name == ".DS_Store"
-        || name.hasPrefix(".build")
+        || name.hasPrefix(".build") || name == ".kratos-dev"
 }
 
 struct Entry {

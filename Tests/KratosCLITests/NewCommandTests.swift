@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import KratosCLI
 
 /// `kratos new` end to end: the built binary, real git repositories, real libgit2 clones, no network.
 @Suite struct NewCommandTests {
@@ -12,31 +13,21 @@ import Testing
         #expect(result.stdout.contains("Created hello-world"))
         let manifest = try sandbox.read("hello-world/Package.swift")
         #expect(manifest.contains("name: \"hello-world\""))
-        #expect(manifest.contains("\"HelloWorldKit\""))
+        #expect(manifest.contains("name: \"HelloWorld\"") && manifest.contains("name: \"HelloWorldTests\""))
         #expect(!manifest.contains("kratos-layout") && !manifest.contains("KratosLayout"))
-        #expect(sandbox.exists("hello-world/Sources/HelloWorldKit/Greeter.swift"))
+        #expect(sandbox.exists("hello-world/Sources/HelloWorld/Service/Greeter.swift"))
         #expect(sandbox.exists("hello-world/Sources/hello-world/main.swift"))
+        #expect(sandbox.exists("hello-world/api/helloworld/v1/greeter.proto"))
+        #expect(sandbox.exists("hello-world/Sources/API/helloworld/v1/greeter.pb.swift"))
+        #expect(!sandbox.exists("hello-world/.kratos-dev"))
+        // The runtime by local path: this test's kratos was built from a checkout.
+        #expect(!manifest.contains(".kratos-dev") && manifest.contains("kratos-swift\")"))
         // A real, empty repository on `main`, made by libgit2 (not copied from anywhere).
         let git = try sandbox.git("symbolic-ref", "HEAD", in: sandbox.work.appendingPathComponent("hello-world"))
         #expect(git.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "refs/heads/main")
         let status = try sandbox.git("status", "--porcelain", in: sandbox.work.appendingPathComponent("hello-world"))
         #expect(status.stdout.contains("?? Package.swift"))
         #expect(try sandbox.workContents() == ["hello-world"])
-    }
-
-    @Test func embeddedProjectBuildsAndRuns() throws {
-        let sandbox = try Sandbox()
-        #expect(try sandbox.kratos("new", "demo").status == 0)
-        let project = sandbox.work.appendingPathComponent("demo")
-        let swift = URL(fileURLWithPath: "/usr/bin/env")
-        let build = try run(swift, ["swift", "build"], in: project, environment: sandbox.environment)
-        #expect(build.status == 0, "swift build failed: \(build.stdout)\n\(build.stderr)")
-        let binary = try run(swift, ["swift", "build", "--show-bin-path"], in: project, environment: sandbox.environment)
-            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let hello = try run(URL(fileURLWithPath: binary).appendingPathComponent("demo"), ["kratos"], in: project,
-                            environment: sandbox.environment)
-        #expect(hello.status == 0)
-        #expect(hello.stdout == "Hello kratos\n")
     }
 
     @Test func noGitSkipsTheRepository() throws {
@@ -59,7 +50,7 @@ import Testing
         let target = sandbox.root.appendingPathComponent("elsewhere/api-gw")
         #expect(try sandbox.kratos("new", target.path).status == 0)
         let manifest = try String(contentsOf: target.appendingPathComponent("Package.swift"), encoding: .utf8)
-        #expect(manifest.contains("name: \"api-gw\"") && manifest.contains("\"ApiGwKit\""))
+        #expect(manifest.contains("name: \"api-gw\"") && manifest.contains("name: \"ApiGw\""))
     }
 
     // MARK: Output modes
@@ -69,7 +60,7 @@ import Testing
         let repo = try TemplateRepository(in: sandbox)
         let embedded = try sandbox.kratos("new", "ghost", "--dry-run")
         #expect(embedded.status == 0)
-        #expect(embedded.stdout.contains("Sources/GhostKit/Greeter.swift"))
+        #expect(embedded.stdout.contains("Sources/Ghost/Service/Greeter.swift"))
         let remote = try sandbox.kratos("new", "ghost", "--dry-run", "-r", repo.url.path, "-b", "v1")
         #expect(remote.status == 0, "\(remote.stderr)")
         #expect(remote.stdout.contains("Sources/Ghost/Ghost.swift"))
@@ -90,6 +81,22 @@ import Testing
         #expect(object["dryRun"] as? Bool == false)
         #expect((object["files"] as? [String])?.contains("Package.swift") == true)
         #expect((object["template"] as? [String: Any])?["kind"] as? String == "embedded")
+        #expect(object["runtime"] as? String == "local")
+    }
+
+    @Test func theRuntimeDependencyIsChosenByKratosRuntime() throws {
+        let sandbox = try Sandbox()
+        #expect(try sandbox.kratos("new", "far", "--no-git", environment: ["KRATOS_RUNTIME": "remote"]).status == 0)
+        let remote = try sandbox.read("far/Package.swift")
+        #expect(remote.contains(#".package(url: "https://github.com/go-kratos/kratos-swift.git", from: "\#(KratosCommand.version)")"#))
+        #expect(try sandbox.kratos("new", "near", "--no-git").status == 0)
+        let local = try sandbox.read("near/Package.swift")
+        // SwiftPM names a path dependency after its directory: kratos-swift, a link to the checkout.
+        let link = sandbox.kratosHome.appendingPathComponent("runtime/kratos-swift")
+        #expect(local.contains(#".package(path: "\#(link.path)")"#) || local.contains(#"/kratos-swift")"#))
+        let bad = try sandbox.kratos("new", "odd", environment: ["KRATOS_RUNTIME": sandbox.root.path])
+        #expect(bad.status == 1 && bad.stderr.contains("is not a kratos-swift checkout"))
+        #expect(!sandbox.exists("odd"))
     }
 
     @Test func forceReplacesAnExistingProject() throws {

@@ -119,11 +119,14 @@ public struct NewProject: Sendable {
         let loader = TemplateLoader(environment: environment, timeout: timeout, dryRun: dryRun)
         let template = try loader.load(location, source: repo ?? EmbeddedTemplate.defaultName, ref: branch)
         let templateName = try TemplateRenderer.packageName(in: template.files, template: template.origin.source)
-        let files = try TemplateRenderer(templateName: templateName, project: project).render(template.files)
+        let runtime = try RuntimeDependency.choose(environment)
+        let files = runtime.apply(to: try TemplateRenderer(templateName: templateName, project: project).render(template.files))
 
-        let report = NewReport(project: project, template: template, files: files.map(\.path),
+        var report = NewReport(project: project, template: template, files: files.map(\.path),
                                git: git, dryRun: dryRun)
+        report.runtime = runtime.kind
         if !dryRun {
+            try runtime.prepare()
             try write(files, to: destination)
         }
         return report
@@ -170,6 +173,8 @@ public struct NewReport: Sendable, Encodable {
     public var git: Bool
     public var dryRun: Bool
     public var warnings: [String]
+    /// How the project depends on the runtime: `local` (a checkout) or `remote` (URL and version).
+    public var runtime = "remote"
 
     init(project: ProjectName, template: LoadedTemplate, files: [String], git: Bool, dryRun: Bool) {
         name = project.packageName
@@ -185,9 +190,7 @@ public struct NewReport: Sendable, Encodable {
 
     /// Pretty, key-sorted JSON.
     public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        String(decoding: try JSONEncoder.sorted.encode(self), as: UTF8.self)
     }
 
     func printHuman(on terminal: Terminal) {

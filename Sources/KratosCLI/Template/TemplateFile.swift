@@ -25,7 +25,7 @@ public struct TemplateFile: Sendable, Equatable {
     /// (`kratos-embed-templates` applies the same rule when it embeds `Templates/`.)
     public static func isSkipped(name: String) -> Bool {
         name == ".git" || name == ".swiftpm" || name == "Package.resolved" || name == ".DS_Store"
-            || name.hasPrefix(".build")
+            || name.hasPrefix(".build") || name == ".kratos-dev"
     }
 }
 

@@ -7,6 +7,18 @@ struct SwiftWriter {
         text += line.isEmpty ? "\n" : String(repeating: "    ", count: indent) + line + "\n"
     }
 
+    /// Appends `text` as it is (already indented, ending in a newline).
+    mutating func raw(_ text: String) {
+        self.text += text
+    }
+
+    /// Writes what `body` writes one level deeper.
+    mutating func indented(_ body: (inout SwiftWriter) -> Void) {
+        indent += 1
+        body(&self)
+        indent -= 1
+    }
+
     /// Writes `opening`, the body indented one level, then `closing`.
     mutating func block(_ opening: String, closing: String = "}", _ body: (inout SwiftWriter) throws -> Void) rethrows {
         line(opening)

@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+@testable import KratosCLI
+import KratosCodeGen
+
+/// `kratos proto add|client|server` and `kratos doctor`, through the built binary.
+@Suite struct ProtoCommandTests {
+    /// A sandbox whose `$KRATOS_HOME/bin` holds the plugins built with the tests, and a PATH
+    /// with Debian's protoc.
+    static func toolSandbox() throws -> Sandbox {
+        let sandbox = try Sandbox()
+        let bin = sandbox.kratosHome.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        for tool in Tool.plugins {
+            try FileManager.default.createSymbolicLink(at: bin.appendingPathComponent(tool.name),
+                                                       withDestinationURL: Sandbox.kratosBinary.deletingLastPathComponent().appendingPathComponent(tool.name))
+        }
+        return sandbox
+    }
+
+    @Test func addWritesASkeletonThatProtocAccepts() throws {
+        let sandbox = try Self.toolSandbox()
+        let added = try sandbox.kratos("proto", "add", "api/shop/v1/order_item.proto")
+        #expect(added.status == 0, "\(added.stderr)")
+        let text = try String(contentsOf: sandbox.work.appendingPathComponent("api/shop/v1/order_item.proto"), encoding: .utf8)
+        #expect(text.contains("package shop.v1;"))
+        #expect(text.contains("service OrderItem {"))
+        for verb in ["Create", "Update", "Delete", "Get", "List"] {
+            #expect(text.contains("rpc \(verb)OrderItem(\(verb)OrderItemRequest) returns (\(verb)OrderItemReply)"))
+        }
+        let dry = try sandbox.kratos("proto", "client", "api", "--dry-run")
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("shop/v1/order_item.proto"))
+    }
+
+    @Test func addRefusesToOverwriteAndNeedsAHierarchicalPath() throws {
+        let sandbox = try Sandbox()
+        #expect(try sandbox.kratos("proto", "add", "api/shop/v1/cart.proto").status == 0)
+        let file = sandbox.work.appendingPathComponent("api/shop/v1/cart.proto")
+        try "// mine\n".write(to: file, atomically: true, encoding: .utf8)
+        let again = try sandbox.kratos("proto", "add", "api/shop/v1/cart.proto")
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already exists"))
+        #expect(try String(contentsOf: file, encoding: .utf8) == "// mine\n")
+
+        for bad in ["cart.proto", "api/cart.proto", "api/shop/v1/cart.txt", "../x/y/z.proto", "api/sh-op/v1/a.proto"] {
+            let result = try sandbox.kratos("proto", "add", bad)
+            #expect(result.status == 2, "\(bad): \(result.stderr)")
+        }
+        // Nothing but the first file was written.
+        let written = try FileManager.default.subpathsOfDirectory(atPath: sandbox.work.path).filter { $0.hasSuffix(".proto") }
+        #expect(written == ["api/shop/v1/cart.proto"])
+    }
+
+    @Test func clientGeneratesEveryKindAndReportsPerFile() throws {
+        let sandbox = try Self.toolSandbox()
+        try FileManager.default.createDirectory(at: sandbox.work.appendingPathComponent("Sources/API"), withIntermediateDirectories: true)
+        try "// swift-tools-version:6.0\n".write(to: sandbox.work.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
+        #expect(try sandbox.kratos("proto", "add", "api/shop/v1/cart.proto").status == 0)
+        let generated = try sandbox.kratos("proto", "client", "api")
+        #expect(generated.status == 0, "\(generated.stderr)")
+        #expect(generated.stdout.contains("shop/v1/cart.proto:"))
+        let out = sandbox.work.appendingPathComponent("Sources/API/shop/v1")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        #expect(files == ["cart.grpc.swift", "cart.http.swift", "cart.kratos-grpc.swift", "cart.pb.swift"])
+        // Without --http-client the HTTP file needs no AsyncHTTPClient.
+        #expect(!(try String(contentsOf: out.appendingPathComponent("cart.http.swift"), encoding: .utf8)).contains("KratosHTTPClient"))
+    }
+
+    @Test func dryRunChangesNothing() throws {
+        let sandbox = try Self.toolSandbox()
+        #expect(try sandbox.kratos("proto", "add", "api/shop/v1/cart.proto").status == 0)
+        let before = try FileManager.default.subpathsOfDirectory(atPath: sandbox.work.path).sorted()
+        let dry = try sandbox.kratos("proto", "client", "api/shop/v1/cart.proto", "--dry-run")
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("--kratos-http_out=") && dry.stdout.contains("--swift_out="))
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: sandbox.work.path).sorted() == before)
+    }
+
+    @Test func aMissingToolFailsNamingTheFix() throws {
+        let sandbox = try Sandbox()
+        #expect(try sandbox.kratos("proto", "add", "api/shop/v1/cart.proto").status == 0)
+        // protoc present (Debian's), the plugins absent from KRATOS_HOME and PATH.
+        let noPlugins = try sandbox.kratos("proto", "client", "api", environment: ["PATH": "/usr/bin:/bin"])
+        #expect(noPlugins.status == 1)
+        #expect(noPlugins.stderr.contains("protoc-gen-swift was not found") && noPlugins.stderr.contains("kratos upgrade"))
+        // No protoc either.
+        let noProtoc = try sandbox.kratos("proto", "client", "api", environment: ["PATH": "/nonexistent"])
+        #expect(noProtoc.status == 1)
+        #expect(noProtoc.stderr.contains("protoc was not found"))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.work.appendingPathComponent("api/shop/v1/cart.pb.swift").path))
+    }
+
+    @Test func serverWritesAFilePerServiceAndAppendsOnlyMissingMethods() throws {
+        let sandbox = try Self.toolSandbox()
+        let proto = sandbox.work.appendingPathComponent("api/shop/v1/shop.proto")
+        try FileManager.default.createDirectory(at: proto.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let first = """
+            syntax = "proto3";
+            package shop.v1;
+            import "google/protobuf/empty.proto";
+            message Item { string id = 1; }
+            service Catalog {
+              rpc GetItem(Item) returns (Item);
+              rpc Watch(google.protobuf.Empty) returns (stream Item);
+            }
+            service Cart {
+              rpc Fill(stream Item) returns (google.protobuf.Empty);
+              rpc Sync(stream Item) returns (stream Item);
+            }
+            """
+        try first.write(to: proto, atomically: true, encoding: .utf8)
+        let created = try sandbox.kratos("proto", "server", "api/shop/v1/shop.proto", "-t", "Sources/Shop/Service")
+        #expect(created.status == 0, "\(created.stderr)")
+        let catalog = sandbox.work.appendingPathComponent("Sources/Shop/Service/Catalog.swift")
+        let cart = sandbox.work.appendingPathComponent("Sources/Shop/Service/Cart.swift")
+        var catalogText = try String(contentsOf: catalog, encoding: .utf8)
+        #expect(catalogText.contains("struct Catalog: Shop_V1_CatalogService {"))
+        #expect(catalogText.contains("func getItem(_ request: Shop_V1_Item, context: RequestContext) async throws -> Shop_V1_Item {"))
+        #expect(catalogText.contains("func watch(_ request: SwiftProtobuf.Google_Protobuf_Empty, writer: MessageWriter<Shop_V1_Item>, context: RequestContext) async throws {"))
+        let cartText = try String(contentsOf: cart, encoding: .utf8)
+        #expect(cartText.contains("func fill(_ requests: MessageStream<Shop_V1_Item>, context: RequestContext) async throws -> SwiftProtobuf.Google_Protobuf_Empty {"))
+        #expect(cartText.contains("func sync(_ requests: MessageStream<Shop_V1_Item>, writer: MessageWriter<Shop_V1_Item>, context: RequestContext) async throws {"))
+
+        // A user edit, then a new RPC: exactly that method is appended, the edit is kept.
+        catalogText = catalogText.replacingOccurrences(of: "throw KratosError(code: 501, reason: \"NOT_IMPLEMENTED\", message: \"Catalog.GetItem is not implemented yet\")",
+                                                       with: "return request // mine")
+        try catalogText.write(to: catalog, atomically: true, encoding: .utf8)
+        try first.replacingOccurrences(of: "  rpc Watch(", with: "  rpc ListItems(google.protobuf.Empty) returns (Item);\n  rpc Watch(")
+            .write(to: proto, atomically: true, encoding: .utf8)
+        let again = try sandbox.kratos("proto", "server", "api/shop/v1/shop.proto", "-t", "Sources/Shop/Service")
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("Catalog.swift: added listItems"))
+        #expect(again.stdout.contains("Cart.swift: up to date"))
+        let amended = try String(contentsOf: catalog, encoding: .utf8)
+        #expect(amended.contains("return request // mine"))
+        #expect(amended.components(separatedBy: "func ").count - 1 == 3)
+        #expect(amended.hasPrefix(catalogText.components(separatedBy: "\n}\n").first!))
+        #expect(try String(contentsOf: cart, encoding: .utf8) == cartText)
+    }
+
+    @Test func appendingKeepsEverythingAndUsesExtensions() throws {
+        let service = ServerStubs.Service(typeName: "Greeter", protocolName: "P", fullName: "x.Greeter", methods: [
+            .init(name: "sayHello", source: "    func sayHello() {}\n"),
+            .init(name: "sayBye", source: "    func sayBye() {}\n"),
+        ])
+        let source = """
+            // header
+            struct Greeter: P {
+                let name = "}" // a brace in a string
+                /* } */
+            }
+
+            extension Greeter {
+                func sayHello() {}
+            }
+
+            """
+        let (amended, added) = try ServiceFile.append(service, to: source, file: "Greeter.swift")
+        #expect(added == ["sayBye"])
+        #expect(amended == """
+            // header
+            struct Greeter: P {
+                let name = "}" // a brace in a string
+                /* } */
+
+                func sayBye() {}
+            }
+
+            extension Greeter {
+                func sayHello() {}
+            }
+
+            """)
+        #expect(throws: CLIError.self) { try ServiceFile.append(service, to: "struct Other {}\n", file: "Greeter.swift") }
+    }
+
+    @Test func doctorReportsAsJSONAndFailsWhenSomethingIsMissing() throws {
+        let sandbox = try Self.toolSandbox()
+        let ok = try sandbox.kratos("doctor", "--json")
+        let checks = try JSONSerialization.jsonObject(with: Data(ok.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(Set(checks.compactMap { $0["name"] as? String }).isSuperset(of: ["swift", "protoc", "protoc-gen-kratos-http", "libgit2"]))
+        #expect(ok.status == 0, "\(ok.stdout)")
+        let missing = try sandbox.kratos("doctor", environment: ["PATH": "/nonexistent", "KRATOS_HOME": sandbox.root.appendingPathComponent("empty").path])
+        #expect(missing.status == 1)
+        #expect(missing.stdout.contains("protoc") && missing.stderr.contains("kratos upgrade"))
+    }
+}
