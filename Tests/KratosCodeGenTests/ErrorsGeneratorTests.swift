@@ -20,7 +20,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: "/usr/bin/protoc")
         process.currentDirectoryURL = Self.protos
         process.arguments = ["--plugin=protoc-gen-kratos-errors=\(Self.plugin.path)", "--kratos-errors_out=\(out.path)",
-                             "--kratos-errors_opt=\(options)", "-I", ".", "-I", Self.root.appendingPathComponent("Sources/KratosCodeGen/Protos").path,
+                             "--kratos-errors_opt=\(options)", "-I", ".", "-I", Self.root.appendingPathComponent("Templates/service/third_party").path,
                              "kratos/test/v1/errors.proto", "kratos/test/v1/test.proto"]
         let errors = Pipe()
         process.standardError = errors

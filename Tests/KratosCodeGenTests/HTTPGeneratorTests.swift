@@ -77,7 +77,7 @@ struct EchoShelf: Kratos_Test_V1_ShelfService {
         let run = try await runProcess("/usr/bin/protoc", [
             "--plugin=protoc-gen-\(plugin)=\(Self.bin.appendingPathComponent("protoc-gen-\(plugin)").path)",
             "--\(plugin)_out=\(out.path)", "--\(plugin)_opt=\(options)",
-            "-I", Self.protos.path, "-I", Self.root.appendingPathComponent("Sources/KratosCodeGen/Protos").path,
+            "-I", Self.protos.path, "-I", Self.root.appendingPathComponent("Templates/service/third_party").path,
         ] + files.map { Self.protos.appendingPathComponent($0).path })
         var written: [String: String] = [:]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? [] {
@@ -126,7 +126,7 @@ struct EchoShelf: Kratos_Test_V1_ShelfService {
         """.write(to: dir.appendingPathComponent("bad/v1/bad.proto"), atomically: true, encoding: .utf8)
         let run = try await runProcess("/usr/bin/protoc", [
             "--plugin=protoc-gen-kratos-http=\(Self.bin.appendingPathComponent("protoc-gen-kratos-http").path)",
-            "--kratos-http_out=\(dir.path)", "-I", dir.path, "-I", Self.root.appendingPathComponent("Sources/KratosCodeGen/Protos").path,
+            "--kratos-http_out=\(dir.path)", "-I", dir.path, "-I", Self.root.appendingPathComponent("Templates/service/third_party").path,
             dir.appendingPathComponent("bad/v1/bad.proto").path,
         ])
         #expect(run.status != 0)

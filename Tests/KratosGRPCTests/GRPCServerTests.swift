@@ -298,7 +298,7 @@ func withGreeterClient<T: Sendable>(_ endpoint: String, timeout: Duration = .sec
         defer { try? FileManager.default.removeItem(at: stubs) }
         let protos = Self.root.appendingPathComponent("Tests/KratosTestSupport/Protos").path
         let generated = try await runProcess("/usr/bin/env", [
-            "python3", "-m", "grpc_tools.protoc", "-I", protos, "-I", Self.root.appendingPathComponent("Sources/KratosCodeGen/Protos").path,
+            "python3", "-m", "grpc_tools.protoc", "-I", protos, "-I", Self.root.appendingPathComponent("Templates/service/third_party").path,
             "--python_out=\(stubs.path)", "--grpc_python_out=\(stubs.path)",
             "\(protos)/kratos/test/v1/greeter.proto", "\(protos)/kratos/test/v1/test.proto",
         ])
@@ -306,7 +306,7 @@ func withGreeterClient<T: Sendable>(_ endpoint: String, timeout: Duration = .sec
         // The descriptors reflection serves, as protoc writes them.
         let descriptors = stubs.appendingPathComponent("greeter.desc").path
         let described = try await runProcess("/usr/bin/protoc", [
-            "-I", protos, "-I", Self.root.appendingPathComponent("Sources/KratosCodeGen/Protos").path, "--include_imports",
+            "-I", protos, "-I", Self.root.appendingPathComponent("Templates/service/third_party").path, "--include_imports",
             "--descriptor_set_out=\(descriptors)", "\(protos)/kratos/test/v1/greeter.proto",
         ])
         #expect(described.status == 0, "\(String(decoding: described.stderr, as: UTF8.self))")
