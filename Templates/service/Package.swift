@@ -1,15 +1,51 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// A Kratos for Swift service: generated API code, the service (service → biz → data layers), and
+// its executable. `kratos new` points the kratos-swift dependency at the runtime it was built with.
 let package = Package(
     name: "kratos-layout",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "kratos-layout", targets: ["kratos-layout"]),
     ],
+    dependencies: [
+        .package(path: ".kratos-dev/kratos-swift"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.28.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
     targets: [
-        .target(name: "KratosLayoutKit"),
-        .executableTarget(name: "kratos-layout", dependencies: ["KratosLayoutKit"]),
-        .testTarget(name: "KratosLayoutTests", dependencies: ["KratosLayoutKit"]),
+        // Code generated from api/ by `kratos proto client api` (committed; no protoc needed to build).
+        .target(
+            name: "API",
+            dependencies: [
+                .product(name: "Kratos", package: "kratos-swift"),
+                .product(name: "KratosHTTP", package: "kratos-swift"),
+                .product(name: "KratosGRPC", package: "kratos-swift"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ]
+        ),
+        .target(
+            name: "KratosLayout",
+            dependencies: [
+                "API",
+                .product(name: "Kratos", package: "kratos-swift"),
+                .product(name: "KratosHTTP", package: "kratos-swift"),
+                .product(name: "KratosGRPC", package: "kratos-swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "kratos-layout", dependencies: ["KratosLayout"]),
+        .testTarget(
+            name: "KratosLayoutTests",
+            dependencies: [
+                "KratosLayout", "API",
+                .product(name: "KratosGRPC", package: "kratos-swift"),
+            ]
+        ),
     ]
 )

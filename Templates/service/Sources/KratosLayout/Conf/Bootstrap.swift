@@ -1,0 +1,28 @@
+import Kratos
+
+/// The service's configuration, decoded from `configs/` (or the directory `-conf` names).
+public struct Bootstrap: Decodable, Sendable {
+    public struct Server: Decodable, Sendable {
+        public var http: Endpoint
+        public var grpc: Endpoint
+    }
+
+    /// A listener: `host:port` and the handler deadline.
+    public struct Endpoint: Decodable, Sendable {
+        public var addr: String
+        public var timeout: Duration
+    }
+
+    public struct Data: Decodable, Sendable {
+        public struct Database: Decodable, Sendable {
+            public var driver: String
+            public var source: String
+        }
+
+        public var database: Database
+    }
+
+    public var server: Server
+    public var data: Data
+    public var log: KratosLogging.Configuration?
+}
