@@ -14,8 +14,10 @@ import Testing
         defer { project.remove() }
 
         // kratos run: the first build of the project is cold (minutes); then the service answers.
+        let coldStart = ContinuousClock.now
         var service = try project.run(["--", "-conf", project.testConfig.path])
         let (http, grpc) = try await service.endpoints(within: .seconds(1500))
+        print("end-to-end: cold build and start of the new project took \(ContinuousClock.now - coldStart)")
         let hello = try await curl(["-i", http + "/helloworld/kratos"])
         #expect(hello.status == 200)
         #expect(hello.headers["content-type"]?.hasPrefix("application/json") == true)
@@ -63,6 +65,9 @@ import Testing
         let editToServe = ContinuousClock.now - edited
         print("end-to-end: edit → serve with kratos run --watch took \(editToServe)")
         #expect(try await watching.terminate().status == 0)
+        try project.edit("Sources/Helloworld/Biz/GreeterUsecase.swift") {
+            $0.replacingOccurrences(of: "return \"Hi \\(name)\"", with: "return \"Hello \\(name)\"")
+        }
 
         // The generated project's own tests.
         let tests = try await runProcess("/usr/bin/env", ["swift", "test"], in: project.directory)

@@ -26,7 +26,7 @@ public final class KratosGRPCServer: TransportServer, Sendable {
         /// Port to bind; 0 picks a free one (see ``KratosGRPCServer/bind()``).
         public var port: Int
         /// The deadline for each handler (a shorter `grpc-timeout` from the client wins); past it
-        /// the call ends with DEADLINE_EXCEEDED and the handler is cancelled.
+        /// the call ends with DEADLINE_EXCEEDED and the handler is cancelled. `.zero`: none.
         public var timeout: Duration
         /// The largest request message accepted.
         public var maxRequestSize: Int
@@ -219,10 +219,12 @@ public final class KratosGRPCServer: TransportServer, Sendable {
 
     /// The request's context: kind, endpoint, operation, headers, `x-md-` metadata, deadline.
     private func context(_ operation: String, _ metadata: GRPCCore.Metadata, _ server: ServerContext) -> RequestContext {
-        let headers = GRPCHeaders(metadata)
+        // Only x-md- keys are metadata; gRPC metadata keys are already lower-case.
+        let carried = metadata.lazy.filter { $0.key.hasPrefix(KratosMetadata.prefix) }.map { (name: $0.key, value: $0.value.encoded()) }
         let (endpoint, app) = state.withLock { ($0.endpoint, $0.app) }
-        return RequestContext(kind: .grpc, endpoint: endpoint, operation: operation, requestHeaders: headers,
-                              metadata: KratosMetadata.extract(from: headers.fields), deadline: .now + configuration.timeout,
+        return RequestContext(kind: .grpc, endpoint: endpoint, operation: operation, requestHeaders: GRPCHeaders(metadata),
+                              metadata: KratosMetadata.extract(from: carried),
+                              deadline: configuration.timeout == .zero ? nil : .now + configuration.timeout,
                               logger: configuration.logger, app: app)
     }
 
@@ -278,7 +280,7 @@ public final class KratosGRPCServer: TransportServer, Sendable {
         }
         let address = try await transport.listeningAddress
         let port = address.ipv4?.port ?? address.ipv6?.port ?? configuration.port
-        let host = Self.advertisedHost(configuration.host)
+        let host = advertisedHost(forBound: configuration.host)
         let endpoint = "grpc://\(host):\(port)"
         state.withLock { $0.endpoint = endpoint }
         configuration.logger.info("gRPC server listening", metadata: ["endpoint": "\(endpoint)"])
@@ -315,14 +317,6 @@ public final class KratosGRPCServer: TransportServer, Sendable {
         _ = try? await serving?.value
     }
 
-    /// The host to advertise: the configured one, or 127.0.0.1 for a wildcard bind.
-    static func advertisedHost(_ configured: String) -> String {
-        switch configured {
-        case "0.0.0.0", "", "::": "127.0.0.1"
-        case let host where host.contains(":"): "[\(host)]"
-        case let host: host
-        }
-    }
 }
 
 /// A streaming call's inbound messages and reply writer, carried to the handler inside the

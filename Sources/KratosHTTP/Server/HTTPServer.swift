@@ -252,7 +252,7 @@ public final class HTTPServer: TransportServer, Sendable {
             .bind(host: configuration.host, port: configuration.port)
             .get()
         let scheme = sslContext == nil ? "http" : "https"
-        let endpoint = "\(scheme)://\(Self.advertisedHost(channel.localAddress, configured: configuration.host)):\(channel.localAddress?.port ?? configuration.port)"
+        let endpoint = "\(scheme)://\(advertisedHost(forBound: channel.localAddress?.ipAddress ?? configuration.host)):\(channel.localAddress?.port ?? configuration.port)"
         state.withLock {
             $0.channel = channel
             $0.endpoint = endpoint
@@ -314,18 +314,6 @@ public final class HTTPServer: TransportServer, Sendable {
             router.add(.init(method: route.method, template: route.template, operation: route.operation, handler: route.make(chain)))
         }
         return router
-    }
-
-    /// The host to advertise: the configured one, or for a wildcard bind the first non-loopback
-    /// IPv4 address (127.0.0.1 when there is none).
-    static func advertisedHost(_ address: SocketAddress?, configured: String) -> String {
-        let bound = address?.ipAddress ?? configured
-        guard bound == "0.0.0.0" || bound == "::" else { return bound.contains(":") ? "[\(bound)]" : bound }
-        let devices = (try? System.enumerateDevices()) ?? []
-        for device in devices {
-            if let ip = device.address?.ipAddress, case .v4 = device.address!, !ip.hasPrefix("127.") { return ip }
-        }
-        return "127.0.0.1"
     }
 
     /// `reply` encoded with the codec `Accept` asks for.
