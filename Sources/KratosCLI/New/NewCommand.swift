@@ -17,6 +17,11 @@ struct New: ParsableCommand {
             and paths: `hello-world` gives the package `hello-world`, modules `HelloWorld`, and the C99 \
             form `hello_world`.
 
+            With --nomod, the service is added to the Swift package around the current directory: \
+            its sources, tests and protos beside the existing ones, its configuration in configs/NAME, \
+            its targets and missing dependencies in Package.swift. Nothing is changed when a file \
+            would be replaced or the manifest has no plain `dependencies:`/`targets:` arrays.
+
             Examples:
               kratos new helloworld
               kratos new ~/src/billing --no-git
@@ -49,12 +54,15 @@ struct New: ParsableCommand {
     @Flag(help: "Print the result as JSON on stdout.")
     var json = false
 
+    @Flag(help: "Add the service to the Swift package around the current directory instead of creating one.")
+    var nomod = false
+
     func run() throws {
         let environment = Environment()
         let report = try NewProject(
             name: try projectName(environment),
             repo: repo, branch: branch, timeout: timeout.duration,
-            force: force, dryRun: dryRun, git: !noGit
+            force: force, dryRun: dryRun, git: !noGit, nomod: nomod
         ).run(environment: environment)
         for warning in report.warnings {
             environment.terminal.warn(warning)
@@ -86,9 +94,11 @@ public struct NewProject: Sendable {
     public var force: Bool
     public var dryRun: Bool
     public var git: Bool
+    /// Add the service to the package around the current directory (`--nomod`).
+    public var nomod: Bool
 
     public init(name: String, repo: String? = nil, branch: String? = nil, timeout: Duration = .seconds(60),
-                force: Bool = false, dryRun: Bool = false, git: Bool = true) {
+                force: Bool = false, dryRun: Bool = false, git: Bool = true, nomod: Bool = false) {
         self.name = name
         self.repo = repo
         self.branch = branch
@@ -96,13 +106,19 @@ public struct NewProject: Sendable {
         self.force = force
         self.dryRun = dryRun
         self.git = git
+        self.nomod = nomod
     }
 
     /// Validates everything that needs no template first, then loads, renders and writes.
     public func run(environment: Environment) throws -> NewReport {
         let project = try ProjectName(name, environment: environment)
         let destination = project.directory
-        if !force, !FileSystem.isAbsentOrEmptyDirectory(destination) {
+        let package = nomod ? ProjectRoot.find(from: environment.currentDirectory) : nil
+        if nomod, package == nil {
+            throw CLIError.usage("--nomod adds a service to an existing package, and there is no Package.swift in \(environment.currentDirectory.path) or its parents",
+                                 fix: "run it inside the package, or drop --nomod to create a new one")
+        }
+        if !nomod, !force, !FileSystem.isAbsentOrEmptyDirectory(destination) {
             throw CLIError.usage("\(destination.path) already exists and is not empty",
                                  fix: "choose another name, or pass --force to replace it")
         }
@@ -122,6 +138,20 @@ public struct NewProject: Sendable {
         let runtime = try RuntimeDependency.choose(environment)
         let files = runtime.apply(to: try TemplateRenderer(templateName: templateName, project: project).render(template.files))
 
+        if let package {
+            let adding = AddToPackage(root: package, files: files, project: project)
+            let plan = try adding.plan()
+            var report = NewReport(project: project, template: template, files: plan.files.map(\.path) + ["Package.swift"],
+                                   git: false, dryRun: dryRun)
+            report.path = package.path
+            report.runtime = runtime.kind
+            report.addedToPackage = true
+            if !dryRun {
+                try runtime.prepare()
+                try adding.write(plan)
+            }
+            return report
+        }
         var report = NewReport(project: project, template: template, files: files.map(\.path),
                                git: git, dryRun: dryRun)
         report.runtime = runtime.kind
@@ -175,6 +205,8 @@ public struct NewReport: Sendable, Encodable {
     public var warnings: [String]
     /// How the project depends on the runtime: `local` (a checkout) or `remote` (URL and version).
     public var runtime = "remote"
+    /// Whether the service was added to an existing package (`--nomod`).
+    public var addedToPackage = false
 
     init(project: ProjectName, template: LoadedTemplate, files: [String], git: Bool, dryRun: Bool) {
         name = project.packageName
@@ -204,12 +236,20 @@ public struct NewReport: Sendable, Encodable {
             if git { terminal.line("  and initialise a git repository") }
             return
         }
+        if addedToPackage {
+            terminal.line(terminal.styled("✔", .green) + " Added \(terminal.styled(name, .bold)) to the package in \(path)")
+            terminal.line("  from \(source), \(files.count) files; module \(module)")
+            terminal.line("")
+            terminal.line("Next:")
+            terminal.line(terminal.styled("  kratos run --product \(name) -- -conf ./configs/\(name)", .cyan))
+            return
+        }
         terminal.line(terminal.styled("✔", .green) + " Created \(terminal.styled(name, .bold)) in \(path)")
         terminal.line("  from \(source), \(files.count) files" + (git ? ", git repository initialised" : ""))
         terminal.line("  module \(module)")
         terminal.line("")
         terminal.line("Next:")
-        terminal.line(terminal.styled("  cd \(Self.shellQuoted(path)) && swift build", .cyan))
+        terminal.line(terminal.styled("  cd \(Self.shellQuoted(path)) && kratos run", .cyan))
     }
 
     static func shellQuoted(_ text: String) -> String {

@@ -93,10 +93,10 @@ struct Run: ParsableCommand {
         let products = (object["products"] as? [[String: Any]] ?? []).filter { product in
             (product["type"] as? [String: Any])?["executable"] != nil
         }.compactMap { $0["name"] as? String }
-        if !products.isEmpty { return products.sorted() }
         // Executable targets without a product of their own are products of the same name.
-        return (object["targets"] as? [[String: Any]] ?? []).filter { $0["type"] as? String == "executable" }
-            .compactMap { $0["name"] as? String }.sorted()
+        let targets = (object["targets"] as? [[String: Any]] ?? []).filter { $0["type"] as? String == "executable" }
+            .compactMap { $0["name"] as? String }
+        return Set(products + targets).sorted()
     }
 }
 
