@@ -37,12 +37,39 @@ import Testing
         try project.kratos("proto", "add", "api/helloworld/v1/demo.proto")
         try project.kratos("proto", "client", "api")
         try project.kratos("proto", "server", "api/helloworld/v1/demo.proto", "-t", "Sources/Helloworld/Service")
+        // And a proto with several services, every streaming kind, google.protobuf.Empty and HTTP
+        // rules: generated, stubbed, compiled with the rest.
+        try """
+            syntax = "proto3";
+            package helloworld.v1;
+            import "google/api/annotations.proto";
+            import "google/protobuf/empty.proto";
+            message Item { string id = 1; string title = 2; }
+            service Catalog {
+              rpc GetItem(Item) returns (Item) { option (google.api.http) = {get: "/v1/items/{id}"}; }
+              rpc Clear(google.protobuf.Empty) returns (google.protobuf.Empty) { option (google.api.http) = {delete: "/v1/items"}; }
+              rpc Watch(google.protobuf.Empty) returns (stream Item);
+            }
+            service Cart {
+              rpc Fill(stream Item) returns (google.protobuf.Empty);
+              rpc Sync(stream Item) returns (stream Item);
+            }
+            """.write(to: project.directory.appendingPathComponent("api/helloworld/v1/shop.proto"), atomically: true, encoding: .utf8)
+        try project.kratos("proto", "client", "api/helloworld/v1/shop.proto")
+        try project.kratos("proto", "server", "api/helloworld/v1/shop.proto", "-t", "Sources/Helloworld/Service")
         try project.edit("Sources/Helloworld/Service/Demo.swift") {
             $0.replacingOccurrences(of: "throw KratosError(code: 501, reason: \"NOT_IMPLEMENTED\", message: \"Demo.GetDemo is not implemented yet\")",
                                     with: "return .init()")
         }
         try project.edit("Sources/Helloworld/App.swift") {
-            $0.replacingOccurrences(of: "    return KratosApp(", with: "    try Demo().register(on: http)\n    try Demo().register(on: grpc)\n    return KratosApp(")
+            $0.replacingOccurrences(of: "    return KratosApp(", with: """
+                    try Demo().register(on: http)
+                    try Demo().register(on: grpc)
+                    try Catalog().register(on: http)
+                    try Catalog().register(on: grpc)
+                    try Cart().register(on: grpc)
+                    return KratosApp(
+                """)
         }
         service = try project.run(["--", "-conf", project.testConfig.path])
         let (http2, _) = try await service.endpoints(within: .seconds(600))
@@ -50,6 +77,8 @@ import Testing
         #expect(demo.status == 200, "\(demo.body)")
         let unimplemented = try await curl(["-i", "-X", "DELETE", http2 + "/helloworld/v1/demos/7"])
         #expect(unimplemented.status == 501 && unimplemented.body.contains("NOT_IMPLEMENTED"))
+        let item = try await curl(["-i", http2 + "/v1/items/9"])
+        #expect(item.status == 501 && item.body.contains("Catalog.GetItem is not implemented yet"))
         _ = try await service.terminate()
 
         // --watch: an edit of the greeting is served without restarting kratos.
