@@ -13,7 +13,7 @@ import KratosCodeGen
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         for tool in Tool.plugins {
             try FileManager.default.createSymbolicLink(at: bin.appendingPathComponent(tool.name),
-                                                       withDestinationURL: Sandbox.kratosBinary.deletingLastPathComponent().appendingPathComponent(tool.name))
+                                                       withDestinationURL: Sandbox.buildProducts.appendingPathComponent(tool.name))
         }
         return sandbox
     }

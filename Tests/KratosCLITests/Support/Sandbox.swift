@@ -68,6 +68,17 @@ final class Sandbox {
     }
 
     /// The `kratos` built alongside the tests, or `$KRATOS_BIN`.
+    /// The directory the tests' own build products are in (the plugins among them), whatever
+    /// `KRATOS_BIN` says.
+    static let buildProducts: URL = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while dir.path != "/" {
+            if FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("protoc-gen-kratos-http").path) { return dir }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    }()
+
     static let kratosBinary: URL = {
         if let path = ProcessInfo.processInfo.environment["KRATOS_BIN"] {
             return URL(fileURLWithPath: path)
