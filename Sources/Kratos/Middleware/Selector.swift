@@ -53,3 +53,20 @@ extension Array where Element == SelectedMiddleware {
         filter { $0.applies(to: operation) }.flatMap(\.middleware)
     }
 }
+
+/// A server's middleware: those for every operation and those selected by operation, as the
+/// transports keep them until they bind.
+public struct MiddlewareSet: Sendable {
+    public var all: [any Middleware]
+    public var selected: [SelectedMiddleware] = []
+
+    public init(_ all: [any Middleware]) {
+        self.all = all
+    }
+
+    /// `inner` inside the middleware for every operation, then those that select `operation`;
+    /// the first registered is outermost.
+    public func chain(for operation: String, around inner: @escaping Handler) -> Handler {
+        MiddlewareChain(all + selected.middleware(for: operation)).wrap(inner)
+    }
+}

@@ -108,6 +108,7 @@ struct ServiceRunner {
     let arguments: [String]
     let workDirectory: URL
     let terminal: Terminal
+    private let binaryPath = Box<URL?>(nil)
 
     /// Builds, runs once, returns the program's exit status.
     func runOnce() throws -> Int32 {
@@ -167,9 +168,13 @@ struct ServiceRunner {
         return process.terminationStatus == 0
     }
 
+    /// Where `swift build` puts the product (asked once; it does not move between rebuilds).
     private func binary() throws -> URL {
+        if let known = binaryPath.value { return known }
         let path = try Subprocess.run(swift, ["build", "--show-bin-path"], in: root).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        return URL(fileURLWithPath: path).appendingPathComponent(product)
+        let url = URL(fileURLWithPath: path).appendingPathComponent(product)
+        binaryPath.value = url
+        return url
     }
 
     /// Starts the program in its own process group, so a terminal's Ctrl-C reaches it once, from us.
@@ -238,6 +243,12 @@ struct ServiceRunner {
         snapshot[manifest.path] = (try? manifest.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate
         return snapshot
     }
+}
+
+/// A value remembered by a struct used from one thread.
+private final class Box<Value> {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// Catches SIGINT, SIGTERM, SIGQUIT and SIGHUP and passes each on to the running child.

@@ -32,6 +32,8 @@ struct Upgrade: ParsableCommand {
         let terminal = environment.terminal
         let start = ContinuousClock.now
         var installed: [(String, String)] = []
+        let built = URL(fileURLWithPath: try Subprocess.run(swift, ["build", "-c", "release", "--show-bin-path"], in: root).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines))
         for (index, product) in SourceCheckout.products.enumerated() {
             let step = "[\(index + 1)/\(SourceCheckout.products.count)] \(product)"
             terminal.write(terminal.stderrIsTTY ? "\r\u{1B}[K\(step): building…" : "\(step): building\n", to: .stderr)
@@ -44,9 +46,7 @@ struct Upgrade: ParsableCommand {
                 let tail = (build.stdout + build.stderr).split(separator: "\n").suffix(15).joined(separator: "\n")
                 throw CLIError.failure("building \(product) failed:\n\(tail)", fix: "run `swift build -c release --product \(product)` in \(root.path) to see the whole log")
             }
-            let binPath = try Subprocess.run(swift, ["build", "-c", "release", "--show-bin-path"], in: root).stdout
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            try Self.install(URL(fileURLWithPath: binPath).appendingPathComponent(product), into: bin)
+            try Self.install(built.appendingPathComponent(product), into: bin)
             let seconds = Double((ContinuousClock.now - productStart).components.seconds)
             terminal.write(terminal.stderrIsTTY ? "\r\u{1B}[K\(step): done in \(Int(seconds)) s\n" : "\(step): installed (\(Int(seconds)) s)\n", to: .stderr)
             installed.append((product, Doctor.version(of: bin.appendingPathComponent(product)) ?? "installed"))

@@ -57,11 +57,8 @@ public final class KratosGRPCServer: TransportServer, Sendable {
 
         /// Parses `host:port` (`:9000` binds every interface).
         public init(address: String, timeout: Duration = .seconds(1)) {
-            let colon = address.lastIndex(of: ":")
-            let host = colon.map { String(address[..<$0]) } ?? address
-            let port = colon.flatMap { Int(address[address.index(after: $0)...]) } ?? 0
-            let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-            self.init(host: bare.isEmpty ? "0.0.0.0" : bare, port: port, timeout: timeout)
+            let (host, port) = listenAddress(address)
+            self.init(host: host, port: port, timeout: timeout)
         }
     }
 
@@ -80,8 +77,7 @@ public final class KratosGRPCServer: TransportServer, Sendable {
     }
 
     private struct State {
-        var middleware: [any Middleware]
-        var selected: [SelectedMiddleware] = []
+        var middleware: MiddlewareSet
         var methods: [PendingMethod] = []
         var services: [any RegistrableRPCService] = []
         var server: GRPCServer<HTTP2ServerTransport.Posix>?
@@ -94,19 +90,19 @@ public final class KratosGRPCServer: TransportServer, Sendable {
     /// - Parameter middleware: applied to every method, the first outermost.
     public init(_ configuration: Configuration = Configuration(), middleware: [any Middleware] = [Recovery()]) {
         self.configuration = configuration
-        state = Mutex(State(middleware: middleware))
+        state = Mutex(State(middleware: MiddlewareSet(middleware)))
     }
 
     // MARK: Registration
 
     /// Adds middleware for every method.
     public func use(_ middleware: any Middleware...) {
-        state.withLock { $0.middleware.append(contentsOf: middleware) }
+        state.withLock { $0.middleware.all.append(contentsOf: middleware) }
     }
 
     /// Adds middleware for the operations `matchers` select (`"/*"`, `"/pkg.Svc/*"`, exact).
     public func use(_ matchers: [OperationMatcher], _ middleware: any Middleware...) {
-        state.withLock { $0.selected.append(SelectedMiddleware(matchers, middleware)) }
+        state.withLock { $0.middleware.selected.append(SelectedMiddleware(matchers, middleware)) }
     }
 
     /// Adds a plain grpc-swift service (no framework middleware runs around it).
@@ -252,10 +248,10 @@ public final class KratosGRPCServer: TransportServer, Sendable {
     }
 
     private func startListening() async throws -> String {
-        let (methods, middleware, selected, services) = state.withLock { ($0.methods, $0.middleware, $0.selected, $0.services) }
+        let (methods, middleware, services) = state.withLock { ($0.methods, $0.middleware, $0.services) }
         var router = RPCRouter<HTTP2ServerTransport.Posix>()
         for method in methods {
-            let chain = MiddlewareChain(middleware + selected.middleware(for: method.operation)).wrap(method.inner)
+            let chain = middleware.chain(for: method.operation, around: method.inner)
             method.register(&router, chain)
         }
         for service in services { service.registerMethods(with: &router) }

@@ -73,10 +73,8 @@ public final class HTTPServer: TransportServer, Sendable {
 
         /// Parses `host:port` (`:8000` binds every interface).
         public init(address: String, timeout: Duration = .seconds(1)) {
-            let colon = address.lastIndex(of: ":")
-            let host = colon.map { String(address[..<$0]) } ?? address
-            let port = colon.flatMap { Int(address[address.index(after: $0)...]) } ?? 0
-            self.init(host: host.isEmpty ? "0.0.0.0" : host.trimmingCharacters(in: ["[", "]"]), port: port, timeout: timeout)
+            let (host, port) = listenAddress(address)
+            self.init(host: host, port: port, timeout: timeout)
         }
     }
 
@@ -95,8 +93,7 @@ public final class HTTPServer: TransportServer, Sendable {
     }
 
     private struct State {
-        var middleware: [any Middleware]
-        var selected: [SelectedMiddleware] = []
+        var middleware: MiddlewareSet
         var filters: [any HTTPFilter] = []
         var routes: [PendingRoute] = []
         var channel: (any Channel)?
@@ -112,19 +109,19 @@ public final class HTTPServer: TransportServer, Sendable {
     /// - Parameter middleware: applied to every route, the first outermost.
     public init(_ configuration: Configuration = Configuration(), middleware: [any Middleware] = [Recovery()]) {
         self.configuration = configuration
-        state = Mutex(State(middleware: middleware))
+        state = Mutex(State(middleware: MiddlewareSet(middleware)))
     }
 
     // MARK: Registration
 
     /// Adds middleware for every route.
     public func use(_ middleware: any Middleware...) {
-        state.withLock { $0.middleware.append(contentsOf: middleware) }
+        state.withLock { $0.middleware.all.append(contentsOf: middleware) }
     }
 
     /// Adds middleware for the operations `matchers` select (`"/*"`, `"/pkg.Svc/*"`, exact).
     public func use(_ matchers: [OperationMatcher], _ middleware: any Middleware...) {
-        state.withLock { $0.selected.append(SelectedMiddleware(matchers, middleware)) }
+        state.withLock { $0.middleware.selected.append(SelectedMiddleware(matchers, middleware)) }
     }
 
     /// Adds a filter: raw HTTP middleware around routing, also for 404 and 405 answers.
@@ -307,10 +304,10 @@ public final class HTTPServer: TransportServer, Sendable {
     var app: AppInfo? { state.withLock { $0.app } }
 
     private func buildRouter() -> Router {
-        let (routes, middleware, selected) = state.withLock { ($0.routes, $0.middleware, $0.selected) }
+        let (routes, middleware) = state.withLock { ($0.routes, $0.middleware) }
         var router = Router()
         for route in routes {
-            let chain = MiddlewareChain(middleware + selected.middleware(for: route.operation)).wrap(route.inner)
+            let chain = middleware.chain(for: route.operation, around: route.inner)
             router.add(.init(method: route.method, template: route.template, operation: route.operation, handler: route.make(chain)))
         }
         return router
