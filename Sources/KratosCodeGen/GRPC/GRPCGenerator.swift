@@ -28,6 +28,8 @@ public struct GRPCGenerator: CodeGenerator {
         out.line()
         out.line("import Kratos")
         out.line("import KratosGRPC")
+        // Well-known types are named SwiftProtobuf.Google_Protobuf_….
+        out.line("import SwiftProtobuf")
         for service in file.services {
             let names = ServiceNames(service, file: file)
             out.line()

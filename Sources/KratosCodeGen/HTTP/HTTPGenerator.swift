@@ -101,6 +101,8 @@ public struct HTTPGenerator: CodeGenerator {
         out.line("import Kratos")
         out.line("import KratosHTTP")
         if options.client { out.line("import KratosHTTPClient") }
+        // Well-known types are named SwiftProtobuf.Google_Protobuf_….
+        out.line("import SwiftProtobuf")
         for service in file.services {
             let names = ServiceNames(service, file: file)
             let namer = names.namer

@@ -3,6 +3,7 @@
 
 import Kratos
 import KratosGRPC
+import SwiftProtobuf
 
 extension Kratos_Test_V1_GreeterService {
     /// Registers every method of kratos.test.v1.Greeter on `server`.

@@ -4,6 +4,7 @@
 import Kratos
 import KratosHTTP
 import KratosHTTPClient
+import SwiftProtobuf
 
 /// The operations of kratos.test.v1.Shelf, as middleware selectors name them.
 public enum Kratos_Test_V1_ShelfOperation {

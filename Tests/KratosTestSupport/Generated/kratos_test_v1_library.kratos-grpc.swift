@@ -3,6 +3,7 @@
 
 import Kratos
 import KratosGRPC
+import SwiftProtobuf
 
 extension Kratos_Test_V1_ShelfService {
     /// Registers every method of kratos.test.v1.Shelf on `server`.

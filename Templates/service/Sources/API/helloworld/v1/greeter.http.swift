@@ -3,6 +3,7 @@
 
 import Kratos
 import KratosHTTP
+import SwiftProtobuf
 
 /// The operations of helloworld.v1.Greeter, as middleware selectors name them.
 public enum Helloworld_V1_GreeterOperation {

@@ -3,6 +3,7 @@
 
 import Kratos
 import KratosGRPC
+import SwiftProtobuf
 
 extension Helloworld_V1_GreeterService {
     /// Registers every method of helloworld.v1.Greeter on `server`.
