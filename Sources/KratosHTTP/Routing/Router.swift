@@ -35,17 +35,23 @@ struct Router: Sendable {
         }
     }
 
+    /// The route for `method` and `path`. A `HEAD` request without a `HEAD` route is served by
+    /// the `GET` route (the server leaves the body out).
     func match(_ method: HTTPMethod, _ path: Substring) -> Match {
         var allowed: [HTTPMethod] = []
+        var headAsGet: (Route, [(name: String, value: String)])?
         if literalLengths.contains(path.utf8.count), let routes = literal[String(path)] {
             if let route = routes.first(where: { $0.method == method }) { return .found(route, []) }
+            if method == .HEAD, let route = routes.first(where: { $0.method == .GET }) { headAsGet = (route, []) }
             allowed = routes.map(\.method)
         }
         for route in templated {
             guard let captures = route.template.match(path) else { continue }
             if route.method == method { return .found(route, captures) }
+            if method == .HEAD, route.method == .GET, headAsGet == nil { headAsGet = (route, captures) }
             allowed.append(route.method)
         }
+        if let (route, captures) = headAsGet { return .found(route, captures) }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed)
     }
 }

@@ -238,12 +238,14 @@ public final class HTTPServer: TransportServer, Sendable {
                     if let sslContext {
                         try pipeline.addHandler(NIOSSLServerHandler(context: sslContext))
                     }
-                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                    try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(self.configuration.idleTimeout)))
+                    // The connection handler frames, orders and validates replies itself (see
+                    // HTTPChannelHandler): behind the decoder there is nothing else.
+                    try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try pipeline.addHandler(HTTPChannelHandler(dispatcher: dispatcher, eventLoop: channel.eventLoop,
                                                                maxBodySize: self.configuration.maxBodySize,
                                                                timeout: self.configuration.timeout,
-                                                               readTimeout: self.configuration.readTimeout))
+                                                               readTimeout: self.configuration.readTimeout,
+                                                               idleTimeout: self.configuration.idleTimeout))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

@@ -1,0 +1,91 @@
+import NIOCore
+import NIOHTTP1
+
+/// HTTP/1.1 replies as bytes: status line, headers, framing and body in one buffer.
+enum HTTPWire {
+    /// Bodies up to this size are copied behind the head, so the reply is one write; larger ones
+    /// are appended without copying their storage twice.
+    static let inlineBodyLimit = 16 << 10
+
+    /// `response` as it goes on the wire: the head with the body behind it, or, for a body past
+    /// ``inlineBodyLimit``, the head and the body to write after it. The framing headers are the
+    /// server's own: `content-length` for the body and `connection` as `close` says; the
+    /// handler's `content-length`, `transfer-encoding` and `connection` are left out.
+    static func encode(_ response: HTTPResponse, version: HTTPVersion, close: Bool, includingBody: Bool,
+                       allocator: ByteBufferAllocator) -> (head: ByteBuffer, body: ByteBuffer?) {
+        let bodyLength = response.body?.readableBytes ?? 0
+        let inline = includingBody && bodyLength <= inlineBodyLimit
+        var headerBytes = 0
+        for (name, value) in response.headers { headerBytes += name.utf8.count + value.utf8.count + 4 }
+        var buffer = allocator.buffer(capacity: 64 + headerBytes + (inline ? bodyLength : 0))
+
+        if version.major == 1, version.minor == 1, response.status == .ok {
+            buffer.writeStaticString("HTTP/1.1 200 OK\r\n")
+        } else {
+            buffer.writeStaticString("HTTP/")
+            buffer.writeString(String(version.major))
+            buffer.writeStaticString(".")
+            buffer.writeString(String(version.minor))
+            buffer.writeStaticString(" ")
+            buffer.writeString(String(response.status.code))
+            buffer.writeStaticString(" ")
+            buffer.writeString(response.status.reasonPhrase)
+            buffer.writeStaticString("\r\n")
+        }
+        for (name, value) in response.headers where !isFraming(name) {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        if response.status.mayHaveResponseBody {
+            buffer.writeStaticString("content-length: ")
+            buffer.writeString(String(bodyLength))
+            buffer.writeStaticString("\r\n")
+        }
+        if close {
+            buffer.writeStaticString("connection: close\r\n")
+        } else if version.major == 1, version.minor == 0 {
+            buffer.writeStaticString("connection: keep-alive\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        guard includingBody, var body = response.body, bodyLength > 0 else { return (buffer, nil) }
+        guard inline else { return (buffer, body) }
+        buffer.writeBuffer(&body)
+        return (buffer, nil)
+    }
+
+    /// Whether `name` is one of the headers the server writes itself.
+    private static func isFraming(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 10: name.lowercased() == "connection"
+        case 14: name.lowercased() == "content-length"
+        case 17: name.lowercased() == "transfer-encoding"
+        default: false
+        }
+    }
+
+    /// The first header that cannot be written as HTTP/1.1: a name that is not a token, or a
+    /// value holding CR, LF or NUL (which would let a handler split the reply).
+    static func invalidHeader(in headers: HTTPHeaders) -> String? {
+        for (name, value) in headers {
+            if name.isEmpty || !name.utf8.allSatisfy(isTokenByte) { return name }
+            if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) { return name }
+        }
+        return nil
+    }
+
+    /// RFC 9110 `tchar`.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
+    }
+}
