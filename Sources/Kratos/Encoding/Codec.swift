@@ -87,7 +87,11 @@ public struct JSONCodec: Codec {
     public let name = "json"
     public let contentType = "application/json"
     /// Protojson options; unknown fields are ignored when decoding, as go-kratos does.
-    public var encodingOptions = JSONEncodingOptions()
+    public var encodingOptions = JSONEncodingOptions() {
+        didSet { defaultEncoding = false }
+    }
+    /// With default options, plain messages are written by ``ProtoJSONWriter`` (same bytes, less work).
+    private var defaultEncoding = true
     public var decodingOptions: JSONDecodingOptions = {
         var options = JSONDecodingOptions()
         options.ignoreUnknownFields = true
@@ -97,12 +101,12 @@ public struct JSONCodec: Codec {
     public init() {}
 
     public func encode<M: SwiftProtobuf.Message>(message: M) throws -> [UInt8] {
-        try message.jsonUTF8Bytes(options: encodingOptions)
+        defaultEncoding ? try ProtoJSONWriter.encode(message) : try message.jsonUTF8Bytes(options: encodingOptions)
     }
 
     public func encode(_ value: any Sendable) throws -> [UInt8] {
         if let message = value as? any SwiftProtobuf.Message {
-            return try message.jsonUTF8Bytes(options: encodingOptions)
+            return try encode(message: message)
         }
         if let encodable = value as? any Encodable {
             let encoder = JSONEncoder()

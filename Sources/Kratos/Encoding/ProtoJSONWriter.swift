@@ -1,0 +1,350 @@
+import Foundation
+import Synchronization
+import SwiftProtobuf
+
+/// Protojson for plain messages, written straight into bytes.
+///
+/// SwiftProtobuf's JSON encoder looks up, with dynamic casts, whether each message has a custom
+/// JSON form on every call; for a small reply that is most of the encoding. Messages made of
+/// strings, bools, integers and nested or repeated plain messages are written here instead,
+/// byte for byte as SwiftProtobuf writes them with default options. Anything else (enums,
+/// floating point, bytes, maps, well-known types, extensions) is left to SwiftProtobuf, and a
+/// type found to need it goes there directly from then on.
+enum ProtoJSONWriter {
+    /// The reply's protojson: written here when the type is plain, else by SwiftProtobuf.
+    static func encode<M: SwiftProtobuf.Message>(_ message: M) throws -> [UInt8] {
+        if let keys = Keys.of(M.self) {
+            var visitor = Visitor(keys: keys)
+            do {
+                try visitor.write(message)
+                return visitor.bytes
+            } catch is Unsupported {
+                Keys.markUnsupported(M.self)
+            }
+        }
+        return try message.jsonUTF8Bytes()
+    }
+
+    /// A field this writer leaves to SwiftProtobuf.
+    struct Unsupported: Error {}
+
+    /// Per message type: `"jsonName":` for each field number, or nil when the type needs SwiftProtobuf.
+    final class Keys: Sendable {
+        let byNumber: [Int: [UInt8]]
+
+        private init(_ byNumber: [Int: [UInt8]]) {
+            self.byNumber = byNumber
+        }
+
+        private static let cache = Mutex<[ObjectIdentifier: Keys?]>([:])
+
+        /// The keys of `type`, learned once; nil once the type is known to need SwiftProtobuf.
+        static func of(_ type: any SwiftProtobuf.Message.Type) -> Keys? {
+            let id = ObjectIdentifier(type)
+            if let known = cache.withLock({ $0[id] }) { return known }
+            let keys = make(for: type)
+            cache.withLock { $0[id] = keys }
+            return keys
+        }
+
+        /// The keys of `type` from its schema; nil for the well-known types, whose JSON is special.
+        static func make(for type: any SwiftProtobuf.Message.Type) -> Keys? {
+            guard !type.protoMessageName.hasPrefix("google.protobuf.") else { return nil }
+            var byNumber: [Int: [UInt8]] = [:]
+            for field in MessageSchema.of(type).fields.values {
+                byNumber[field.number] = Array("\"\(field.jsonName)\":".utf8)
+            }
+            return Keys(byNumber)
+        }
+
+        static func markUnsupported(_ type: any SwiftProtobuf.Message.Type) {
+            cache.withLock { $0[ObjectIdentifier(type)] = .some(nil) }
+        }
+    }
+
+    struct Visitor: SwiftProtobuf.Visitor {
+        private(set) var bytes: [UInt8] = []
+        private var keys: Keys
+        private var first = true
+
+        init(keys: Keys) {
+            self.keys = keys
+            bytes.reserveCapacity(64)
+        }
+
+        mutating func write<M: SwiftProtobuf.Message>(_ message: M) throws {
+            bytes.append(UInt8(ascii: "{"))
+            try message.traverse(visitor: &self)
+            bytes.append(UInt8(ascii: "}"))
+        }
+
+        private mutating func key(_ number: Int) throws {
+            guard let key = keys.byNumber[number] else { throw Unsupported() }
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            bytes.append(contentsOf: key)
+        }
+
+        private mutating func bool(_ value: Bool) {
+            if value {
+                bytes.append(contentsOf: [UInt8(ascii: "t"), UInt8(ascii: "r"), UInt8(ascii: "u"), UInt8(ascii: "e")])
+            } else {
+                bytes.append(contentsOf: [UInt8(ascii: "f"), UInt8(ascii: "a"), UInt8(ascii: "l"), UInt8(ascii: "s"), UInt8(ascii: "e")])
+            }
+        }
+
+        private mutating func number(_ value: some BinaryInteger, quoted: Bool) {
+            if quoted { bytes.append(UInt8(ascii: "\"")) }
+            bytes.append(contentsOf: String(value).utf8)
+            if quoted { bytes.append(UInt8(ascii: "\"")) }
+        }
+
+        /// A JSON string with SwiftProtobuf's escapes: the short ones, `\u00XX` for C0 and C1
+        /// controls and DEL; everything else as its UTF-8.
+        private mutating func string(_ value: String) {
+            bytes.append(UInt8(ascii: "\""))
+            var value = value
+            value.withUTF8 { utf8 in
+                var index = 0
+                while index < utf8.count {
+                    let byte = utf8[index]
+                    index += 1
+                    switch byte {
+                    case 8: bytes.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+                    case 9: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                    case 10: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                    case 12: bytes.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+                    case 13: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                    case 34, 92: bytes.append(contentsOf: [0x5C, byte])
+                    case 0...31, 127: hexEscape(byte)
+                    case 0xC2 where index < utf8.count && (0x80...0x9F).contains(utf8[index]):
+                        // U+0080...U+009F, the C1 controls.
+                        hexEscape(utf8[index])
+                        index += 1
+                    default: bytes.append(byte)
+                    }
+                }
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
+
+        private mutating func hexEscape(_ value: UInt8) {
+            let hex: StaticString = "0123456789ABCDEF"
+            hex.withUTF8Buffer { digits in
+                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), digits[Int(value >> 4)], digits[Int(value & 15)]])
+            }
+        }
+
+        private mutating func array<T>(_ values: [T], _ fieldNumber: Int, _ element: (inout Self, T) throws -> Void) throws {
+            try key(fieldNumber)
+            bytes.append(UInt8(ascii: "["))
+            for (index, value) in values.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                try element(&self, value)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        }
+
+        private mutating func nested<M: SwiftProtobuf.Message>(_ message: M) throws {
+            guard let inner = Keys.of(M.self) else { throw Unsupported() }
+            let (outer, wasFirst) = (keys, first)
+            keys = inner
+            first = true
+            try write(message)
+            keys = outer
+            first = wasFirst
+        }
+
+        // MARK: Written here
+
+        mutating func visitUnknown(bytes: Data) throws {}
+
+        mutating func visitSingularStringField(value: String, fieldNumber: Int) throws {
+            try key(fieldNumber)
+            string(value)
+        }
+
+        mutating func visitSingularBoolField(value: Bool, fieldNumber: Int) throws {
+            try key(fieldNumber)
+            bool(value)
+        }
+
+        mutating func visitSingularInt32Field(value: Int32, fieldNumber: Int) throws {
+            try key(fieldNumber)
+            number(value, quoted: false)
+        }
+
+        mutating func visitSingularSInt32Field(value: Int32, fieldNumber: Int) throws {
+            try visitSingularInt32Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitSingularSFixed32Field(value: Int32, fieldNumber: Int) throws {
+            try visitSingularInt32Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitSingularUInt32Field(value: UInt32, fieldNumber: Int) throws {
+            try key(fieldNumber)
+            number(value, quoted: false)
+        }
+
+        mutating func visitSingularFixed32Field(value: UInt32, fieldNumber: Int) throws {
+            try visitSingularUInt32Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        /// 64-bit integers are JSON strings in protojson.
+        mutating func visitSingularInt64Field(value: Int64, fieldNumber: Int) throws {
+            try key(fieldNumber)
+            number(value, quoted: true)
+        }
+
+        mutating func visitSingularSInt64Field(value: Int64, fieldNumber: Int) throws {
+            try visitSingularInt64Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitSingularSFixed64Field(value: Int64, fieldNumber: Int) throws {
+            try visitSingularInt64Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitSingularUInt64Field(value: UInt64, fieldNumber: Int) throws {
+            try key(fieldNumber)
+            number(value, quoted: true)
+        }
+
+        mutating func visitSingularFixed64Field(value: UInt64, fieldNumber: Int) throws {
+            try visitSingularUInt64Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitSingularMessageField<M: SwiftProtobuf.Message>(value: M, fieldNumber: Int) throws {
+            try key(fieldNumber)
+            try nested(value)
+        }
+
+        mutating func visitRepeatedStringField(value: [String], fieldNumber: Int) throws {
+            try array(value, fieldNumber) { $0.string($1) }
+        }
+
+        mutating func visitRepeatedBoolField(value: [Bool], fieldNumber: Int) throws {
+            try array(value, fieldNumber) { $0.bool($1) }
+        }
+
+        mutating func visitRepeatedInt32Field(value: [Int32], fieldNumber: Int) throws {
+            try array(value, fieldNumber) { $0.number($1, quoted: false) }
+        }
+
+        mutating func visitRepeatedSInt32Field(value: [Int32], fieldNumber: Int) throws {
+            try visitRepeatedInt32Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitRepeatedSFixed32Field(value: [Int32], fieldNumber: Int) throws {
+            try visitRepeatedInt32Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitRepeatedUInt32Field(value: [UInt32], fieldNumber: Int) throws {
+            try array(value, fieldNumber) { $0.number($1, quoted: false) }
+        }
+
+        mutating func visitRepeatedFixed32Field(value: [UInt32], fieldNumber: Int) throws {
+            try visitRepeatedUInt32Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitRepeatedInt64Field(value: [Int64], fieldNumber: Int) throws {
+            try array(value, fieldNumber) { $0.number($1, quoted: true) }
+        }
+
+        mutating func visitRepeatedSInt64Field(value: [Int64], fieldNumber: Int) throws {
+            try visitRepeatedInt64Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitRepeatedSFixed64Field(value: [Int64], fieldNumber: Int) throws {
+            try visitRepeatedInt64Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitRepeatedUInt64Field(value: [UInt64], fieldNumber: Int) throws {
+            try array(value, fieldNumber) { $0.number($1, quoted: true) }
+        }
+
+        mutating func visitRepeatedFixed64Field(value: [UInt64], fieldNumber: Int) throws {
+            try visitRepeatedUInt64Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitPackedInt32Field(value: [Int32], fieldNumber: Int) throws {
+            try visitRepeatedInt32Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitPackedSInt32Field(value: [Int32], fieldNumber: Int) throws {
+            try visitRepeatedInt32Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitPackedSFixed32Field(value: [Int32], fieldNumber: Int) throws {
+            try visitRepeatedInt32Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitPackedUInt32Field(value: [UInt32], fieldNumber: Int) throws {
+            try visitRepeatedUInt32Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitPackedFixed32Field(value: [UInt32], fieldNumber: Int) throws {
+            try visitRepeatedUInt32Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitPackedInt64Field(value: [Int64], fieldNumber: Int) throws {
+            try visitRepeatedInt64Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitPackedSInt64Field(value: [Int64], fieldNumber: Int) throws {
+            try visitRepeatedInt64Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitPackedSFixed64Field(value: [Int64], fieldNumber: Int) throws {
+            try visitRepeatedInt64Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitPackedUInt64Field(value: [UInt64], fieldNumber: Int) throws {
+            try visitRepeatedUInt64Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitPackedFixed64Field(value: [UInt64], fieldNumber: Int) throws {
+            try visitRepeatedUInt64Field(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitPackedBoolField(value: [Bool], fieldNumber: Int) throws {
+            try visitRepeatedBoolField(value: value, fieldNumber: fieldNumber)
+        }
+
+        mutating func visitRepeatedMessageField<M: SwiftProtobuf.Message>(value: [M], fieldNumber: Int) throws {
+            try array(value, fieldNumber) { try $0.nested($1) }
+        }
+
+        // MARK: Left to SwiftProtobuf
+
+        mutating func visitSingularDoubleField(value: Double, fieldNumber: Int) throws { throw Unsupported() }
+        mutating func visitSingularFloatField(value: Float, fieldNumber: Int) throws { throw Unsupported() }
+        mutating func visitRepeatedDoubleField(value: [Double], fieldNumber: Int) throws { throw Unsupported() }
+        mutating func visitRepeatedFloatField(value: [Float], fieldNumber: Int) throws { throw Unsupported() }
+        mutating func visitPackedDoubleField(value: [Double], fieldNumber: Int) throws { throw Unsupported() }
+        mutating func visitPackedFloatField(value: [Float], fieldNumber: Int) throws { throw Unsupported() }
+        mutating func visitSingularBytesField(value: Data, fieldNumber: Int) throws { throw Unsupported() }
+        mutating func visitRepeatedBytesField(value: [Data], fieldNumber: Int) throws { throw Unsupported() }
+        mutating func visitSingularEnumField<E: SwiftProtobuf.Enum>(value: E, fieldNumber: Int) throws { throw Unsupported() }
+        mutating func visitRepeatedEnumField<E: SwiftProtobuf.Enum>(value: [E], fieldNumber: Int) throws { throw Unsupported() }
+        mutating func visitPackedEnumField<E: SwiftProtobuf.Enum>(value: [E], fieldNumber: Int) throws { throw Unsupported() }
+        mutating func visitSingularGroupField<G: SwiftProtobuf.Message>(value: G, fieldNumber: Int) throws { throw Unsupported() }
+        mutating func visitRepeatedGroupField<G: SwiftProtobuf.Message>(value: [G], fieldNumber: Int) throws { throw Unsupported() }
+
+        mutating func visitMapField<KeyType, ValueType: MapValueType>(
+            fieldType: _ProtobufMap<KeyType, ValueType>.Type, value: _ProtobufMap<KeyType, ValueType>.BaseType, fieldNumber: Int
+        ) throws { throw Unsupported() }
+
+        mutating func visitMapField<KeyType, ValueType>(
+            fieldType: _ProtobufEnumMap<KeyType, ValueType>.Type, value: _ProtobufEnumMap<KeyType, ValueType>.BaseType, fieldNumber: Int
+        ) throws where ValueType.RawValue == Int { throw Unsupported() }
+
+        mutating func visitMapField<KeyType, ValueType>(
+            fieldType: _ProtobufMessageMap<KeyType, ValueType>.Type, value: _ProtobufMessageMap<KeyType, ValueType>.BaseType, fieldNumber: Int
+        ) throws { throw Unsupported() }
+
+        mutating func visitExtensionFields(fields: ExtensionFieldValueSet, start: Int, end: Int) throws { throw Unsupported() }
+
+        mutating func visitExtensionFieldsAsMessageSet(fields: ExtensionFieldValueSet, start: Int, end: Int) throws { throw Unsupported() }
+    }
+}
