@@ -51,14 +51,16 @@ public struct Metadata: Sendable, Equatable, Sequence, ExpressibleByDictionaryLi
     /// The metadata among `headers`: those whose name starts with `x-md-`.
     public static func extract(from headers: some Sequence<(name: String, value: String)>) -> Metadata {
         var metadata = Metadata()
-        for (name, value) in headers where name.utf8.count > prefix.utf8.count && hasPrefix(name) {
-            metadata.add(name.lowercased(), value)
+        for (name, value) in headers where isKey(name) {
+            metadata.add(name, value)
         }
         return metadata
     }
 
-    /// Whether `name` starts with `x-md-`, in any case, without allocating.
-    private static func hasPrefix(_ name: String) -> Bool {
+    /// Whether header `name` carries metadata: it starts with `x-md-` (any case) and has more
+    /// after it. Allocates nothing, so transports can test every header of every request.
+    public static func isKey(_ name: String) -> Bool {
+        guard name.utf8.count > prefix.utf8.count else { return false }
         var bytes = name.utf8.makeIterator()
         for expected in prefix.utf8 {
             guard let byte = bytes.next(), byte == expected || (byte | 0x20) == expected else { return false }

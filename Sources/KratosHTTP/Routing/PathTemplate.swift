@@ -131,31 +131,48 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
 
     /// One pass over the bytes: each part consumes one `/`-separated segment.
     private func matchSimple(_ path: Substring) -> [(name: String, value: String)]? {
-        let bytes = path.utf8
-        var index = bytes.startIndex
-        if index < bytes.endIndex, bytes[index] == UInt8(ascii: "/") { index = bytes.index(after: index) }
-        var captures: [(name: String, value: String)] = []
-        for (position, part) in parts.enumerated() {
-            guard index < bytes.endIndex || (position == 0 && parts.isEmpty) else { return nil }
-            let end = bytes[index...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
-            let segment = path[index..<end]
-            switch part {
-            case .literal(let literal):
-                guard segment.utf8.elementsEqual(literal.utf8) else { return nil }
-            case .segment:
-                guard !segment.isEmpty else { return nil }
-            case .variable(let name, _):
-                guard !segment.isEmpty else { return nil }
-                captures.append((name, Self.decode(segment)))
-            case .rest:
-                return nil
+        var path = path
+        return path.withUTF8 { bytes in
+            var index = 0
+            if index < bytes.count, bytes[index] == UInt8(ascii: "/") { index += 1 }
+            var captures: [(name: String, value: String)] = []
+            for (position, part) in parts.enumerated() {
+                guard index < bytes.count else { return nil }
+                var end = index
+                while end < bytes.count, bytes[end] != UInt8(ascii: "/") { end += 1 }
+                let segment = UnsafeBufferPointer(rebasing: bytes[index..<end])
+                switch part {
+                case .literal(let literal):
+                    guard Self.equal(segment, literal) else { return nil }
+                case .segment:
+                    guard !segment.isEmpty else { return nil }
+                case .variable(let name, _):
+                    guard !segment.isEmpty else { return nil }
+                    captures.append((name, Self.decode(segment)))
+                case .rest:
+                    return nil
+                }
+                if end == bytes.count {
+                    return position == parts.count - 1 ? captures : nil
+                }
+                index = end + 1
             }
-            if end == bytes.endIndex {
-                return position == parts.count - 1 ? captures : nil
-            }
-            index = bytes.index(after: end)
+            return parts.isEmpty && index == bytes.count ? captures : nil
         }
-        return parts.isEmpty && index == bytes.endIndex ? captures : nil
+    }
+
+    private static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: String) -> Bool {
+        literal.utf8.withContiguousStorageIfAvailable { $0.elementsEqual(bytes) } ?? literal.utf8.elementsEqual(bytes)
+    }
+
+    /// A path segment percent-decoded; most have no escapes and are copied as they are.
+    private static func decode(_ segment: Substring) -> String {
+        segment.utf8.contains(UInt8(ascii: "%")) ? QueryParameters.unescape(segment, plusIsSpace: false) : String(segment)
+    }
+
+    private static func decode(_ segment: UnsafeBufferPointer<UInt8>) -> String {
+        let text = String(decoding: segment, as: UTF8.self)
+        return segment.contains(UInt8(ascii: "%")) ? QueryParameters.unescape(text[...], plusIsSpace: false) : text
     }
 
     private func matchGeneral(_ path: Substring) -> [(name: String, value: String)]? {
@@ -202,10 +219,6 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// A path segment percent-decoded; most have no escapes and are copied as they are.
-    private static func decode(_ segment: Substring) -> String {
-        segment.utf8.contains(UInt8(ascii: "%")) ? QueryParameters.unescape(segment, plusIsSpace: false) : String(segment)
-    }
 
     /// A template that cannot be parsed.
     public struct Error: Swift.Error, CustomStringConvertible {
