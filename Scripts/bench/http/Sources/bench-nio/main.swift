@@ -2,27 +2,18 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-// The floor of any NIO HTTP/1.1 server: the hello reply written synchronously in channelRead,
-// no routing, no codec, no async. Usage: bench-nio PORT
+// The floor of any NIO HTTP/1.1 server: NIO's request decoder and one handler that writes the
+// hello reply, prepared once, synchronously in channelRead: no routing, no codec, no async, no
+// per-request allocation of its own. Usage: bench-nio PORT
 final class Hello: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
-    var keepAlive = true
+    typealias OutboundOut = ByteBuffer
+    let reply = ByteBuffer(string: "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 26\r\n\r\n"
+                           + #"{"message":"Hello kratos"}"#)
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            keepAlive = head.isKeepAlive
-        case .body:
-            break
-        case .end:
-            let body = context.channel.allocator.buffer(string: #"{"message":"Hello kratos"}"#)
-            var headers = HTTPHeaders()
-            headers.add(name: "content-type", value: "application/json")
-            headers.add(name: "content-length", value: String(body.readableBytes))
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if case .end = unwrapInboundIn(data) {
+            context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
         }
     }
 }
@@ -35,7 +26,7 @@ let channel = try await ServerBootstrap(group: group)
     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
     .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
             try channel.pipeline.syncOperations.addHandler(Hello())
         }
     }
