@@ -95,7 +95,8 @@ let package = Package(
         .plugin(
             name: "EmbedTemplates",
             capability: .buildTool(),
-            dependencies: ["kratos-embed-templates"]
+            dependencies: ["kratos-embed-templates"],
+            path: "Sources/EmbedTemplates"
         ),
         .target(name: "KratosTemplates", plugins: ["EmbedTemplates"]),
         .target(
