@@ -156,6 +156,10 @@ enum ProtoJSONWriter {
         }
 
         // MARK: Written here
+        // SwiftProtobuf's defaults forward the rest: sint/sfixed to int, fixed to uint, float to
+        // double, packed to repeated, and repeated enums, bytes and groups to their singular
+        // visits; the repeated sint/sfixed/fixed ones are forwarded below (their defaults would
+        // repeat the key).
 
         mutating func visitUnknown(bytes: Data) throws {}
 
@@ -174,21 +178,9 @@ enum ProtoJSONWriter {
             number(value, quoted: false)
         }
 
-        mutating func visitSingularSInt32Field(value: Int32, fieldNumber: Int) throws {
-            try visitSingularInt32Field(value: value, fieldNumber: fieldNumber)
-        }
-
-        mutating func visitSingularSFixed32Field(value: Int32, fieldNumber: Int) throws {
-            try visitSingularInt32Field(value: value, fieldNumber: fieldNumber)
-        }
-
         mutating func visitSingularUInt32Field(value: UInt32, fieldNumber: Int) throws {
             try key(fieldNumber)
             number(value, quoted: false)
-        }
-
-        mutating func visitSingularFixed32Field(value: UInt32, fieldNumber: Int) throws {
-            try visitSingularUInt32Field(value: value, fieldNumber: fieldNumber)
         }
 
         /// 64-bit integers are JSON strings in protojson.
@@ -197,21 +189,9 @@ enum ProtoJSONWriter {
             number(value, quoted: true)
         }
 
-        mutating func visitSingularSInt64Field(value: Int64, fieldNumber: Int) throws {
-            try visitSingularInt64Field(value: value, fieldNumber: fieldNumber)
-        }
-
-        mutating func visitSingularSFixed64Field(value: Int64, fieldNumber: Int) throws {
-            try visitSingularInt64Field(value: value, fieldNumber: fieldNumber)
-        }
-
         mutating func visitSingularUInt64Field(value: UInt64, fieldNumber: Int) throws {
             try key(fieldNumber)
             number(value, quoted: true)
-        }
-
-        mutating func visitSingularFixed64Field(value: UInt64, fieldNumber: Int) throws {
-            try visitSingularUInt64Field(value: value, fieldNumber: fieldNumber)
         }
 
         mutating func visitSingularMessageField<M: SwiftProtobuf.Message>(value: M, fieldNumber: Int) throws {
@@ -267,50 +247,6 @@ enum ProtoJSONWriter {
             try visitRepeatedUInt64Field(value: value, fieldNumber: fieldNumber)
         }
 
-        mutating func visitPackedInt32Field(value: [Int32], fieldNumber: Int) throws {
-            try visitRepeatedInt32Field(value: value, fieldNumber: fieldNumber)
-        }
-
-        mutating func visitPackedSInt32Field(value: [Int32], fieldNumber: Int) throws {
-            try visitRepeatedInt32Field(value: value, fieldNumber: fieldNumber)
-        }
-
-        mutating func visitPackedSFixed32Field(value: [Int32], fieldNumber: Int) throws {
-            try visitRepeatedInt32Field(value: value, fieldNumber: fieldNumber)
-        }
-
-        mutating func visitPackedUInt32Field(value: [UInt32], fieldNumber: Int) throws {
-            try visitRepeatedUInt32Field(value: value, fieldNumber: fieldNumber)
-        }
-
-        mutating func visitPackedFixed32Field(value: [UInt32], fieldNumber: Int) throws {
-            try visitRepeatedUInt32Field(value: value, fieldNumber: fieldNumber)
-        }
-
-        mutating func visitPackedInt64Field(value: [Int64], fieldNumber: Int) throws {
-            try visitRepeatedInt64Field(value: value, fieldNumber: fieldNumber)
-        }
-
-        mutating func visitPackedSInt64Field(value: [Int64], fieldNumber: Int) throws {
-            try visitRepeatedInt64Field(value: value, fieldNumber: fieldNumber)
-        }
-
-        mutating func visitPackedSFixed64Field(value: [Int64], fieldNumber: Int) throws {
-            try visitRepeatedInt64Field(value: value, fieldNumber: fieldNumber)
-        }
-
-        mutating func visitPackedUInt64Field(value: [UInt64], fieldNumber: Int) throws {
-            try visitRepeatedUInt64Field(value: value, fieldNumber: fieldNumber)
-        }
-
-        mutating func visitPackedFixed64Field(value: [UInt64], fieldNumber: Int) throws {
-            try visitRepeatedUInt64Field(value: value, fieldNumber: fieldNumber)
-        }
-
-        mutating func visitPackedBoolField(value: [Bool], fieldNumber: Int) throws {
-            try visitRepeatedBoolField(value: value, fieldNumber: fieldNumber)
-        }
-
         mutating func visitRepeatedMessageField<M: SwiftProtobuf.Message>(value: [M], fieldNumber: Int) throws {
             try array(value, fieldNumber) { try $0.nested($1) }
         }
@@ -318,18 +254,9 @@ enum ProtoJSONWriter {
         // MARK: Left to SwiftProtobuf
 
         mutating func visitSingularDoubleField(value: Double, fieldNumber: Int) throws { throw Unsupported() }
-        mutating func visitSingularFloatField(value: Float, fieldNumber: Int) throws { throw Unsupported() }
-        mutating func visitRepeatedDoubleField(value: [Double], fieldNumber: Int) throws { throw Unsupported() }
-        mutating func visitRepeatedFloatField(value: [Float], fieldNumber: Int) throws { throw Unsupported() }
-        mutating func visitPackedDoubleField(value: [Double], fieldNumber: Int) throws { throw Unsupported() }
-        mutating func visitPackedFloatField(value: [Float], fieldNumber: Int) throws { throw Unsupported() }
         mutating func visitSingularBytesField(value: Data, fieldNumber: Int) throws { throw Unsupported() }
-        mutating func visitRepeatedBytesField(value: [Data], fieldNumber: Int) throws { throw Unsupported() }
         mutating func visitSingularEnumField<E: SwiftProtobuf.Enum>(value: E, fieldNumber: Int) throws { throw Unsupported() }
-        mutating func visitRepeatedEnumField<E: SwiftProtobuf.Enum>(value: [E], fieldNumber: Int) throws { throw Unsupported() }
-        mutating func visitPackedEnumField<E: SwiftProtobuf.Enum>(value: [E], fieldNumber: Int) throws { throw Unsupported() }
         mutating func visitSingularGroupField<G: SwiftProtobuf.Message>(value: G, fieldNumber: Int) throws { throw Unsupported() }
-        mutating func visitRepeatedGroupField<G: SwiftProtobuf.Message>(value: [G], fieldNumber: Int) throws { throw Unsupported() }
 
         mutating func visitMapField<KeyType, ValueType: MapValueType>(
             fieldType: _ProtobufMap<KeyType, ValueType>.Type, value: _ProtobufMap<KeyType, ValueType>.BaseType, fieldNumber: Int
@@ -344,7 +271,5 @@ enum ProtoJSONWriter {
         ) throws { throw Unsupported() }
 
         mutating func visitExtensionFields(fields: ExtensionFieldValueSet, start: Int, end: Int) throws { throw Unsupported() }
-
-        mutating func visitExtensionFieldsAsMessageSet(fields: ExtensionFieldValueSet, start: Int, end: Int) throws { throw Unsupported() }
     }
 }

@@ -48,7 +48,9 @@ public struct Metadata: Sendable, Equatable, Sequence, ExpressibleByDictionaryLi
         storage.keys.sorted().flatMap { key in storage[key]!.map { (key: key, value: $0) } }.makeIterator()
     }
 
-    /// The metadata among `headers`: those whose name starts with `x-md-`.
+    /// The metadata among `headers`: those whose name starts with `x-md-`. Inlinable, so a
+    /// transport's own header type is iterated without a generic scan on every request.
+    @inlinable
     public static func extract(from headers: some Sequence<(name: String, value: String)>) -> Metadata {
         var metadata = Metadata()
         for (name, value) in headers where isKey(name) {

@@ -59,17 +59,12 @@ struct Dispatcher: Sendable {
                                    for: request)
             }
         }
-        // HTTPHeaders iterated here, where its type is known: most requests carry no metadata.
-        var metadata = Metadata()
-        for header in head.headers where Metadata.isKey(header.name) {
-            metadata.add(header.name, header.value)
-        }
         let context = RequestContext(
             kind: .http,
             endpoint: endpoint,
             operation: operation,
             requestHeaders: head.headers,
-            metadata: metadata,
+            metadata: Metadata.extract(from: head.headers),
             deadline: .now + timeout,
             logger: logger,
             app: app

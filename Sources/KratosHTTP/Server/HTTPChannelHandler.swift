@@ -92,7 +92,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.head = head
             body = nil
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > maxBodySize {
-                refuse(.init(code: 413, reason: "PAYLOAD_TOO_LARGE", message: "request body larger than \(maxBodySize) bytes"), head, context: context)
+                refuse(tooLarge, head, context: context)
             } else if head.version.major == 1, head.version.minor >= 1, inFlight == nil, queue.isEmpty,
                       head.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n"))), promise: nil)
@@ -104,7 +104,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 body!.writeBuffer(&chunk)
             }
             if body!.readableBytes > maxBodySize, let head {
-                refuse(.init(code: 413, reason: "PAYLOAD_TOO_LARGE", message: "request body larger than \(maxBodySize) bytes"), head, context: context)
+                refuse(tooLarge, head, context: context)
             }
         case .end:
             readTimer?.cancel()
@@ -114,6 +114,10 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             queue.append(.request(head, body.take()))
             serveQueued(context: context)
         }
+    }
+
+    private var tooLarge: KratosError {
+        KratosError(code: 413, reason: "PAYLOAD_TOO_LARGE", message: "request body larger than \(maxBodySize) bytes")
     }
 
     /// Answers `error` in turn for the request being received, then closes: the rest of its body
