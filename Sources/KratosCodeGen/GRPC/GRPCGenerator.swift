@@ -1,10 +1,11 @@
 import SwiftProtobufPluginLibrary
 
-/// protoc-gen-kratos-grpc: for each service, its registration on ``KratosGRPCServer`` (every
-/// method, unary and streaming, through the server's middleware) and a typed gRPC client.
-///
-/// The service protocol and operation constants it uses come from protoc-gen-kratos-http's file
-/// for the same proto, so one implementation serves both transports.
+/// protoc-gen-kratos-grpc: for each service, its registration on `KratosGRPCServer` (every
+/// method, unary and streaming, through the server's middleware) and a typed gRPC client, in
+/// `<proto>.kratos-grpc.swift`; and the shared `<proto>.kratos.swift` with the operation constants
+/// and the service protocol they use (see ``ServiceFile``; option `Shared=false` leaves it to
+/// protoc-gen-kratos-http). Neither file imports KratosHTTP, so a gRPC-only service compiles no
+/// HTTP server, and one implementation of the protocol serves both transports.
 public struct GRPCGenerator: CodeGenerator {
     public init() {}
 
@@ -18,6 +19,7 @@ public struct GRPCGenerator: CodeGenerator {
             try generatorOutputs.add(fileName: options.outputName(for: file.name, suffix: ".kratos-grpc.swift"),
                                      contents: Self.source(for: file, options: options))
         }
+        try ServiceFile.add(for: files, options: options, to: generatorOutputs)
     }
 
     public static func source(for file: FileDescriptor, options: GeneratorOptions) -> String {

@@ -1,8 +1,10 @@
 import SwiftProtobuf
 import SwiftProtobufPluginLibrary
 
-/// protoc-gen-kratos-http: for each service, the operation constants, the service protocol one
-/// implementation satisfies, its registration on `HTTPServer`, and a typed HTTP client.
+/// protoc-gen-kratos-http: for each service, its registration on `HTTPServer` and a typed HTTP
+/// client, in `<proto>.http.swift`; and the shared `<proto>.kratos.swift` with the operation
+/// constants and the service protocol they use (see ``ServiceFile``; option `Shared=false` leaves
+/// it to protoc-gen-kratos-grpc).
 ///
 /// Every `google.api.http` rule becomes a route: get/put/post/delete/patch and custom verbs,
 /// `additional_bindings`, `body: "*"` or a field, `response_body`, `{var}`, `{var=a/*}` and dotted
@@ -22,6 +24,7 @@ public struct HTTPGenerator: CodeGenerator {
             try generatorOutputs.add(fileName: options.outputName(for: file.name, suffix: ".http.swift"),
                                      contents: try Self.source(for: file, options: options))
         }
+        try ServiceFile.add(for: files, options: options, to: generatorOutputs)
     }
 
     /// One route of a method.
@@ -107,20 +110,6 @@ public struct HTTPGenerator: CodeGenerator {
             let names = ServiceNames(service, file: file)
             let namer = names.namer
             let unary = service.methods.filter { !$0.clientStreaming && !$0.serverStreaming }
-
-            out.line()
-            out.line("/// The operations of \(service.fullName), as middleware selectors name them.")
-            out.block("\(open) enum \(names.operations) {") { out in
-                for method in service.methods {
-                    out.line("\(open) static let \(names.member(method)) = \(swiftLiteral("/\(service.fullName)/\(method.name)"))")
-                }
-            }
-
-            out.line()
-            out.line("/// \(service.fullName), implemented once for every transport.")
-            out.block("\(open) protocol \(names.serviceProtocol): Sendable {") { out in
-                for method in service.methods { out.line(names.requirement(method)) }
-            }
 
             out.line()
             try out.block("extension \(names.serviceProtocol) {") { out in

@@ -1,7 +1,7 @@
 import SwiftProtobufPluginLibrary
 
 /// The service implementations `kratos proto server` writes: one type per service, named after
-/// the proto service, conforming to the service protocol protoc-gen-kratos-http declares, with a
+/// the proto service, conforming to the service protocol of `<proto>.kratos.swift`, with a
 /// stub per RPC that compiles and answers 501 until it is written.
 public enum ServerStubs {
     /// One method's stub, as it appears inside the type (indented one level).

@@ -42,6 +42,11 @@ public struct GeneratorOptions: Sendable, Equatable {
     /// protoc-gen-kratos-http and -grpc: also emit the typed client (the HTTP one needs
     /// `KratosHTTPClient`, so a service that only serves can turn it off).
     public var client = true
+    /// protoc-gen-kratos-http and -grpc: also write the shared `<proto>.kratos.swift` (operation
+    /// constants and service protocol, see ``ServiceFile``). Both plugins write it by default, so
+    /// either alone is enough; when both run into one output directory, give one of them
+    /// `Shared=false` (protoc refuses a file written twice).
+    public var shared = true
 
     public init() {}
 
@@ -65,8 +70,11 @@ public struct GeneratorOptions: Sendable, Equatable {
             case "Client":
                 guard let flag = Bool(value.lowercased()) else { throw GeneratorError("Client takes true or false, not \(value)") }
                 client = flag
+            case "Shared":
+                guard let flag = Bool(value.lowercased()) else { throw GeneratorError("Shared takes true or false, not \(value)") }
+                shared = flag
             default:
-                throw GeneratorError("unknown option \(key); known: Visibility, FileNaming, DefaultRoutes, Client")
+                throw GeneratorError("unknown option \(key); known: Visibility, FileNaming, DefaultRoutes, Client, Shared")
             }
         }
     }

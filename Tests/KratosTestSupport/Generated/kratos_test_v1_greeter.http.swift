@@ -6,22 +6,6 @@ import KratosHTTP
 import KratosHTTPClient
 import SwiftProtobuf
 
-/// The operations of kratos.test.v1.Greeter, as middleware selectors name them.
-public enum Kratos_Test_V1_GreeterOperation {
-    public static let sayHello = "/kratos.test.v1.Greeter/SayHello"
-    public static let spell = "/kratos.test.v1.Greeter/Spell"
-    public static let gather = "/kratos.test.v1.Greeter/Gather"
-    public static let chat = "/kratos.test.v1.Greeter/Chat"
-}
-
-/// kratos.test.v1.Greeter, implemented once for every transport.
-public protocol Kratos_Test_V1_GreeterService: Sendable {
-    func sayHello(_ request: Kratos_Test_V1_HelloRequest, context: RequestContext) async throws -> Kratos_Test_V1_HelloReply
-    func spell(_ request: Kratos_Test_V1_HelloRequest, writer: MessageWriter<Kratos_Test_V1_HelloReply>, context: RequestContext) async throws
-    func gather(_ requests: MessageStream<Kratos_Test_V1_HelloRequest>, context: RequestContext) async throws -> Kratos_Test_V1_HelloReply
-    func chat(_ requests: MessageStream<Kratos_Test_V1_HelloRequest>, writer: MessageWriter<Kratos_Test_V1_HelloReply>, context: RequestContext) async throws
-}
-
 extension Kratos_Test_V1_GreeterService {
     /// Registers the HTTP routes of kratos.test.v1.Greeter on `server` (streaming RPCs are served over gRPC).
     public func register(on server: HTTPServer) throws {

@@ -6,32 +6,6 @@ import KratosHTTP
 import KratosHTTPClient
 import SwiftProtobuf
 
-/// The operations of kratos.test.v1.Shelf, as middleware selectors name them.
-public enum Kratos_Test_V1_ShelfOperation {
-    public static let getBook = "/kratos.test.v1.Shelf/GetBook"
-    public static let listBooks = "/kratos.test.v1.Shelf/ListBooks"
-    public static let createBook = "/kratos.test.v1.Shelf/CreateBook"
-    public static let updateBook = "/kratos.test.v1.Shelf/UpdateBook"
-    public static let deleteBook = "/kratos.test.v1.Shelf/DeleteBook"
-    public static let putBook = "/kratos.test.v1.Shelf/PutBook"
-    public static let publishBook = "/kratos.test.v1.Shelf/PublishBook"
-    public static let ping = "/kratos.test.v1.Shelf/Ping"
-    public static let watch = "/kratos.test.v1.Shelf/Watch"
-}
-
-/// kratos.test.v1.Shelf, implemented once for every transport.
-public protocol Kratos_Test_V1_ShelfService: Sendable {
-    func getBook(_ request: Kratos_Test_V1_GetBookRequest, context: RequestContext) async throws -> Kratos_Test_V1_Book
-    func listBooks(_ request: Kratos_Test_V1_ListBooksRequest, context: RequestContext) async throws -> Kratos_Test_V1_ListBooksReply
-    func createBook(_ request: Kratos_Test_V1_CreateBookRequest, context: RequestContext) async throws -> Kratos_Test_V1_Book
-    func updateBook(_ request: Kratos_Test_V1_UpdateBookRequest, context: RequestContext) async throws -> Kratos_Test_V1_Book
-    func deleteBook(_ request: Kratos_Test_V1_GetBookRequest, context: RequestContext) async throws -> Kratos_Test_V1_HelloReply
-    func putBook(_ request: Kratos_Test_V1_Book, context: RequestContext) async throws -> Kratos_Test_V1_Book
-    func publishBook(_ request: Kratos_Test_V1_PublishRequest, context: RequestContext) async throws -> Kratos_Test_V1_PublishReply
-    func ping(_ request: Kratos_Test_V1_HelloRequest, context: RequestContext) async throws -> Kratos_Test_V1_HelloReply
-    func watch(_ request: Kratos_Test_V1_HelloRequest, writer: MessageWriter<Kratos_Test_V1_HelloReply>, context: RequestContext) async throws
-}
-
 extension Kratos_Test_V1_ShelfService {
     /// Registers the HTTP routes of kratos.test.v1.Shelf on `server` (streaming RPCs are served over gRPC).
     public func register(on server: HTTPServer) throws {
