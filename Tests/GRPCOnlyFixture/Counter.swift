@@ -27,6 +27,9 @@ public final class Counter: Fixture_V1_CounterService {
     }
 
     public func countUp(_ request: Fixture_V1_AddRequest, writer: MessageWriter<Fixture_V1_Count>, context: RequestContext) async throws {
+        guard request.by <= 1000 else {
+            throw KratosError(code: 400, reason: "TOO_MANY", message: "counts up to 1000 at most")
+        }
         guard request.by > 0 else { return }
         for value in 1...request.by {
             try await writer.write(.with {
