@@ -7,6 +7,7 @@ import PackageDescription
 /// - `Kratos`: the runtime core, no NIO.
 /// - `KratosHTTP` (SwiftNIO), `KratosHTTPClient` (AsyncHTTPClient), `KratosGRPC` (grpc-swift-2):
 ///   transports, each a product of its own so a service compiles only the ones it uses.
+/// - `KratosTLS` (swift-nio-ssl): TLS for the HTTP server, apart so plain services skip BoringSSL.
 /// - `KratosCodeGen`: the protoc plugins' generators (no runtime, no NIO); the plugins are thin mains.
 /// - `KratosCLI`: every command as a library (libgit2, no runtime, no NIO); `kratos` is a thin main.
 /// - `KratosTemplates`: the project templates under `Templates/`, embedded at build time.
@@ -17,6 +18,7 @@ let package = Package(
         .executable(name: "kratos", targets: ["kratos"]),
         .library(name: "Kratos", targets: ["Kratos"]),
         .library(name: "KratosHTTP", targets: ["KratosHTTP"]),
+        .library(name: "KratosTLS", targets: ["KratosTLS"]),
         .library(name: "KratosHTTPClient", targets: ["KratosHTTPClient"]),
         .library(name: "KratosGRPC", targets: ["KratosGRPC"]),
         .library(name: "KratosCLI", targets: ["KratosCLI"]),
@@ -60,6 +62,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ]
+        ),
+        // TLS apart, so a service serving plain HTTP compiles no BoringSSL.
+        .target(
+            name: "KratosTLS",
+            dependencies: [
+                "KratosHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
@@ -129,7 +139,7 @@ let package = Package(
             exclude: ["Protos"]
         ),
         .testTarget(name: "KratosTests", dependencies: ["Kratos", "KratosTestSupport"]),
-        .testTarget(name: "KratosHTTPTests", dependencies: ["KratosHTTP", "KratosHTTPClient", "KratosTestSupport"]),
+        .testTarget(name: "KratosHTTPTests", dependencies: ["KratosHTTP", "KratosTLS", "KratosHTTPClient", "KratosTestSupport"]),
         .testTarget(
             name: "KratosGRPCTests",
             dependencies: ["KratosGRPC", "KratosHTTP", "KratosTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],

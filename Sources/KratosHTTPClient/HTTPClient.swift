@@ -60,9 +60,9 @@ public final class KratosHTTPClient: Sendable {
         let context = RequestContext(kind: .http, endpoint: endpoint, operation: operation, requestHeaders: headers,
                                      metadata: outgoing, deadline: .now + configuration.timeout)
         let chain = middleware.wrap { [self] request, context in
-            try await self.send(method, endpoint + path, body: request as? Body, context: context, output: Output.self)
+            try await self.send(method, endpoint + path, body: context.typed(request, as: Body.self), context: context, output: Output.self)
         }
-        return try await chain(Body(value: body), context) as! Output
+        return try context.typed(try await chain(Body(value: body), context), as: Output.self, role: "reply")
     }
 
     /// `value` percent-encoded for a path segment; `/` kept for `{var=a/*}` variables.

@@ -18,6 +18,8 @@ struct TestGreeter: Kratos_Test_V1_GreeterService {
             throw PlainFailure(secret: "database password is hunter2")
         case "slow":
             try await Task.sleep(for: .seconds(5))
+        case "whoami":
+            return .with { $0.message = context.app?.name ?? "-" }
         case "metadata":
             return .with { $0.message = context.metadata.map { "\($0.key)=\($0.value)" }.joined(separator: ";") }
         default:

@@ -121,6 +121,33 @@ import Testing
         #expect(events.all == ["beforeStart", "register 1", "afterStart", "beforeStop", "deregister", "afterStop"])
     }
 
+    /// A connection opened between `bind()` and `run()` (it waits in the listen backlog) is served
+    /// knowing its app, for every request of its life.
+    @Test func aConnectionOpenedBeforeRunSeesTheApp() async throws {
+        let server = loopbackServer()
+        try server.route(.GET, "/whoami", operation: "/test.App/WhoAmI") { (_: HelloRequest, context) in
+            HelloReply.with { $0.message = context.app?.name ?? "-" }
+        }
+        var logger = Logger(label: "test.app")
+        logger.logLevel = .critical
+        let app = KratosApp(.init(name: "early", signals: []), servers: [server], logger: logger)
+        let endpoint = try await server.bind()
+        let request = "GET /whoami HTTP/1.1\r\nHost: x\r\n\r\n"
+        let text = try await RawConnection.with(endpoint) { connection in
+            try await connection.send(request)
+            // Time for a server that accepted at bind to answer without an app (the defect).
+            try await Task.sleep(for: .milliseconds(100))
+            let running = Task { try await app.run() }
+            try await connection.read { $0.components(separatedBy: "}").count > 1 }
+            try await connection.send(request)
+            try await connection.read { $0.components(separatedBy: "}").count > 2 }
+            await app.stop()
+            try await running.value
+            return connection.received
+        }
+        #expect(text.components(separatedBy: #"{"message":"early"}"#).count == 3, "\(text)")
+    }
+
     @Test func middlewareIsSelectedByOperation() async throws {
         struct Tag: Middleware {
             let name: String

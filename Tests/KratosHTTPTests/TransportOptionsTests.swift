@@ -1,6 +1,7 @@
 import Foundation
 import Kratos
 import KratosHTTP
+import KratosTLS
 import KratosTestSupport
 import NIOCore
 import NIOPosix
@@ -18,18 +19,20 @@ import Testing
                                                              "-days", "1", "-subj", "/CN=localhost"])
         #expect(made.status == 0)
         let server = loopbackServer { configuration in
-            configuration.tls = TLSConfiguration.makeServerConfiguration(
+            configuration.security = try? .tls(.makeServerConfiguration(
                 certificateChain: (try? NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }) ?? [],
-                privateKey: .privateKey(try! NIOSSLPrivateKey(file: key, format: .pem)))
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))))
         }
-        try server.route(.GET, "/helloworld/{name}", operation: "/test.Greeter/SayHello") { (request: HelloRequest, _) in
-            HelloReply.with { $0.message = "Hello \(request.name)" }
+        // The context names the server's own advertised endpoint, scheme included.
+        try server.route(.GET, "/helloworld/{name}", operation: "/test.Greeter/SayHello") { (request: HelloRequest, context) in
+            HelloReply.with { $0.message = "Hello \(request.name) at \(context.endpoint)" }
         }
+        #expect(server.configuration.security != nil)
         try await withServer(server) { endpoint in
             #expect(endpoint.hasPrefix("https://127.0.0.1:"))
             let reply = try await curl("--cacert", cert, "--resolve", "localhost:\(endpoint.split(separator: ":").last!):127.0.0.1",
                                        "https://localhost:\(endpoint.split(separator: ":").last!)/helloworld/tls")
-            #expect(reply.status == 200 && reply.text == #"{"message":"Hello tls"}"#)
+            #expect(reply.status == 200 && reply.text == #"{"message":"Hello tls at \#(endpoint)"}"#)
         }
     }
 

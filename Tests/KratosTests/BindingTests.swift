@@ -48,6 +48,16 @@ typealias Everything = Kratos_Test_V1_Everything
         #expect(m.pages[3]?.size == 30)
     }
 
+    @Test(arguments: ["pages[abc].size=1", "pages[1.5].size=1", "pages.x.size=1"])
+    func mapKeysMustFitTheKeyType(query: String) {
+        #expect {
+            try bind(query)
+        } throws: { error in
+            let kratos = error as? KratosError
+            return kratos?.code == 400 && kratos?.reason == "CODEC" && kratos?.message.contains("keys of map pages are integers") == true
+        }
+    }
+
     @Test func enumsByNameOrNumber() throws {
         #expect(try bind("color=GREEN").color == .green)
         #expect(try bind("color=1").color == .red)

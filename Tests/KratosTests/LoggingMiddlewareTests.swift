@@ -28,9 +28,9 @@ import Testing
         let capture = Capture()
         let context = RequestContext(kind: .grpc, endpoint: "grpc://127.0.0.1:9000", operation: "/helloworld.v1.Greeter/SayHello",
                                      logger: capture.logger)
-        let ok = chain(LoggingMiddleware()).wrap { request, _ in request }
+        let ok = MiddlewareChain(LoggingMiddleware()).wrap { request, _ in request }
         _ = try await ok("kratos", context)
-        let failing = chain(LoggingMiddleware()).wrap { _, _ in throw KratosError.notFound("USER_NOT_FOUND", "no user") }
+        let failing = MiddlewareChain(LoggingMiddleware()).wrap { _, _ in throw KratosError.notFound("USER_NOT_FOUND", "no user") }
         _ = try? await failing("ann", context)
 
         let records = capture.records.withLock { $0 }

@@ -22,7 +22,7 @@ import Testing
 
     @Test func chainMakesTheFirstOutermost() async throws {
         let trace = Trace()
-        let handler = chain(named("a", trace), named("b", trace), named("c", trace)).wrap { request, _ in
+        let handler = MiddlewareChain(named("a", trace), named("b", trace), named("c", trace)).wrap { request, _ in
             trace.record("handler")
             return request
         }
@@ -33,7 +33,7 @@ import Testing
 
     @Test func recoveryTurnsPlainErrorsIntoUnknown() async throws {
         struct Boom: Error {}
-        let handler = chain(Recovery()).wrap { _, _ in throw Boom() }
+        let handler = MiddlewareChain(Recovery()).wrap { _, _ in throw Boom() }
         await #expect {
             _ = try await handler("x", context)
         } throws: { error in
@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func recoveryLetsFrameworkErrorsThrough() async throws {
-        let handler = chain(Recovery()).wrap { _, _ in throw KratosError.notFound("NOPE", "missing") }
+        let handler = MiddlewareChain(Recovery()).wrap { _, _ in throw KratosError.notFound("NOPE", "missing") }
         await #expect {
             _ = try await handler("x", context)
         } throws: { ($0 as? KratosError)?.is(.notFound("NOPE", "")) == true }
@@ -59,15 +59,31 @@ import Testing
         #expect(OperationMatcher(pattern).matches(operation) == matches)
     }
 
-    @Test func selectedMiddlewareKeepRegistrationOrder() {
+    @Test func selectedMiddlewareKeepRegistrationOrder() async throws {
         let trace = Trace()
         let selected = [
-            SelectedMiddleware(["/a.Svc/*"], [named("svc", trace)]),
-            SelectedMiddleware(["/b.Svc/*"], [named("other", trace)]),
             SelectedMiddleware(["/a.Svc/Get"], [named("get", trace)]),
+            SelectedMiddleware(["/b.Svc/*"], [named("other", trace)]),
+            SelectedMiddleware(["/a.Svc/*"], [named("svc", trace), named("svc2", trace)]),
         ]
-        #expect(selected.middleware(for: "/a.Svc/Get").count == 2)
-        #expect(selected.middleware(for: "/a.Svc/List").count == 1)
+        let handler = MiddlewareChain(selected.middleware(for: "/a.Svc/Get")).wrap { request, _ in
+            trace.record("handler")
+            return request
+        }
+        _ = try await handler("x", context)
+        #expect(trace.all == ["get in", "svc in", "svc2 in", "handler", "svc2 out", "svc out", "get out"])
+        #expect(selected.middleware(for: "/a.Svc/List").count == 2)
         #expect(selected.middleware(for: "/c.Svc/List").isEmpty)
+    }
+
+    @Test func aValueOfAnotherTypeIsATypeMismatchError() throws {
+        #expect(try context.typed("text" as any Sendable, as: String.self) == "text")
+        #expect {
+            _ = try context.typed(42 as any Sendable, as: String.self, role: "reply")
+        } throws: { error in
+            let kratos = error as? KratosError
+            return kratos?.code == 500 && kratos?.reason == "TYPE_MISMATCH"
+                && kratos?.message == "/pkg.Svc/Method: the reply is Int, not String"
+        }
     }
 }

@@ -144,14 +144,14 @@ public final class KratosApp: Sendable {
 
         func run() async throws {
             if let registrar = app.registrar {
-                try await withTimeout(app.configuration.registrarTimeout) { try await registrar.register(instance) }
+                try await Deadline.run(within: app.configuration.registrarTimeout) { try await registrar.register(instance) }
             }
             for hook in app.hooks.afterStart { try await hook(info) }
             try? await gracefulShutdown()
             for hook in app.hooks.beforeStop { try await hook(info) }
             if let registrar = app.registrar {
                 do {
-                    try await withTimeout(app.configuration.registrarTimeout) { try await registrar.deregister(instance) }
+                    try await Deadline.run(within: app.configuration.registrarTimeout) { try await registrar.deregister(instance) }
                 } catch {
                     app.logger.error("deregister failed", metadata: ["error": "\(error)"])
                 }

@@ -126,7 +126,7 @@ public enum MessageBinding {
             guard let mapKey = rest.first else {
                 throw KratosError.codec("parameter \(key): \(name) is a map; write \(name)[key]=value")
             }
-            _ = keyKind
+            try checkMapKey(mapKey, kind: keyKind, field: name, key: key)
             var entries = object.objects[field.jsonName] ?? JSONObject()
             if case .message(let valueType) = valueKind, rest.count > 1 {
                 var inner = entries.objects[mapKey] ?? JSONObject()
@@ -148,6 +148,20 @@ public enum MessageBinding {
             } else {
                 object.scalars[field.jsonName] = json
             }
+        }
+    }
+
+    /// A map key must read as the map's key type (protojson writes every key as a string, so a
+    /// wrong one would otherwise be dropped or misread).
+    private static func checkMapKey(_ mapKey: String, kind: MessageSchema.Kind, field: String, key: String) throws {
+        let fits = switch kind {
+        case .bool: mapKey == "true" || mapKey == "false"
+        case .integer: Int64(mapKey) != nil || UInt64(mapKey) != nil
+        default: true
+        }
+        guard fits else {
+            let expected = if case .bool = kind { "true or false" } else { "integers" }
+            throw KratosError.codec("parameter \(key): the keys of map \(field) are \(expected), not \"\(mapKey)\"")
         }
     }
 

@@ -32,8 +32,8 @@ private struct ValueDecoder: Decoder {
 
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
         if type == Duration.self {
-            guard let duration = try? value.duration() else { throw mismatch(#"a duration such as "1s""#) }
-            return duration as! T
+            guard let duration = (try? value.duration()) as? T else { throw mismatch(#"a duration such as "1s""#) }
+            return duration
         }
         return try T(from: self)
     }

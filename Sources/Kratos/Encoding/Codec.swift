@@ -33,6 +33,12 @@ extension Codec {
     func cannotDecode<T>(_ type: T.Type) -> KratosError {
         .codec("\(name) codec cannot decode \(type)")
     }
+
+    /// `value`, decoded through an existential of `T`, as `T` again (a checked cast, not a trap).
+    func decoded<T>(_ value: Any, as type: T.Type) throws -> T {
+        guard let typed = value as? T else { throw cannotDecode(type) }
+        return typed
+    }
 }
 
 /// Codecs by name, and the choice of codec for a `Content-Type` or `Accept` header.
@@ -119,10 +125,10 @@ public struct JSONCodec: Codec {
     public func decode<T>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         do {
             if let messageType = type as? any SwiftProtobuf.Message.Type {
-                return try messageType.init(jsonUTF8Bytes: bytes, extensions: nil, options: decodingOptions) as! T
+                return try decoded(messageType.init(jsonUTF8Bytes: bytes, extensions: nil, options: decodingOptions), as: type)
             }
             if let decodableType = type as? any Decodable.Type {
-                return try JSONDecoder().decode(decodableType, from: Data(bytes)) as! T
+                return try decoded(JSONDecoder().decode(decodableType, from: Data(bytes)), as: type)
             }
         } catch {
             throw KratosError.codec("invalid JSON body: \(Self.describe(error))", cause: error)
@@ -160,7 +166,7 @@ public struct ProtoCodec: Codec {
     public func decode<T>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         guard let messageType = type as? any SwiftProtobuf.Message.Type else { throw cannotDecode(type) }
         do {
-            return try messageType.init(serializedBytes: bytes, extensions: nil, partial: false, options: BinaryDecodingOptions()) as! T
+            return try decoded(messageType.init(serializedBytes: bytes, extensions: nil, partial: false, options: BinaryDecodingOptions()), as: type)
         } catch {
             throw KratosError.codec("invalid protobuf body: \(error)", cause: error)
         }

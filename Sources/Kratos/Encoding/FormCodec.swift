@@ -29,10 +29,10 @@ public struct FormCodec: Codec {
     public func decode<T>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         let parameters = QueryParameters(bytes: bytes)
         if let messageType = type as? any SwiftProtobuf.Message.Type {
-            return try MessageBinding.decode(messageType, from: parameters) as! T
+            return try decoded(MessageBinding.decode(messageType, from: parameters), as: type)
         }
         if let decodableType = type as? any Decodable.Type {
-            return try FormDecoder().decode(decodableType, from: parameters) as! T
+            return try decoded(FormDecoder().decode(decodableType, from: parameters), as: type)
         }
         throw cannotDecode(type)
     }

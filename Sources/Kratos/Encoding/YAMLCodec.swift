@@ -28,10 +28,10 @@ public struct YAMLCodec: Codec {
                 let json = try JSONSerialization.data(withJSONObject: object, options: [.fragmentsAllowed])
                 var options = JSONDecodingOptions()
                 options.ignoreUnknownFields = true
-                return try messageType.init(jsonUTF8Bytes: Array(json), extensions: nil, options: options) as! T
+                return try decoded(messageType.init(jsonUTF8Bytes: Array(json), extensions: nil, options: options), as: type)
             }
             if let decodableType = type as? any Decodable.Type {
-                return try YAMLDecoder().decode(decodableType, from: text) as! T
+                return try decoded(YAMLDecoder().decode(decodableType, from: text), as: type)
             }
         } catch {
             throw KratosError.codec("invalid YAML body: \(JSONCodec.describe(error))", cause: error)

@@ -1,7 +1,4 @@
-/// Handles one request on any transport: takes the decoded request, returns the reply.
-public typealias Handler = @Sendable (_ request: any Sendable, _ context: RequestContext) async throws -> any Sendable
-
-/// Wraps a ``Handler`` with behaviour before and after it, the same for HTTP and gRPC.
+/// Wraps a ``Middleware/Handler`` with behaviour before and after it, the same for HTTP and gRPC.
 ///
 /// ```swift
 /// struct Timing: Middleware {
@@ -13,6 +10,9 @@ public typealias Handler = @Sendable (_ request: any Sendable, _ context: Reques
 /// }
 /// ```
 public protocol Middleware: Sendable {
+    /// Handles one request on any transport: takes the decoded request, returns the reply.
+    typealias Handler = @Sendable (_ request: any Sendable, _ context: RequestContext) async throws -> any Sendable
+
     func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable
 }
 
@@ -29,7 +29,8 @@ public struct MiddlewareFunction: Middleware {
     }
 }
 
-/// Several middleware as one; the first is outermost (it sees the request first and the reply last).
+/// Several middleware as one (go-kratos's `middleware.Chain`); the first is outermost (it sees the
+/// request first and the reply last).
 public struct MiddlewareChain: Middleware {
     public let middleware: [any Middleware]
 
@@ -51,9 +52,4 @@ public struct MiddlewareChain: Middleware {
             { request, context in try await middleware.handle(request, context: context, next: next) }
         }
     }
-}
-
-/// `a` outermost, then `b`, …: go-kratos's `middleware.Chain`.
-public func chain(_ middleware: any Middleware...) -> MiddlewareChain {
-    MiddlewareChain(middleware)
 }

@@ -66,7 +66,7 @@ public struct MiddlewareSet: Sendable {
 
     /// `inner` inside the middleware for every operation, then those that select `operation`;
     /// the first registered is outermost.
-    public func chain(for operation: String, around inner: @escaping Handler) -> Handler {
+    public func chain(for operation: String, around inner: @escaping Middleware.Handler) -> Middleware.Handler {
         MiddlewareChain(all + selected.middleware(for: operation)).wrap(inner)
     }
 }

@@ -1,24 +1,27 @@
-/// Runs `body`, throwing 504 `TIMEOUT` (DEADLINE_EXCEEDED over gRPC) and cancelling it once
-/// `deadline` passes; with no deadline it just runs `body`.
-public func withDeadline<T: Sendable>(
-    _ deadline: ContinuousClock.Instant?, _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    guard let deadline else { return try await body() }
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(until: deadline, clock: .continuous)
-            return nil
+/// Running work against a deadline.
+public enum Deadline {
+    /// Runs `body`, throwing 504 `TIMEOUT` (DEADLINE_EXCEEDED over gRPC) and cancelling it once
+    /// `deadline` passes; with no deadline it just runs `body`.
+    public static func run<T: Sendable>(
+        until deadline: ContinuousClock.Instant?, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        guard let deadline else { return try await body() }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw KratosError.gatewayTimeout("TIMEOUT", "no answer before the deadline")
+            }
+            return value
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else {
-            throw KratosError.gatewayTimeout("TIMEOUT", "no answer before the deadline")
-        }
-        return value
     }
-}
 
-/// Runs `body`, throwing 504 `TIMEOUT` when it takes longer than `timeout`.
-public func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withDeadline(.now + timeout, body)
+    /// Runs `body`, throwing 504 `TIMEOUT` when it takes longer than `timeout`.
+    public static func run<T: Sendable>(within timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await run(until: .now + timeout, body)
+    }
 }

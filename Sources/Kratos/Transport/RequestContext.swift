@@ -10,7 +10,7 @@ public enum TransportKind: String, Sendable {
 /// Everything middleware and handlers know about the request in flight, on either transport:
 /// kind, endpoint, operation, request headers, reply headers, metadata, deadline, logger, app.
 ///
-/// Available as an argument to every ``Handler`` and ``Middleware``, and as
+/// Available as an argument to every ``Middleware/Handler`` and ``Middleware``, and as
 /// ``RequestContext/current`` anywhere in the handler's task (clients read it to propagate metadata).
 public final class RequestContext: Sendable {
     public let kind: TransportKind

@@ -83,11 +83,12 @@ public final class KratosGRPCClient: Service, Sendable {
         _ operation: String, _ request: Input, as _: Output.Type = Output.self
     ) async throws -> Output {
         let descriptor = try methodDescriptor(operation)
-        return try await call(operation, request) { message, metadata, options in
-            try await self.client.unary(request: ClientRequest(message: message as! Input, metadata: metadata), descriptor: descriptor,
-                                        serializer: ProtobufSerializer<Input>(), deserializer: ProtobufDeserializer<Output>(),
-                                        options: options) { try $0.message }
-        } as! Output
+        return try await call(operation, request, replying: Output.self) { message, context, metadata, options in
+            let message = try context.typed(message, as: Input.self)
+            return try await self.client.unary(request: ClientRequest(message: message, metadata: metadata), descriptor: descriptor,
+                                               serializer: ProtobufSerializer<Input>(), deserializer: ProtobufDeserializer<Output>(),
+                                               options: options) { try $0.message }
+        }
     }
 
     /// Calls a server-streaming method; `onMessage` sees each reply.
@@ -96,7 +97,7 @@ public final class KratosGRPCClient: Service, Sendable {
         onMessage: @escaping @Sendable (Output) async throws -> Void
     ) async throws {
         let descriptor = try methodDescriptor(operation)
-        _ = try await call(operation, StreamingRequest(message: request)) { _, metadata, options in
+        _ = try await call(operation, StreamingRequest(message: request), replying: StreamingReply.self) { _, _, metadata, options in
             try await self.client.serverStreaming(request: ClientRequest(message: request, metadata: metadata), descriptor: descriptor,
                                                   serializer: ProtobufSerializer<Input>(), deserializer: ProtobufDeserializer<Output>(),
                                                   options: options) { response in
@@ -112,7 +113,7 @@ public final class KratosGRPCClient: Service, Sendable {
         requests: @escaping @Sendable (MessageWriter<Input>) async throws -> Void
     ) async throws -> Output {
         let descriptor = try methodDescriptor(operation)
-        let reply = try await call(operation, StreamingRequest(message: nil)) { _, metadata, options in
+        let reply = try await call(operation, StreamingRequest(message: nil), replying: StreamingReply.self) { _, _, metadata, options in
             let request = StreamingClientRequest<Input>(metadata: metadata) { writer in
                 try await requests(MessageWriter { try await writer.write($0) })
             }
@@ -122,7 +123,11 @@ public final class KratosGRPCClient: Service, Sendable {
                                                                 options: options) { try $0.message }
             return StreamingReply(message: message)
         }
-        return (reply as! StreamingReply).message as! Output
+        guard let message = reply.message as? Output else {
+            throw KratosError.typeMismatch(operation: operation, role: "reply", expected: Output.self,
+                                           found: reply.message.map { type(of: $0) } ?? Never.self)
+        }
+        return message
     }
 
     /// Calls a bidirectional-streaming method: `requests` writes while `onMessage` reads.
@@ -132,7 +137,7 @@ public final class KratosGRPCClient: Service, Sendable {
         onMessage: @escaping @Sendable (Output) async throws -> Void
     ) async throws {
         let descriptor = try methodDescriptor(operation)
-        _ = try await call(operation, StreamingRequest(message: nil)) { _, metadata, options in
+        _ = try await call(operation, StreamingRequest(message: nil), replying: StreamingReply.self) { _, _, metadata, options in
             let request = StreamingClientRequest<Input>(metadata: metadata) { writer in
                 try await requests(MessageWriter { try await writer.write($0) })
             }
@@ -148,24 +153,24 @@ public final class KratosGRPCClient: Service, Sendable {
 
     /// Runs `send` inside the client middleware with the propagated metadata and the deadline;
     /// any failure comes out as a ``KratosError``.
-    private func call(
-        _ operation: String, _ request: any Sendable,
-        _ send: @escaping @Sendable (any Sendable, GRPCCore.Metadata, CallOptions) async throws -> any Sendable
-    ) async throws -> any Sendable {
+    private func call<Reply>(
+        _ operation: String, _ request: any Sendable, replying _: Reply.Type,
+        _ send: @escaping @Sendable (any Sendable, RequestContext, GRPCCore.Metadata, CallOptions) async throws -> any Sendable
+    ) async throws -> Reply {
         let outgoing = KratosMetadata.propagated(client: KratosMetadata.outgoing, server: RequestContext.current?.metadata)
         let metadata = GRPCCore.Metadata(outgoing)
         let context = RequestContext(kind: .grpc, endpoint: configuration.endpoint, operation: operation,
                                      requestHeaders: GRPCHeaders(metadata), metadata: outgoing,
                                      deadline: .now + configuration.timeout)
         let options = CallOptions.defaults.with { $0.timeout = configuration.timeout }
-        let chain = middleware.wrap { request, _ in
+        let chain = middleware.wrap { request, context in
             do {
-                return try await send(request, metadata, options)
+                return try await send(request, context, metadata, options)
             } catch {
                 throw KratosError.fromGRPC(error)
             }
         }
-        return try await chain(request, context)
+        return try context.typed(try await chain(request, context), as: Reply.self, role: "reply")
     }
 
     // MARK: Targets

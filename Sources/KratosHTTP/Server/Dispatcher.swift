@@ -46,7 +46,7 @@ struct Dispatcher: Sendable {
         case .methodNotAllowed(let allowed):
             operation = String(path)
             handler = { request in
-                var response = Self.errorResponse(
+                var response = Reply.error(
                     KratosError(code: 405, reason: "METHOD_NOT_ALLOWED", message: "method \(request.method.rawValue) is not allowed for \(request.path)"),
                     for: request)
                 response.headers.replaceOrAdd(name: "allow", value: allowed.map(\.rawValue).joined(separator: ", "))
@@ -55,7 +55,7 @@ struct Dispatcher: Sendable {
         case .notFound:
             operation = String(path)
             handler = { request in
-                Self.errorResponse(KratosError(code: 404, reason: "NOT_FOUND", message: "no route for \(request.method.rawValue) \(request.path)"),
+                Reply.error(KratosError(code: 404, reason: "NOT_FOUND", message: "no route for \(request.method.rawValue) \(request.path)"),
                                    for: request)
             }
         }
@@ -81,32 +81,7 @@ struct Dispatcher: Sendable {
                 try await filtered(request, handler)
             }
         } catch {
-            return Self.errorResponse(error, for: request)
+            return Reply.error(error, for: request)
         }
     }
-
-    /// The error body `{"code":…,"reason":…,"message":…,"metadata":{…}}` with the status `code`,
-    /// in the codec `Accept` asks for (JSON when that codec cannot write it).
-    static func errorResponse(_ error: any Error, for request: HTTPRequest) -> HTTPResponse {
-        let kratos = KratosError(error)
-        let body = ErrorBody(code: kratos.code, reason: kratos.reason, message: kratos.message, metadata: kratos.metadata)
-        var codec = request.replyCodec
-        let bytes: [UInt8]
-        if codec.name != "json", let encoded = try? codec.encode(body) {
-            bytes = encoded
-        } else {
-            codec = JSONCodec()
-            bytes = kratos.jsonBody()
-        }
-        let status = (100...599).contains(kratos.code) ? HTTPResponseStatus(statusCode: kratos.code) : .internalServerError
-        return HTTPServer.response(bytes, codec: codec, status: status, for: request)
-    }
-}
-
-/// The error body, field for field as go-kratos writes it.
-struct ErrorBody: Codable, Sendable {
-    var code: Int
-    var reason: String
-    var message: String
-    var metadata: [String: String]
 }

@@ -36,8 +36,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let timeout: TimeAmount
     private let readTimeout: TimeAmount
     private let idleTimeout: TimeAmount
+    /// The server's advertised endpoint and the app serving, read once per connection.
     private var endpoint = ""
-    /// The app serving, read once per connection.
     private var app: AppInfo?
 
     // The request being received.
@@ -71,10 +71,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        app = dispatcher.server.app
-        if let address = context.channel.localAddress {
-            endpoint = "http://\(address.ipAddress ?? "127.0.0.1"):\(address.port ?? 0)"
-        }
+        (endpoint, app) = dispatcher.server.core.serving
         if context.channel.isActive { armIdleTimer(context: context, in: idleTimeout) }
     }
 
@@ -188,9 +185,9 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 start(context: context, head: head, body: body)
             case .refusal(let error, let head):
                 let head = head ?? HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
-                let (request, _) = dispatcher.prepare(head, body: nil, endpoint: endpoint, app: app)
                 queue.removeAll()
-                write(Dispatcher.errorResponse(error, for: request), for: head, keepAlive: false, context: context)
+                write(Reply.error(error, accept: head.headers.first(name: "accept"), codecs: dispatcher.codecs),
+                      for: head, keepAlive: false, context: context)
                 return
             }
         }
@@ -241,7 +238,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         inFlight = nil
         current.task?.cancel()
         let error = KratosError.gatewayTimeout("TIMEOUT", "request timed out after \(timeout.nanoseconds / 1_000_000) ms")
-        write(Dispatcher.errorResponse(error, for: current.request), for: current.head, keepAlive: current.head.isKeepAlive, context: context)
+        write(Reply.error(error, for: current.request), for: current.head, keepAlive: current.head.isKeepAlive, context: context)
         serveQueued(context: context)
     }
 
@@ -250,8 +247,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var response = response
         if let invalid = HTTPWire.invalidHeader(in: response.headers) {
             dispatcher.logger.error("reply header is not valid HTTP; answering 500", metadata: ["header": "\(invalid)"])
-            response = Dispatcher.errorResponse(KratosError.internalServer("INVALID_HEADER", "the reply had an invalid header"),
-                                                for: dispatcher.prepare(head, body: nil, endpoint: endpoint, app: app).0)
+            response = Reply.error(KratosError.internalServer("INVALID_HEADER", "the reply had an invalid header"),
+                                   accept: head.headers.first(name: "accept"), codecs: dispatcher.codecs)
         }
         let last = !keepAlive || (quiescing && queue.isEmpty && self.head == nil)
             || response.headers.first(name: "connection")?.lowercased() == "close"

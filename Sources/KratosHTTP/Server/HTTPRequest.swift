@@ -55,8 +55,9 @@ public final class HTTPRequest: Sendable {
     /// message (for SwiftProtobuf types) and needs no `Content-Type`.
     /// - Throws: 400 `CODEC` for a missing or unknown `Content-Type` or a malformed body.
     public func decodeBody<T>(_ type: T.Type) throws -> T {
-        if (body?.readableBytes ?? 0) == 0, let messageType = type as? any SwiftProtobuf.Message.Type {
-            return messageType.init() as! T
+        if (body?.readableBytes ?? 0) == 0, let messageType = type as? any SwiftProtobuf.Message.Type,
+           let empty = messageType.init() as? T {
+            return empty
         }
         guard let contentType = headers.first(name: "content-type") else {
             throw KratosError.codec("the request has a body but no Content-Type")
@@ -72,12 +73,6 @@ public final class HTTPRequest: Sendable {
         let query = queryString
         guard !query.isEmpty else { return }
         try MessageBinding.bind(QueryParameters(parsing: query), into: &message)
-    }
-
-    /// Merges the path variables into `message`; they win over the query and the body.
-    public func bindVars<M: SwiftProtobuf.Message>(_ message: inout M) throws {
-        guard !pathParameters.isEmpty else { return }
-        try MessageBinding.bind(QueryParameters(pathParameters.map { (key: $0.name, value: $0.value) }), into: &message)
     }
 
     /// The codec for the reply: `Accept`, else JSON.

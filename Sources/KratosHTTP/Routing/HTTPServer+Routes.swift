@@ -1,0 +1,87 @@
+import Kratos
+import NIOHTTP1
+import SwiftProtobuf
+
+/// A route as registered, kept until the server binds and its middleware is final.
+struct PendingRoute: Sendable {
+    let method: HTTPMethod
+    let template: PathTemplate
+    let operation: String
+    /// Answers a request through the route's middleware chain.
+    let respond: @Sendable (HTTPRequest, @escaping Middleware.Handler) async throws -> HTTPResponse
+    /// The handler inside the middleware.
+    let inner: Middleware.Handler
+
+    /// The route for the router, with the middleware for its operation around the handler.
+    func resolved(with middleware: MiddlewareSet) -> Router.Route {
+        let chain = middleware.chain(for: operation, around: inner)
+        let respond = self.respond
+        return Router.Route(method: method, template: template, operation: operation) { request in
+            try await respond(request, chain)
+        }
+    }
+}
+
+extension HTTPServer {
+    /// Registers a route whose handler works on the raw request and reply. The handler runs
+    /// inside the middleware with the ``HTTPRequest`` as the request and ``HTTPResponse`` as the reply.
+    /// - Parameter operation: the operation middleware selectors see; default the path template.
+    public func route(_ method: HTTPMethod, _ path: String, operation: String? = nil,
+                      _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) throws {
+        let template = try PathTemplate(configuration.pathPrefix + path)
+        try core.register(PendingRoute(method: method, template: template, operation: operation ?? template.description) { request, chain in
+            let reply = try await chain(request, request.context)
+            return try (reply as? HTTPResponse) ?? Reply.encode(reply, for: request)
+        } inner: { request, context in
+            try await handler(context.typed(request, as: HTTPRequest.self))
+        })
+    }
+
+    /// Registers a typed route, as generated code does: binds the request into `Input` (body by
+    /// `body`, then query, then path variables, which win), runs the middleware and `handler`, and
+    /// encodes the reply (or the part `responseBody` picks) with the codec `Accept` asks for.
+    public func route<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>(
+        _ method: HTTPMethod,
+        _ path: String,
+        operation: String,
+        body: BodyBinding<Input> = .none,
+        responseBody: (@Sendable (Output) -> any SwiftProtobuf.Message)? = nil,
+        _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
+    ) throws {
+        let template = try PathTemplate(configuration.pathPrefix + path)
+        let typed = TypedRoute<Input, Output>(body: body, variables: .init(keys: template.variables), responseBody: responseBody)
+        try core.register(PendingRoute(method: method, template: template, operation: operation) { request, chain in
+            try await typed.respond(to: request, through: chain)
+        } inner: { input, context in
+            try await handler(context.typed(input, as: Input.self), context)
+        })
+    }
+
+    /// A group of routes under a common path prefix.
+    public func group(_ prefix: String) -> RouteGroup {
+        RouteGroup(server: self, prefix: prefix)
+    }
+}
+
+/// Routes registered under a common prefix.
+public struct RouteGroup: Sendable {
+    let server: HTTPServer
+    let prefix: String
+
+    public func route(_ method: HTTPMethod, _ path: String, operation: String? = nil,
+                      _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) throws {
+        try server.route(method, prefix + path, operation: operation, handler)
+    }
+
+    public func route<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>(
+        _ method: HTTPMethod, _ path: String, operation: String, body: BodyBinding<Input> = .none,
+        responseBody: (@Sendable (Output) -> any SwiftProtobuf.Message)? = nil,
+        _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
+    ) throws {
+        try server.route(method, prefix + path, operation: operation, body: body, responseBody: responseBody, handler)
+    }
+
+    public func group(_ path: String) -> RouteGroup {
+        RouteGroup(server: server, prefix: prefix + path)
+    }
+}

@@ -1,0 +1,56 @@
+import Kratos
+import SwiftProtobuf
+
+/// Where a typed route's body goes: `body: ""` (none; the query binds instead), `body: "*"`
+/// (the whole request message), or `body: "field"` (one field, then the query binds the rest).
+public enum BodyBinding<Input: SwiftProtobuf.Message>: Sendable {
+    case none
+    case all
+    /// Decodes the body into one field of the input.
+    case field(@Sendable (inout Input, HTTPRequest) throws -> Void)
+}
+
+/// The step a typed route (the kind generated code registers) takes for each request: bind the
+/// request into `Input`, run the middleware chain around the handler, encode the reply.
+struct TypedRoute<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>: Sendable {
+    let body: BodyBinding<Input>
+    /// The route's path variables, resolved to fields once.
+    let variables: MessageBinding.Prepared<Input>
+    /// The part of the reply sent as the body (`response_body`), when not all of it.
+    let responseBody: (@Sendable (Output) -> any SwiftProtobuf.Message)?
+
+    func respond(to request: HTTPRequest, through chain: Middleware.Handler) async throws -> HTTPResponse {
+        let input = try bind(request)
+        let reply = try await chain(input, request.context)
+        return try encode(reply, for: request)
+    }
+
+    /// The body as `body` says, then the query, then the path variables, which win.
+    func bind(_ request: HTTPRequest) throws -> Input {
+        var input: Input
+        switch body {
+        case .none:
+            input = Input()
+            try request.bindQuery(&input)
+        case .all:
+            input = try request.decodeBody(Input.self)
+        case .field(let bind):
+            input = Input()
+            try bind(&input, request)
+            try request.bindQuery(&input)
+        }
+        if !request.pathParameters.isEmpty {
+            try variables.bind(request.pathParameters, into: &input)
+        }
+        return input
+    }
+
+    /// The reply (or the part `responseBody` picks) with the codec `Accept` asks for; a
+    /// middleware's reply of another type goes through the codec's generic encoding.
+    func encode(_ reply: any Sendable, for request: HTTPRequest) throws -> HTTPResponse {
+        guard let output = reply as? Output else { return try Reply.encode(reply, for: request) }
+        if let responseBody { return try Reply.encode(responseBody(output), for: request) }
+        let codec = request.replyCodec
+        return Reply.response(try codec.encode(message: output), codec: codec, context: request.context)
+    }
+}
