@@ -14,8 +14,8 @@ final class GitRepository {
 
     /// Opens the repository at `path` (a bare repository or a work tree with `.git`), or nil when
     /// `path` is not one. Parent directories are not searched.
-    static func open(_ path: String) -> GitRepository? {
-        precondition(Libgit2.ready)
+    static func open(_ path: String) throws -> GitRepository? {
+        try Libgit2.initialize()
         var repo: OpaquePointer?
         guard git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil) == 0, let repo else {
             return nil
@@ -25,7 +25,7 @@ final class GitRepository {
 
     /// Creates an empty repository whose first branch is `initialBranch`.
     static func initialize(at path: String, initialBranch: String = "main") throws {
-        precondition(Libgit2.ready)
+        try Libgit2.initialize()
         var options = git_repository_init_options()
         try Libgit2.check(git_repository_init_options_init(&options, UInt32(GIT_REPOSITORY_INIT_OPTIONS_VERSION)),
                           "git init \(path)")
@@ -41,7 +41,7 @@ final class GitRepository {
 
     /// Clones `url` as a bare repository into `path` (all branches and tags).
     static func cloneBare(_ url: String, into path: String, transfer: GitTransfer) throws -> GitRepository {
-        precondition(Libgit2.ready)
+        try Libgit2.initialize()
         var options = git_clone_options()
         try Libgit2.check(git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)), "clone \(url)")
         options.bare = 1

@@ -11,8 +11,15 @@ struct GitError: Error, CustomStringConvertible {
 
 /// Process-wide libgit2 setup and error checking.
 enum Libgit2 {
-    /// `git_libgit2_init` runs once, the first time any wrapper needs libgit2.
-    static let ready: Bool = git_libgit2_init() > 0
+    /// Initialises libgit2 for this process. Every wrapper that opens or creates a repository
+    /// calls it first, as a statement of its own; the first call runs `git_libgit2_init`, later
+    /// calls (from any thread) only read its result. Throws when libgit2 could not initialise.
+    static func initialize() throws {
+        try check(initialization, "initialise libgit2")
+    }
+
+    /// `git_libgit2_init`'s result: run once, lazily and thread-safely, as every `static let` is.
+    private static let initialization: Int32 = git_libgit2_init()
 
     /// Throws a ``GitError`` carrying libgit2's last message when `code` is negative.
     static func check(_ code: Int32, _ operation: @autoclosure () -> String) throws {

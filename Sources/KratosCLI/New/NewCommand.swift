@@ -178,7 +178,6 @@ public struct NewProject: Sendable {
             try fm.createDirectory(at: staging, withIntermediateDirectories: false)
             try FileSystem.write(files, into: staging)
             if git {
-                precondition(Libgit2.ready)
                 try GitRepository.initialize(at: staging.path)
             }
             try FileSystem.replace(destination, with: staging)

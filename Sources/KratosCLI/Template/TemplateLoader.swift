@@ -71,7 +71,6 @@ public struct TemplateLoader: Sendable {
     }
 
     private func loadGit(_ remote: GitRemote, source: String, ref: String?) throws -> LoadedTemplate {
-        precondition(Libgit2.ready)
         let cache = remote.cacheDirectory(kratosHome: environment.kratosHome, ref: ref)
         let transfer = GitTransfer(label: source, terminal: environment.terminal, home: environment.home, showProgress: true)
         let timeoutError = CLIError.failure(
@@ -79,7 +78,7 @@ public struct TemplateLoader: Sendable {
             fix: "raise it with -t (e.g. -t 5m), check your network or proxy (https_proxy), or drop -r to use the embedded template")
         let dryRun = self.dryRun
         return try GitWorker.run(timeout: timeout, transfer: transfer, timeoutError: timeoutError) {
-            if let repo = GitRepository.open(cache.path) {
+            if let repo = try GitRepository.open(cache.path) {
                 return try Self.readCached(repo, cache: cache, source: source, ref: ref, transfer: transfer, dryRun: dryRun)
             }
             return try Self.clone(remote, into: cache, source: source, ref: ref, transfer: transfer, dryRun: dryRun)

@@ -46,7 +46,7 @@ public enum TemplateLocation: Sendable, Equatable {
             return .git(GitRemote(url: text, host: String(match.1), path: String(match.2)))
         }
         if exists {
-            if GitRepository.open(local.path) != nil {
+            if try GitRepository.open(local.path) != nil {
                 return .git(GitRemote(url: local.path, host: "local", path: local.path))
             }
             guard FileManager.default.fileExists(atPath: local.appendingPathComponent("Package.swift").path) else {
