@@ -1,0 +1,181 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Builds a product and runs it as a child in its own process group, passing signals on.
+struct ServiceRunner {
+    let root: URL
+    let product: String
+    let swift: URL
+    let arguments: [String]
+    let workDirectory: URL
+    let terminal: Terminal
+    private let binaryPath = Box<URL?>(nil)
+
+    /// Builds, runs once, returns the program's exit status.
+    func runOnce() throws -> Int32 {
+        guard try build() else { throw CLIError.failure("building \(product) failed", fix: "fix the errors above and run again") }
+        let signals = SignalForwarder()
+        let child = try start()
+        signals.target = child
+        return wait(child)
+    }
+
+    /// Runs, and rebuilds and restarts on source changes until a signal stops it.
+    func watch() throws -> Int32 {
+        let signals = SignalForwarder()
+        var child: pid_t? = try build() ? try start() : nil
+        signals.target = child
+        var snapshot = sourcesSnapshot()
+        while true {
+            if signals.received != 0 {
+                if let child { return wait(child) }
+                return 128 + signals.received
+            }
+            if let running = child, let status = exited(running) {
+                terminal.warn("\(product) exited with status \(status); waiting for changes")
+                child = nil
+                signals.target = nil
+            }
+            usleep(300_000)
+            let current = sourcesSnapshot()
+            guard current != snapshot else { continue }
+            snapshot = current
+            terminal.line(terminal.styled("change detected: rebuilding \(product)", .cyan), to: .stderr)
+            guard try build() else {
+                terminal.warn("build failed; \(child == nil ? "nothing is running" : "the previous version keeps running")")
+                continue
+            }
+            if let running = child {
+                signals.target = nil
+                kill(running, SIGTERM)
+                _ = wait(running, grace: 10)
+            }
+            child = try start()
+            signals.target = child
+        }
+    }
+
+    /// `swift build --product`, progress on stderr; whether it succeeded.
+    private func build() throws -> Bool {
+        let process = Process()
+        process.executableURL = swift
+        process.arguments = ["build", "--product", product]
+        process.currentDirectoryURL = root
+        process.standardOutput = FileHandle.standardError
+        process.standardError = FileHandle.standardError
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    /// Where `swift build` puts the product (asked once; it does not move between rebuilds).
+    private func binary() throws -> URL {
+        if let known = binaryPath.value { return known }
+        let path = try Subprocess.run(swift, ["build", "--show-bin-path"], in: root).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let url = URL(fileURLWithPath: path).appendingPathComponent(product)
+        binaryPath.value = url
+        return url
+    }
+
+    /// Starts the program in its own process group, so a terminal's Ctrl-C reaches it once, from us.
+    private func start() throws -> pid_t {
+        let executable = try binary().path
+        // posix_spawn's attributes and file actions are structs on glibc, opaque pointers on Darwin.
+        #if canImport(Glibc)
+        var attributes = posix_spawnattr_t()
+        var actions = posix_spawn_file_actions_t()
+        #elseif canImport(Darwin)
+        var attributes: posix_spawnattr_t?
+        var actions: posix_spawn_file_actions_t?
+        #endif
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGQUIT, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        _ = addChdir(&actions, workDirectory.path)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        // Our own environment, passed on as is; Darwin's headers declare no `environ`.
+        #if canImport(Glibc)
+        let environment = environ
+        #elseif canImport(Darwin)
+        let environment = _NSGetEnviron().pointee
+        #endif
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environment)
+        guard result == 0 else {
+            throw CLIError.failure("cannot start \(executable): \(String(cString: strerror(result)))")
+        }
+        terminal.line(terminal.styled("running \(product) (pid \(pid)) in \(workDirectory.path)", .cyan), to: .stderr)
+        return pid
+    }
+
+    /// The exit status of `pid` if it has ended (128 + signal when killed), without blocking.
+    private func exited(_ pid: pid_t) -> Int32? {
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        return Self.exitStatus(status)
+    }
+
+    /// Waits for `pid`; after `grace` seconds (if given) it is killed.
+    private func wait(_ pid: pid_t, grace: Int? = nil) -> Int32 {
+        let deadline = grace.map { Date().addingTimeInterval(TimeInterval($0)) }
+        while true {
+            if let status = exited(pid) { return status }
+            if let deadline, Date() > deadline { kill(pid, SIGKILL) }
+            usleep(20_000)
+        }
+    }
+
+    private static func exitStatus(_ status: Int32) -> Int32 {
+        let signal = status & 0x7F
+        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+    }
+
+    /// A fingerprint of the watched files: paths with modification times and sizes.
+    private func sourcesSnapshot() -> [String: Date] {
+        var snapshot: [String: Date] = [:]
+        let fm = FileManager.default
+        for name in ["Sources", "configs"] {
+            let directory = root.appendingPathComponent(name)
+            guard let walker = fm.enumerator(at: directory, includingPropertiesForKeys: [.contentModificationDateKey, .fileSizeKey],
+                                             options: [.skipsHiddenFiles]) else { continue }
+            for case let url as URL in walker {
+                let values = try? url.resourceValues(forKeys: [.contentModificationDateKey, .fileSizeKey])
+                snapshot[url.path] = (values?.contentModificationDate ?? .distantPast).addingTimeInterval(Double(values?.fileSize ?? 0) / 1e9)
+            }
+        }
+        let manifest = root.appendingPathComponent("Package.swift")
+        snapshot[manifest.path] = (try? manifest.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate
+        return snapshot
+    }
+}
+
+/// A value remembered by a struct used from one thread.
+private final class Box<Value> {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+#if canImport(Glibc)
+/// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), which the Glibc module does not export
+/// (spawn.h declares it only under _GNU_SOURCE).
+@_silgen_name("posix_spawn_file_actions_addchdir_np")
+private func addChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>) -> Int32
+#elseif canImport(Darwin)
+/// Darwin's `posix_spawn_file_actions_addchdir_np` (macOS 10.15+).
+private func addChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t?>, _ path: UnsafePointer<CChar>) -> Int32 {
+    posix_spawn_file_actions_addchdir_np(actions, path)
+}
+#endif
