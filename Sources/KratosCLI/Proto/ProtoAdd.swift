@@ -31,7 +31,8 @@ struct ProtoAdd: ParsableCommand {
 /// The proto `kratos proto add` writes, derived from its path.
 struct ProtoSkeleton: Equatable {
     let path: String
-    /// `api.helloworld.v1` for `api/helloworld/v1/demo.proto`.
+    /// The proto package: the path's directories, lowercased and joined with dots, without a
+    /// leading `api` (the protos' root): `helloworld.v1` for `api/helloworld/v1/demo.proto`.
     let package: String
     /// `Demo` for `demo.proto`, `OrderItem` for `order_item.proto`.
     let service: String
