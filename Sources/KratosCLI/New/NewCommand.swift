@@ -248,10 +248,6 @@ public struct NewReport: Sendable, Encodable {
         terminal.line("  module \(module)")
         terminal.line("")
         terminal.line("Next:")
-        terminal.line(terminal.styled("  cd \(Self.shellQuoted(path)) && kratos run", .cyan))
-    }
-
-    static func shellQuoted(_ text: String) -> String {
-        text.allSatisfy { $0.isLetter || $0.isNumber || "/._-~".contains($0) } ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        terminal.line(terminal.styled("  cd \(Shell.quote(path)) && kratos run", .cyan))
     }
 }

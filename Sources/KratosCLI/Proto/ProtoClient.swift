@@ -56,7 +56,7 @@ struct ProtoClient: ParsableCommand {
         )
         for job in plan.jobs {
             if dryRun {
-                environment.terminal.line(([job.protoc.path] + job.arguments(output: job.output.path)).map(shellQuoted).joined(separator: " "))
+                environment.terminal.line(([job.protoc.path] + job.arguments(output: job.output.path)).map(Shell.quote).joined(separator: " "))
                 continue
             }
             let written = try job.run()
@@ -201,31 +201,11 @@ enum ShippedProtos {
             try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(file.contents).write(to: url)
         }
-        fm.createFile(atPath: staging.appendingPathComponent(".complete").path, contents: Data())
+        _ = fm.createFile(atPath: staging.appendingPathComponent(".complete").path, contents: Data())
         if (try? fm.moveItem(at: staging, to: directory)) == nil {
             // Another kratos finished first; use its copy.
             try? fm.removeItem(at: staging)
         }
         return directory
     }
-}
-
-/// The package root: the nearest directory with a Package.swift, from `start` up to 5 parents.
-enum ProjectRoot {
-    static func find(from start: URL) -> URL? {
-        var directory = start.standardizedFileURL
-        for _ in 0...5 {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) { return directory }
-            let parent = directory.deletingLastPathComponent()
-            if parent.path == directory.path { return nil }
-            directory = parent
-        }
-        return nil
-    }
-}
-
-/// `text` quoted for a POSIX shell when it needs it.
-func shellQuoted(_ text: String) -> String {
-    let safe = text.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
-    return safe && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
