@@ -11,6 +11,7 @@ import PackageDescription
 /// - `KratosCodeGen`: the protoc plugins' generators (no runtime, no NIO); the plugins are thin mains.
 /// - `KratosCLI`: every command as a library (libgit2, no runtime, no NIO); `kratos` is a thin main.
 /// - `KratosTemplates`: the project templates under `Templates/`, embedded at build time.
+/// - `KratosVersion`: the version string, no dependencies; the runtime and the CLI both read it.
 let package = Package(
     name: "kratos-swift",
     platforms: [.macOS(.v15)],
@@ -44,9 +45,11 @@ let package = Package(
     ],
     targets: [
         // MARK: Runtime
+        .target(name: "KratosVersion"),
         .target(
             name: "Kratos",
             dependencies: [
+                "KratosVersion",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -112,6 +115,7 @@ let package = Package(
         .target(
             name: "KratosCLI",
             dependencies: [
+                "KratosVersion",
                 "CLibGit2",
                 "KratosTemplates",
                 "KratosCodeGen",
