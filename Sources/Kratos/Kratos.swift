@@ -1,9 +1,11 @@
+import KratosVersion
+
 /// Kratos for Swift: the service runtime.
 ///
 /// This core module holds what every service uses and needs no networking stack: the app
 /// lifecycle, middleware, errors, encoding, config, logging and registry protocols. Transports
 /// live in their own modules (`KratosHTTP` on SwiftNIO, `KratosGRPC` on grpc-swift-2).
 public enum Kratos {
-    /// The runtime's version.
-    public static let version = "0.1.0"
+    /// The runtime's version (the CLI's too: both read ``KratosVersion``).
+    public static let version = KratosVersion.current
 }

@@ -1,9 +1,11 @@
 import ArgumentParser
+import KratosVersion
 
 /// The `kratos` command: creates and drives Kratos for Swift services.
 public struct KratosCommand: ParsableCommand {
-    /// The CLI's version, printed by `kratos --version` and `kratos -v`.
-    public static let version = "0.1.0"
+    /// The CLI's version, printed by `kratos --version` and `kratos -v`: the runtime's, from
+    /// ``KratosVersion``.
+    public static let version = KratosVersion.current
 
     public static let configuration = CommandConfiguration(
         commandName: "kratos",
