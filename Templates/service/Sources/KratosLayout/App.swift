@@ -2,8 +2,8 @@ import Foundation
 import Kratos
 import Logging
 
-/// The service's identity; set `version` at build time as you like.
-public enum Service {
+/// The service's name and version, as the app reports them; set `version` at build time as you like.
+public enum ServiceInfo {
     public static let name = "kratos-layout"
     public static let version = "v0.1.0"
 }
@@ -15,5 +15,5 @@ public func wireApp(_ bootstrap: Bootstrap, id: String = ProcessInfo.processInfo
     let greeter = Greeter(usecase: usecase)
     let http = try makeHTTPServer(bootstrap.server.http, greeter: greeter, logger: logger)
     let grpc = try makeGRPCServer(bootstrap.server.grpc, greeter: greeter, logger: logger)
-    return KratosApp(.init(id: id, name: Service.name, version: Service.version), servers: [http, grpc], logger: logger)
+    return KratosApp(.init(id: id, name: ServiceInfo.name, version: ServiceInfo.version), servers: [http, grpc], logger: logger)
 }

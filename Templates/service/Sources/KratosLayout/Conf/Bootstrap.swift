@@ -13,7 +13,8 @@ public struct Bootstrap: Decodable, Sendable {
         public var timeout: Duration
     }
 
-    public struct Data: Decodable, Sendable {
+    /// The data layer's configuration: `data:` in the config file.
+    public struct DataConfig: Decodable, Sendable {
         public struct Database: Decodable, Sendable {
             public var driver: String
             public var source: String
@@ -23,6 +24,6 @@ public struct Bootstrap: Decodable, Sendable {
     }
 
     public var server: Server
-    public var data: Data
+    public var data: DataConfig
     public var log: KratosLogging.Configuration?
 }

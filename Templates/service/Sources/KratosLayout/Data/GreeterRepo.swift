@@ -5,7 +5,7 @@ import Synchronization
 public final class GreeterRepo: GreeterRepository {
     private let greeted = Mutex<[String: Int]>([:])
 
-    public init(_ configuration: Bootstrap.Data) {}
+    public init(_ configuration: Bootstrap.DataConfig) {}
 
     public func save(_ name: String) async throws -> Int {
         greeted.withLock { counts in
