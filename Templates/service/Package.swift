@@ -12,8 +12,6 @@ let package = Package(
     dependencies: [
         .package(path: ".kratos-dev/kratos-swift"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.28.0"),
-        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.0"),
-        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
@@ -25,8 +23,6 @@ let package = Package(
                 .product(name: "KratosHTTP", package: "kratos-swift"),
                 .product(name: "KratosGRPC", package: "kratos-swift"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
             ]
         ),
         .target(

@@ -5,16 +5,6 @@ import Kratos
 import KratosHTTP
 import SwiftProtobuf
 
-/// The operations of helloworld.v1.Greeter, as middleware selectors name them.
-public enum Helloworld_V1_GreeterOperation {
-    public static let sayHello = "/helloworld.v1.Greeter/SayHello"
-}
-
-/// helloworld.v1.Greeter, implemented once for every transport.
-public protocol Helloworld_V1_GreeterService: Sendable {
-    func sayHello(_ request: Helloworld_V1_HelloRequest, context: RequestContext) async throws -> Helloworld_V1_HelloReply
-}
-
 extension Helloworld_V1_GreeterService {
     /// Registers the HTTP routes of helloworld.v1.Greeter on `server` (streaming RPCs are served over gRPC).
     public func register(on server: HTTPServer) throws {
