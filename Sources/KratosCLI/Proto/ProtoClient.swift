@@ -8,9 +8,10 @@ struct ProtoClient: ParsableCommand {
         commandName: "client",
         abstract: "Generate Swift code for protos: messages, gRPC, HTTP routes and clients, errors.",
         discussion: """
-            Runs protoc with protoc-gen-swift, protoc-gen-grpc-swift-2, protoc-gen-kratos-http, \
-            protoc-gen-kratos-grpc and protoc-gen-kratos-errors (which writes nothing for a file \
-            without error enums). Tools are looked up in $KRATOS_HOME/bin, then on PATH; \
+            Runs protoc with protoc-gen-swift, protoc-gen-kratos-http, protoc-gen-kratos-grpc and \
+            protoc-gen-kratos-errors (which writes nothing for a file without error enums); a proto \
+            with services gets <proto>.kratos.swift (its service protocols and operations), \
+            .http.swift and .kratos-grpc.swift. Tools are looked up in $KRATOS_HOME/bin, then on PATH; \
             `kratos upgrade` installs them all.
 
             A directory is walked for .proto files, skipping third_party* directories. Include paths, \
@@ -84,7 +85,8 @@ struct ProtoGeneration {
             for (tool, url) in plugins {
                 let name = String(tool.name.dropFirst("protoc-gen-".count))
                 var options = "Visibility=Public,FileNaming=FullPath"
-                if tool == .grpcPlugin { options += ",Server=false,Client=true" }
+                // Both write the shared <proto>.kratos.swift unless told not to; protoc refuses it twice.
+                if tool == .kratosGRPCPlugin { options += ",Shared=false" }
                 if tool == .httpPlugin, !httpClient { options += ",Client=false" }
                 arguments += ["--plugin=\(tool.name)=\(url.path)", "--\(name)_out=\(output)", "--\(name)_opt=\(options)"]
             }
@@ -106,7 +108,7 @@ struct ProtoGeneration {
             var written: [String] = []
             let files = fm.enumerator(atPath: staging.path)?.compactMap { $0 as? String } ?? []
             for file in files.sorted() where !isDirectory(staging.appendingPathComponent(file)) {
-                // protoc-gen-grpc-swift-2 writes a file of comments alone for protos without services.
+                // A file of comments alone has nothing to compile.
                 guard let text = try? String(contentsOf: staging.appendingPathComponent(file), encoding: .utf8),
                       text.split(separator: "\n").contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("//") })
                 else { continue }
@@ -126,6 +128,10 @@ struct ProtoGeneration {
     }
 
     let jobs: [Job]
+
+    /// The plugins run, in order. Not protoc-gen-grpc-swift-2: KratosGRPC registers and calls
+    /// services by their operation names, so nothing uses grpc-swift's generated stubs.
+    static let plugins: [Tool] = [.swiftPlugin, .httpPlugin, .kratosGRPCPlugin, .errorsPlugin]
 
     init(target: URL, protoPaths: [URL], output: URL?, httpClient: Bool, extraArguments: [String], environment: Environment) throws {
         let fm = FileManager.default
@@ -147,7 +153,7 @@ struct ProtoGeneration {
         }
         // Fail before doing anything when a tool is missing.
         let protoc = try Tool.protoc.require(in: environment)
-        let plugins = try Tool.plugins.map { ($0, try $0.require(in: environment)) }
+        let plugins = try Self.plugins.map { ($0, try $0.require(in: environment)) }
         let root = ProjectRoot.find(from: environment.currentDirectory) ?? environment.currentDirectory
         var includes = protoPaths
         if includes.isEmpty, fm.fileExists(atPath: root.appendingPathComponent("third_party").path) {
