@@ -4,13 +4,17 @@ import ServiceLifecycle
 import Synchronization
 import UnixSignals
 
-/// A service process: its identity, its servers, and its lifecycle.
+/// A service process: its identity, its servers, your own services, and its lifecycle.
 ///
 /// `run()` binds every server (so `:0` ports report real endpoints), runs `beforeStart`, starts the
 /// servers, registers the instance (bounded by ``Configuration/registrarTimeout``), runs
 /// `afterStart`, and waits for a signal (SIGTERM, SIGQUIT, SIGINT by default) or ``stop()``. Then
 /// `beforeStop`, deregistration, a graceful stop of the servers (requests in flight finish, within
 /// ``Configuration/stopTimeout``), and `afterStop`.
+///
+/// Your own ServiceLifecycle services (a data layer with connections to close, a config watcher,
+/// an exporter) run in the same group, started in order before the servers and shut down
+/// gracefully after them, in reverse order; one that fails or returns stops the app.
 ///
 /// ```swift
 /// let app = KratosApp(.init(name: "helloworld", version: "v1"), servers: [httpServer])
@@ -65,6 +69,8 @@ public final class KratosApp: Sendable {
 
     public let configuration: Configuration
     public let servers: [any TransportServer]
+    /// Services of your own, run around the servers.
+    public let services: [any Service]
     public let registrar: (any Registrar)?
     public let hooks: Hooks
     public let logger: Logger
@@ -76,15 +82,19 @@ public final class KratosApp: Sendable {
         case stopRequested
     }
 
+    /// - Parameter services: your own services, started in order before the servers and stopped
+    ///   after them.
     public init(
         _ configuration: Configuration,
         servers: [any TransportServer],
+        services: [any Service] = [],
         registrar: (any Registrar)? = nil,
         hooks: Hooks = Hooks(),
         logger: Logger = Logger(label: "kratos.app")
     ) {
         self.configuration = configuration
         self.servers = servers
+        self.services = services
         self.registrar = registrar
         self.hooks = hooks
         self.logger = logger
@@ -101,7 +111,8 @@ public final class KratosApp: Sendable {
         try await AppInfo.$current.withValue(info) {
             for hook in hooks.beforeStart { try await hook(info) }
             var groupConfiguration = ServiceGroupConfiguration(
-                services: servers.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
+                    + servers.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
                     + [.init(service: Lifecycle(app: self, info: info), successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: configuration.signals,
                 logger: logger

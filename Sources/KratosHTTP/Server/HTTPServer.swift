@@ -33,9 +33,8 @@ public final class HTTPServer: TransportServer, Sendable {
         var filters: [any HTTPFilter] = []
         var channel: (any Channel)?
         var quiesce: ServerQuiescingHelper?
-        /// Completed once a graceful stop has closed every connection.
-        var stopped: EventLoopPromise<Void>?
-        var stopping = false
+        /// Completed once a graceful stop has closed every connection; nil until one starts.
+        var stopped: EventLoopFuture<Void>?
     }
 
     /// - Parameter middleware: applied to every route, the first outermost.
@@ -111,7 +110,6 @@ public final class HTTPServer: TransportServer, Sendable {
         state.withLock {
             $0.channel = channel
             $0.quiesce = quiesce
-            $0.stopped = channel.eventLoop.makePromise(of: Void.self)
         }
         configuration.logger.info("HTTP server listening", metadata: ["endpoint": "\(endpoint)"])
         return endpoint
@@ -121,13 +119,10 @@ public final class HTTPServer: TransportServer, Sendable {
     public func run() async throws {
         _ = try await bind()
         core.start()
-        guard let (channel, stopped) = state.withLock({ state -> ((any Channel), EventLoopPromise<Void>)? in
-            guard let channel = state.channel, let stopped = state.stopped else { return nil }
-            return (channel, stopped)
-        }) else { return }
+        guard let channel = state.withLock({ $0.channel }) else { return }
         // Start accepting: connections waited in the listen backlog until the app was known. (It
         // fails only on a channel already closed by a stop, which the wait below then sees.)
-        try? await channel.setOption(.autoRead, value: true)
+        _ = try? await channel.setOption(.autoRead, value: true).get()
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 try? await channel.closeFuture.get()
@@ -137,27 +132,29 @@ public final class HTTPServer: TransportServer, Sendable {
         } onCancel: {
             channel.close(promise: nil)
         }
-        if state.withLock({ $0.stopping }) {
-            try? await stopped.futureResult.get()
+        if let stopped = state.withLock({ $0.stopped }) {
+            try? await stopped.get()
         }
         configuration.logger.info("HTTP server stopped")
     }
 
     /// Stops accepting and waits until requests in flight are answered and connections closed.
     public func shutdown() async {
-        guard let stopped = initiateShutdown() else { return }
-        try? await stopped.futureResult.get()
+        try? await initiateShutdown()?.get()
     }
 
-    /// Starts a graceful stop once; returns the promise completed when it is done.
+    /// Starts a graceful stop once; returns what completes when it is done (nil before bind).
     @discardableResult
-    private func initiateShutdown() -> EventLoopPromise<Void>? {
-        let (quiesce, stopped, first) = state.withLock { state in
-            defer { state.stopping = true }
-            return (state.quiesce, state.stopped, !state.stopping)
+    private func initiateShutdown() -> EventLoopFuture<Void>? {
+        let (quiesce, promise, stopped) = state.withLock { state -> (ServerQuiescingHelper?, EventLoopPromise<Void>?, EventLoopFuture<Void>?) in
+            if let stopped = state.stopped { return (nil, nil, stopped) }
+            guard let channel = state.channel, let quiesce = state.quiesce else { return (nil, nil, nil) }
+            let promise = channel.eventLoop.makePromise(of: Void.self)
+            state.stopped = promise.futureResult
+            return (quiesce, promise, promise.futureResult)
         }
-        if first, let quiesce, let stopped {
-            quiesce.initiateShutdown(promise: stopped)
+        if let quiesce, let promise {
+            quiesce.initiateShutdown(promise: promise)
         }
         return stopped
     }
