@@ -62,7 +62,7 @@ import KratosCodeGen
         #expect(generated.stdout.contains("shop/v1/cart.proto:"))
         let out = sandbox.work.appendingPathComponent("Sources/API/shop/v1")
         let files = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        #expect(files == ["cart.grpc.swift", "cart.http.swift", "cart.kratos-grpc.swift", "cart.pb.swift"])
+        #expect(files == ["cart.http.swift", "cart.kratos-grpc.swift", "cart.kratos.swift", "cart.pb.swift"])
         // Without --http-client the HTTP file needs no AsyncHTTPClient.
         #expect(!(try String(contentsOf: out.appendingPathComponent("cart.http.swift"), encoding: .utf8)).contains("KratosHTTPClient"))
     }
