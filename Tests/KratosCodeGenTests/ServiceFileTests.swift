@@ -66,7 +66,8 @@ import Testing
         for name in ["kratos_test_v1_greeter.kratos.swift", "kratos_test_v1_library.kratos.swift"] {
             let text = try #require(http.files[name])
             #expect(text == grpc.files[name])
-            #expect(!(try #require(http.files[name.replacingOccurrences(of: ".kratos.swift", with: ".http.swift")])).contains("protocol "))
+            let transport = try #require(http.files[name.replacingOccurrences(of: ".kratos.swift", with: ".http.swift")])
+            #expect(!transport.contains("protocol "))
         }
     }
 
@@ -76,7 +77,11 @@ import Testing
         #expect(clash.status != 0)
         #expect(clash.stderr.contains("kratos_test_v1_greeter.kratos.swift: Tried to write the same file twice"))
         // … so one of them gets Shared=false, and the one copy is the committed one.
-        for plugins in [[("kratos-http", ""), ("kratos-grpc", ",Shared=false")], [("kratos-http", ",Shared=false"), ("kratos-grpc", "")]] {
+        let combinations: [[(name: String, options: String)]] = [
+            [("kratos-http", ""), ("kratos-grpc", ",Shared=false")],
+            [("kratos-http", ",Shared=false"), ("kratos-grpc", "")],
+        ]
+        for plugins in combinations {
             let run = try await Self.protoc(plugins)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.files.keys.filter { $0.hasSuffix(".kratos.swift") }.sorted() == ["kratos_test_v1_greeter.kratos.swift", "kratos_test_v1_library.kratos.swift"])
@@ -101,7 +106,8 @@ import Testing
             let golden = try String(contentsOf: fixture.appendingPathComponent("Generated/\(name)"), encoding: .utf8)
             #expect(text == golden, "\(name) differs: regenerate with Scripts/generate-protos")
         }
-        #expect(Self.imports(try #require(run.files["fixture_v1_counter.kratos.swift"])) == ["Kratos", "SwiftProtobuf"])
+        let shared = try #require(run.files["fixture_v1_counter.kratos.swift"])
+        #expect(Self.imports(shared) == ["Kratos", "SwiftProtobuf"])
         // Nothing the fixture compiles needs HTTP.
         let sources = try FileManager.default.subpathsOfDirectory(atPath: fixture.path).filter { $0.hasSuffix(".swift") }
         #expect(sources.count >= 4)
