@@ -8,6 +8,7 @@ import PackageDescription
 /// - `KratosHTTP` (SwiftNIO), `KratosHTTPClient` (AsyncHTTPClient), `KratosGRPC` (grpc-swift-2):
 ///   transports, each a product of its own so a service compiles only the ones it uses.
 /// - `KratosTLS` (swift-nio-ssl): TLS for the HTTP server, apart so plain services skip BoringSSL.
+/// - `KratosTesting`, `KratosGRPCTesting`: in-process and live test harnesses for users' services.
 /// - `KratosCodeGen`: the protoc plugins' generators (no runtime, no NIO); the plugins are thin mains.
 /// - `KratosCLI`: every command as a library (libgit2, no runtime, no NIO); `kratos` is a thin main.
 /// - `KratosTemplates`: the project templates under `Templates/`, embedded at build time.
@@ -22,6 +23,8 @@ let package = Package(
         .library(name: "KratosTLS", targets: ["KratosTLS"]),
         .library(name: "KratosHTTPClient", targets: ["KratosHTTPClient"]),
         .library(name: "KratosGRPC", targets: ["KratosGRPC"]),
+        .library(name: "KratosTesting", targets: ["KratosTesting"]),
+        .library(name: "KratosGRPCTesting", targets: ["KratosGRPCTesting"]),
         .library(name: "KratosCLI", targets: ["KratosCLI"]),
         .library(name: "KratosCodeGen", targets: ["KratosCodeGen"]),
         .executable(name: "protoc-gen-kratos-errors", targets: ["protoc-gen-kratos-errors"]),
@@ -98,6 +101,25 @@ let package = Package(
             exclude: ["Protos"]
         ),
 
+        // MARK: Testing users' services (in-process and live)
+        .target(
+            name: "KratosTesting",
+            dependencies: [
+                "Kratos", "KratosHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .target(
+            name: "KratosGRPCTesting",
+            dependencies: [
+                "Kratos", "KratosGRPC",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+
         // MARK: CLI
         .systemLibrary(
             name: "CLibGit2",
@@ -142,7 +164,16 @@ let package = Package(
             path: "Tests/KratosTestSupport",
             exclude: ["Protos"]
         ),
+        // Generated code of a gRPC-only service: it must build from Kratos and KratosGRPC alone
+        // (no KratosHTTP), which building this target checks.
+        .target(
+            name: "GRPCOnlyFixture",
+            dependencies: ["Kratos", "KratosGRPC", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Tests/GRPCOnlyFixture",
+            exclude: ["Protos"]
+        ),
         .testTarget(name: "KratosTests", dependencies: ["Kratos", "KratosTestSupport"]),
+        .testTarget(name: "KratosTestingTests", dependencies: ["KratosTesting", "KratosGRPCTesting", "KratosTestSupport", "GRPCOnlyFixture"]),
         .testTarget(name: "KratosHTTPTests", dependencies: ["KratosHTTP", "KratosTLS", "KratosHTTPClient", "KratosTestSupport"]),
         .testTarget(
             name: "KratosGRPCTests",

@@ -107,25 +107,10 @@ public final class KratosHTTPClient: Sendable {
         let bytes = Array(try await response.body.collect(upTo: configuration.maxReplySize).readableBytesView)
         let codec = response.headers.first(name: "content-type").flatMap(configuration.codecs.codec(forContentType:)) ?? configuration.codec
         guard (200..<300).contains(Int(response.status.code)) else {
-            throw Self.error(status: Int(response.status.code), bytes: bytes, codec: codec)
+            throw KratosError(status: Int(response.status.code), errorBody: bytes, codec: codec)
         }
         if Output.self == Void.self { return () }
         return try codec.decode(Output.self, from: bytes) as any Sendable
-    }
-
-    /// The error a non-2xx reply carries: its Kratos error body, or the status with the body as text.
-    static func error(status: Int, bytes: [UInt8], codec: any Codec) -> KratosError {
-        struct Body: Decodable {
-            var code: Int?
-            var reason: String?
-            var message: String?
-            var metadata: [String: String]?
-        }
-        if let body = (try? codec.decode(Body.self, from: bytes)) ?? (try? JSONCodec().decode(Body.self, from: bytes)) {
-            return KratosError(code: body.code ?? status, reason: body.reason ?? "", message: body.message ?? "",
-                               metadata: body.metadata ?? [:])
-        }
-        return KratosError(code: status, reason: "", message: String(decoding: bytes.prefix(512), as: UTF8.self))
     }
 
     private func resolvedEndpoint() async throws -> String {

@@ -117,3 +117,21 @@ extension KratosError {
         return Array(text.utf8)
     }
 }
+
+extension KratosError {
+    /// The error a non-2xx reply carries: its error body read with `codec` (or as JSON), else
+    /// the status with the start of the body as the message.
+    public init(status: Int, errorBody bytes: [UInt8], codec: any Codec = JSONCodec()) {
+        struct Body: Decodable {
+            var code: Int?
+            var reason: String?
+            var message: String?
+            var metadata: [String: String]?
+        }
+        if let body = (try? codec.decode(Body.self, from: bytes)) ?? (try? JSONCodec().decode(Body.self, from: bytes)) {
+            self.init(code: body.code ?? status, reason: body.reason ?? "", message: body.message ?? "", metadata: body.metadata ?? [:])
+        } else {
+            self.init(code: status, reason: "", message: String(decoding: bytes.prefix(512), as: UTF8.self))
+        }
+    }
+}

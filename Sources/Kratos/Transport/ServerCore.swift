@@ -66,6 +66,11 @@ public final class ServerCore<Registration: Sendable>: Sendable {
         state.withLock { $0.app = app }
     }
 
+    /// The registrations and middleware so far: what an in-process test harness serves.
+    package var registered: (registrations: [Registration], middleware: MiddlewareSet) {
+        state.withLock { ($0.registrations, $0.middleware) }
+    }
+
     /// The endpoint once bound (empty before) and the app once started.
     public var serving: (endpoint: String, app: AppInfo?) {
         state.withLock { ($0.endpoint ?? "", $0.app) }

@@ -3,11 +3,14 @@ import GRPCNIOTransportHTTP2
 import GRPCProtobuf
 import Kratos
 import SwiftProtobuf
+import Synchronization
 
 /// A method as registered, kept until the server binds and its middleware is final: `register`
 /// adds it to the router with the middleware chain made for its operation.
 struct PendingMethod: Sendable {
     let operation: String
+    /// Streaming kinds see a ``StreamingRequest`` holding an `Exchange`; unary ones the message.
+    let isStreaming: Bool
     let inner: Middleware.Handler
     let register: @Sendable (inout RPCRouter<HTTP2ServerTransport.Posix>, _ chain: @escaping Middleware.Handler) -> Void
 }
@@ -20,11 +23,11 @@ extension KratosGRPCServer {
         _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
     ) throws {
         let descriptor = try methodDescriptor(operation)
-        try add(operation, inner: { request, context in try await handler(context.typed(request, as: Input.self), context) }) { [self] router, chain in
+        try add(operation, isStreaming: false, inner: { request, context in try await handler(context.typed(request, as: Input.self), context) }) { [self] router, chain in
             router.registerHandler(forMethod: descriptor, deserializer: ProtobufDeserializer<Input>(),
                                    serializer: ProtobufSerializer<Output>()) { request, server in
                 await self.started.pass()
-                let context = self.requestContext(operation, request.metadata, server)
+                let context = self.requestContext(operation, request.metadata)
                 do {
                     let message = try await ServerRequest(stream: request).message
                     let reply = try await RequestContext.$current.withValue(context) {
@@ -91,11 +94,11 @@ extension KratosGRPCServer {
             let exchange = try context.typed(streaming.message as any Sendable, as: Exchange<Input, Output>.self)
             return StreamingReply(message: try await body(exchange.messages, exchange.writer, context))
         }
-        try add(operation, inner: inner) { [self] router, chain in
+        try add(operation, isStreaming: true, inner: inner) { [self] router, chain in
             router.registerHandler(forMethod: descriptor, deserializer: ProtobufDeserializer<Input>(),
                                    serializer: ProtobufSerializer<Output>()) { request, server in
                 await self.started.pass()
-                let context = self.requestContext(operation, request.metadata, server)
+                let context = self.requestContext(operation, request.metadata)
                 return StreamingServerResponse(metadata: [:]) { writer in
                     let exchange = Exchange(messages: MessageStream(request.messages),
                                             writer: MessageWriter { try await writer.write($0) })
@@ -112,13 +115,47 @@ extension KratosGRPCServer {
         }
     }
 
-    private func add(_ operation: String, inner: @escaping Middleware.Handler,
+    private func add(_ operation: String, isStreaming: Bool, inner: @escaping Middleware.Handler,
                      register: @escaping @Sendable (inout RPCRouter<HTTP2ServerTransport.Posix>, @escaping Middleware.Handler) -> Void) throws {
-        try core.register(PendingMethod(operation: operation, inner: inner, register: register))
+        try core.register(PendingMethod(operation: operation, isStreaming: isStreaming, inner: inner, register: register))
+    }
+
+    /// Calls a method without a socket, through the same middleware and handler, within the
+    /// server's timeout: the request messages in, the reply messages out (one for unary and
+    /// client-streaming methods). Errors come out as the client would see them. For KratosTesting.
+    package func callInProcess<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>(
+        _ operation: String, _ messages: [Input], metadata: GRPCCore.Metadata = [:], as _: Output.Type = Output.self
+    ) async throws -> [Output] {
+        let (methods, middleware) = core.registered
+        guard let method = methods.first(where: { $0.operation == operation }) else {
+            throw KratosError(code: 501, reason: "UNIMPLEMENTED", message: "no method \(operation) is registered")
+        }
+        let chain = middleware.chain(for: operation, around: method.inner)
+        let context = requestContext(operation, metadata)
+        do {
+            return try await RequestContext.$current.withValue(context) {
+                try await Deadline.run(until: context.deadline) {
+                    guard method.isStreaming else {
+                        let reply = try await chain(messages.first ?? Input(), context)
+                        return [try context.typed(reply, as: Output.self, role: "reply")]
+                    }
+                    let replies = Replies<Output>()
+                    let stream = AsyncStream<Input> { continuation in
+                        for message in messages { continuation.yield(message) }
+                        continuation.finish()
+                    }
+                    let exchange = Exchange(messages: MessageStream(stream), writer: MessageWriter<Output> { replies.append($0) })
+                    _ = try await chain(StreamingRequest(message: exchange), context)
+                    return replies.all
+                }
+            }
+        } catch {
+            throw KratosError(error)
+        }
     }
 
     /// The request's context: kind, endpoint, operation, headers, `x-md-` metadata, deadline.
-    private func requestContext(_ operation: String, _ metadata: GRPCCore.Metadata, _ server: ServerContext) -> RequestContext {
+    private func requestContext(_ operation: String, _ metadata: GRPCCore.Metadata) -> RequestContext {
         // Only x-md- keys are metadata; gRPC metadata keys are already lower-case.
         let carried = metadata.lazy.filter { $0.key.hasPrefix(KratosMetadata.prefix) }.map { (name: $0.key, value: $0.value.encoded()) }
         let (endpoint, app) = core.serving
@@ -137,6 +174,13 @@ extension KratosGRPCServer {
         }
         return kratos.rpcError
     }
+}
+
+/// The replies an in-process streaming call wrote.
+private final class Replies<Output: Sendable>: Sendable {
+    private let list = Mutex<[Output]>([])
+    func append(_ reply: Output) { list.withLock { $0.append(reply) } }
+    var all: [Output] { list.withLock { $0 } }
 }
 
 /// A streaming call's inbound messages and reply writer, carried to the handler inside the

@@ -35,6 +35,8 @@ public final class HTTPServer: TransportServer, Sendable {
         var quiesce: ServerQuiescingHelper?
         /// Completed once a graceful stop has closed every connection; nil until one starts.
         var stopped: EventLoopFuture<Void>?
+        /// The request path without a socket, for in-process tests; built on first use.
+        var inProcess: Dispatcher?
     }
 
     /// - Parameter middleware: applied to every route, the first outermost.
@@ -68,15 +70,20 @@ public final class HTTPServer: TransportServer, Sendable {
         }
     }
 
-    private func listen(routes: [PendingRoute], middleware: MiddlewareSet) async throws -> String {
+    /// Everything behind the socket: the router with each route's middleware, and the filters.
+    private func makeDispatcher(routes: [PendingRoute], middleware: MiddlewareSet) -> Dispatcher {
         var router = Router()
         for route in routes {
             router.add(route.resolved(with: middleware))
         }
+        return Dispatcher(server: self, router: router, filters: state.withLock { $0.filters })
+    }
+
+    private func listen(routes: [PendingRoute], middleware: MiddlewareSet) async throws -> String {
+        let dispatcher = makeDispatcher(routes: routes, middleware: middleware)
         let group = configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
         let quiesce = ServerQuiescingHelper(group: group)
         let configuration = self.configuration
-        let dispatcher = Dispatcher(server: self, router: router, filters: state.withLock { $0.filters })
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -157,6 +164,29 @@ public final class HTTPServer: TransportServer, Sendable {
             quiesce.initiateShutdown(promise: promise)
         }
         return stopped
+    }
+}
+
+extension HTTPServer {
+    /// Answers a request without a socket, through the same router, filters, middleware and
+    /// handlers as the listener, within the server's timeout (504 past it). For KratosTesting.
+    package func respondInProcess(_ head: HTTPRequestHead, body: ByteBuffer?) async -> HTTPResponse {
+        let dispatcher = state.withLock({ $0.inProcess }) ?? {
+            let (routes, middleware) = core.registered
+            let built = makeDispatcher(routes: routes, middleware: middleware)
+            return state.withLock { state in
+                if let first = state.inProcess { return first }
+                state.inProcess = built
+                return built
+            }
+        }()
+        let (request, handler) = dispatcher.prepare(head, body: body, endpoint: "inprocess://\(configuration.host):\(configuration.port)",
+                                                    app: core.serving.app)
+        do {
+            return try await Deadline.run(until: request.context.deadline) { await dispatcher.respond(request, handler) }
+        } catch {
+            return Reply.error(KratosError.gatewayTimeout("TIMEOUT", "request timed out after \(configuration.timeout)"), for: request)
+        }
     }
 }
 
