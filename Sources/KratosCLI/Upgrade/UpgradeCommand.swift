@@ -16,11 +16,15 @@ struct Upgrade: ParsableCommand {
             Examples:
               kratos upgrade
               kratos upgrade --source ~/src/kratos-swift
+              kratos upgrade --scratch-path /tmp/kratos-release
             """
     )
 
     @Option(help: "The kratos-swift checkout to build from; default the one kratos was built from.")
     var source: String?
+
+    @Option(help: "The build directory; default the checkout's own .build (shared with its other release builds).")
+    var scratchPath: String?
 
     func run() throws {
         let environment = Environment()
@@ -32,13 +36,14 @@ struct Upgrade: ParsableCommand {
         let terminal = environment.terminal
         let start = ContinuousClock.now
         var installed: [(String, String)] = []
-        let built = URL(fileURLWithPath: try Subprocess.run(swift, ["build", "-c", "release", "--show-bin-path"], in: root).stdout
+        let scratch = scratchPath.map { ["--scratch-path", environment.resolve($0).path] } ?? []
+        let built = URL(fileURLWithPath: try Subprocess.run(swift, ["build", "-c", "release", "--show-bin-path"] + scratch, in: root).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines))
         for (index, product) in SourceCheckout.products.enumerated() {
             let step = "[\(index + 1)/\(SourceCheckout.products.count)] \(product)"
             terminal.write(terminal.stderrIsTTY ? "\r\u{1B}[K\(step): building…" : "\(step): building\n", to: .stderr)
             let productStart = ContinuousClock.now
-            var arguments = ["build", "-c", "release", "--product", product]
+            var arguments = ["build", "-c", "release", "--product", product] + scratch
             if product == "kratos" { arguments.append("--static-swift-stdlib") }
             let build = try Subprocess.run(swift, arguments, in: root)
             guard build.status == 0 else {
