@@ -151,7 +151,7 @@ let package = Package(
         // MARK: Code generation (no runtime, no NIO)
         .target(
             name: "KratosCodeGen",
-            dependencies: [.product(name: "SwiftProtobufPluginLibrary", package: "swift-protobuf")]
+            dependencies: ["KratosVersion", .product(name: "SwiftProtobufPluginLibrary", package: "swift-protobuf")]
         ),
         .executableTarget(name: "protoc-gen-kratos-errors", dependencies: ["KratosCodeGen"]),
         .executableTarget(name: "protoc-gen-kratos-http", dependencies: ["KratosCodeGen"]),
