@@ -187,7 +187,6 @@ let package = Package(
                 // The tools `kratos proto client` drives, built beside the tests.
                 "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors",
                 .product(name: "protoc-gen-swift", package: "swift-protobuf"),
-                .product(name: "protoc-gen-grpc-swift-2", package: "grpc-swift-protobuf"),
             ]
         ),
         // The new-user path with real binaries and processes (Scripts/test points KRATOS_BIN at the
@@ -197,7 +196,6 @@ let package = Package(
             dependencies: [
                 "kratos", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors",
                 .product(name: "protoc-gen-swift", package: "swift-protobuf"),
-                .product(name: "protoc-gen-grpc-swift-2", package: "grpc-swift-protobuf"),
             ]
         ),
         .testTarget(
