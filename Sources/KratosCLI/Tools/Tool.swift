@@ -9,14 +9,13 @@ struct Tool: Sendable, Equatable {
 
     static let protoc = Tool(name: "protoc", fix: "run `kratos upgrade` (or `apt-get install protobuf-compiler`)")
     static let swiftPlugin = Tool(name: "protoc-gen-swift", fix: "run `kratos upgrade`")
-    static let grpcPlugin = Tool(name: "protoc-gen-grpc-swift-2", fix: "run `kratos upgrade`")
     static let httpPlugin = Tool(name: "protoc-gen-kratos-http", fix: "run `kratos upgrade`")
     static let kratosGRPCPlugin = Tool(name: "protoc-gen-kratos-grpc", fix: "run `kratos upgrade`")
     static let errorsPlugin = Tool(name: "protoc-gen-kratos-errors", fix: "run `kratos upgrade`")
     static let swift = Tool(name: "swift", fix: "install Swift 6 and put its bin directory on PATH")
 
     /// Every protoc plugin `kratos proto client` runs.
-    static let plugins: [Tool] = [swiftPlugin, grpcPlugin, httpPlugin, kratosGRPCPlugin, errorsPlugin]
+    static let plugins: [Tool] = [swiftPlugin, httpPlugin, kratosGRPCPlugin, errorsPlugin]
 
     /// Where the tool is: `$KRATOS_HOME/bin` first, then each `PATH` entry; nil when absent.
     func locate(in environment: Environment) -> URL? {
