@@ -1,3 +1,4 @@
+import KratosVersion
 import SwiftProtobuf
 import SwiftProtobufPluginLibrary
 
@@ -17,7 +18,7 @@ public struct ErrorsGenerator: CodeGenerator {
 
     public var supportedFeatures: [Google_Protobuf_Compiler_CodeGeneratorResponse.Feature] { [.proto3Optional] }
     public var customOptionExtensions: [any AnyMessageExtension] { [Errors_Extensions_default_code, Errors_Extensions_code] }
-    public var version: String? { "0.1.0" }
+    public var version: String? { KratosVersion.current }
 
     public func generate(files: [FileDescriptor], parameter: any CodeGeneratorParameter,
                          protoCompilerContext: any ProtoCompilerContext, generatorOutputs: any GeneratorOutputs) throws {

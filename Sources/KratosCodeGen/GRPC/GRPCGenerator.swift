@@ -1,3 +1,4 @@
+import KratosVersion
 import SwiftProtobufPluginLibrary
 
 /// protoc-gen-kratos-grpc: for each service, its registration on `KratosGRPCServer` (every
@@ -10,7 +11,7 @@ public struct GRPCGenerator: CodeGenerator {
     public init() {}
 
     public var supportedFeatures: [Google_Protobuf_Compiler_CodeGeneratorResponse.Feature] { [.proto3Optional] }
-    public var version: String? { "0.1.0" }
+    public var version: String? { KratosVersion.current }
 
     public func generate(files: [FileDescriptor], parameter: any CodeGeneratorParameter,
                          protoCompilerContext: any ProtoCompilerContext, generatorOutputs: any GeneratorOutputs) throws {

@@ -1,3 +1,4 @@
+import KratosVersion
 import SwiftProtobuf
 import SwiftProtobufPluginLibrary
 
@@ -15,7 +16,7 @@ public struct HTTPGenerator: CodeGenerator {
 
     public var supportedFeatures: [Google_Protobuf_Compiler_CodeGeneratorResponse.Feature] { [.proto3Optional] }
     public var customOptionExtensions: [any AnyMessageExtension] { [Google_Api_Extensions_http] }
-    public var version: String? { "0.1.0" }
+    public var version: String? { KratosVersion.current }
 
     public func generate(files: [FileDescriptor], parameter: any CodeGeneratorParameter,
                          protoCompilerContext: any ProtoCompilerContext, generatorOutputs: any GeneratorOutputs) throws {
