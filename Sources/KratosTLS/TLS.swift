@@ -5,7 +5,7 @@ import NIOSSL
 /// TLS on swift-nio-ssl for a server's connections: its endpoint becomes `https://…`.
 ///
 /// ```swift
-/// var configuration = HTTPServer.Configuration(address: ":8443")
+/// var configuration = KratosHTTPServer.Configuration(address: ":8443")
 /// configuration.security = try .tls(.makeServerConfiguration(
 ///     certificateChain: try NIOSSLCertificate.fromPEMFile("cert.pem").map { .certificate($0) },
 ///     privateKey: .file("key.pem")))

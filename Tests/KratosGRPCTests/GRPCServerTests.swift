@@ -249,9 +249,9 @@ func withGreeterClient<T: Sendable>(_ endpoint: String, timeout: Duration = .sec
 
     @Test func oneMiddlewareSeesHTTPAndGRPCCallsOfTheSameOperation() async throws {
         let recorder = Recorder()
-        var http = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
+        var http = KratosHTTPServer.Configuration(host: "127.0.0.1", port: 0)
         http.logger = quietLogger("test.http")
-        let httpServer = HTTPServer(http, middleware: [Recovery(), recorder])
+        let httpServer = KratosHTTPServer(http, middleware: [Recovery(), recorder])
         try TestGreeter().register(on: httpServer)
         let httpEndpoint = try await httpServer.bind()
         let running = Task { try await httpServer.run() }
@@ -270,9 +270,9 @@ func withGreeterClient<T: Sendable>(_ endpoint: String, timeout: Duration = .sec
     }
 
     @Test func appRunsHTTPAndGRPCSideBySide() async throws {
-        var http = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
+        var http = KratosHTTPServer.Configuration(host: "127.0.0.1", port: 0)
         http.logger = quietLogger("test.http")
-        let httpServer = HTTPServer(http)
+        let httpServer = KratosHTTPServer(http)
         var grpc = KratosGRPCServer.Configuration(host: "127.0.0.1", port: 0)
         grpc.logger = quietLogger("test.grpc")
         let grpcServer = KratosGRPCServer(grpc)

@@ -15,7 +15,7 @@ typealias UpdateBookRequest = Kratos_Test_V1_UpdateBookRequest
 /// A real server on an ephemeral loopback port, driven by curl.
 @Suite struct HTTPServerTests {
     /// A server with the routes most tests use.
-    func bookServer(timeout: Duration = .seconds(1), maxBodySize: Int = 4 << 20) throws -> HTTPServer {
+    func bookServer(timeout: Duration = .seconds(1), maxBodySize: Int = 4 << 20) throws -> KratosHTTPServer {
         let server = loopbackServer(timeout: timeout, maxBodySize: maxBodySize)
         try server.route(.POST, "/v1/books", operation: "/test.Books/Create", body: .all) { (book: Book, _) in
             Book.with { $0.id = book.id.isEmpty ? "generated" : book.id; $0.title = book.title.uppercased(); $0.pages = book.pages }

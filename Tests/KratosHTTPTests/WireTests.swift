@@ -10,7 +10,7 @@ import Testing
 /// order, malformed requests, reply framing and header validation, HEAD, HTTP/1.0, `Expect:
 /// 100-continue`, idle connections. Each test talks to a real server over a plain TCP socket.
 @Suite struct WireTests {
-    func server(idleTimeout: Duration = .seconds(60)) throws -> HTTPServer {
+    func server(idleTimeout: Duration = .seconds(60)) throws -> KratosHTTPServer {
         let server = loopbackServer(timeout: .seconds(5)) { $0.idleTimeout = idleTimeout }
         try server.route(.GET, "/delay/{ms}") { request in
             let ms = Int(request.pathParameter("ms") ?? "") ?? 0

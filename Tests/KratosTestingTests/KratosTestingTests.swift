@@ -54,10 +54,10 @@ func quiet(_ label: String) -> Logger {
 }
 
 @Suite struct HTTPInProcessTests {
-    func server() throws -> HTTPServer {
-        var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0, timeout: .milliseconds(300))
+    func server() throws -> KratosHTTPServer {
+        var configuration = KratosHTTPServer.Configuration(host: "127.0.0.1", port: 0, timeout: .milliseconds(300))
         configuration.logger = quiet("test.http")
-        let server = HTTPServer(configuration, middleware: [Recovery(), Stamp()])
+        let server = KratosHTTPServer(configuration, middleware: [Recovery(), Stamp()])
         try Greeter().register(on: server)
         return server
     }
@@ -129,11 +129,11 @@ func quiet(_ label: String) -> Logger {
 @Suite struct LiveAppTests {
     /// The app on real loopback ports: the endpoints arrive once every server listens.
     @Test func theAppServesOnTheEndpointsItReports() async throws {
-        var http = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
+        var http = KratosHTTPServer.Configuration(host: "127.0.0.1", port: 0)
         http.logger = quiet("test.http")
         var grpc = KratosGRPCServer.Configuration(host: "127.0.0.1", port: 0)
         grpc.logger = quiet("test.grpc")
-        let httpServer = HTTPServer(http), grpcServer = KratosGRPCServer(grpc)
+        let httpServer = KratosHTTPServer(http), grpcServer = KratosGRPCServer(grpc)
         try Greeter().register(on: httpServer)
         try Greeter().register(on: grpcServer)
         let app = KratosApp(.init(name: "live", signals: []), servers: [httpServer, grpcServer], logger: quiet("test.app"))

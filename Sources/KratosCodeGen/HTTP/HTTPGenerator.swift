@@ -2,7 +2,7 @@ import KratosVersion
 import SwiftProtobuf
 import SwiftProtobufPluginLibrary
 
-/// protoc-gen-kratos-http: for each service, its registration on `HTTPServer` and a typed HTTP
+/// protoc-gen-kratos-http: for each service, its registration on `KratosHTTPServer` and a typed HTTP
 /// client, in `<proto>.http.swift`; and the shared `<proto>.kratos.swift` with the operation
 /// constants and the service protocol they use (see ``ServiceFile``; option `Shared=false` leaves
 /// it to protoc-gen-kratos-grpc).
@@ -115,7 +115,7 @@ public struct HTTPGenerator: CodeGenerator {
             out.line()
             try out.block("extension \(names.serviceProtocol) {") { out in
                 out.line("/// Registers the HTTP routes of \(service.fullName) on `server` (streaming RPCs are served over gRPC).")
-                try out.block("\(open) func register(on server: HTTPServer) throws {") { out in
+                try out.block("\(open) func register(on server: KratosHTTPServer) throws {") { out in
                     for method in unary {
                         let input = names.input(method)
                         for binding in try bindings(of: method, options: options) {

@@ -6,7 +6,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// A gRPC server on grpc-swift-2 and its NIO HTTP/2 transport that runs the same middleware as
-/// ``HTTPServer`` around every method, answers framework errors as gRPC status with
+/// ``KratosHTTPServer`` around every method, answers framework errors as gRPC status with
 /// `google.rpc.ErrorInfo`, and serves the standard health service.
 ///
 /// Generated code registers methods with ``unary(_:_:)`` and its streaming siblings; plain

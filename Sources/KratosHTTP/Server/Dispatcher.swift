@@ -6,7 +6,7 @@ import NIOHTTP1
 /// Turns a complete request into a reply: routes it, builds its context, runs filters and the
 /// route's handler, and answers every error in the Kratos error body. Never throws.
 struct Dispatcher: Sendable {
-    let server: HTTPServer
+    let server: KratosHTTPServer
     let router: Router
     let filtered: @Sendable (HTTPRequest, @escaping HTTPHandler) async throws -> HTTPResponse
     // Read once from the configuration, which is too large to copy per request.
@@ -14,7 +14,7 @@ struct Dispatcher: Sendable {
     let logger: Logger
     let codecs: CodecRegistry
 
-    init(server: HTTPServer, router: Router, filters: [any HTTPFilter]) {
+    init(server: KratosHTTPServer, router: Router, filters: [any HTTPFilter]) {
         self.server = server
         self.router = router
         timeout = server.configuration.timeout

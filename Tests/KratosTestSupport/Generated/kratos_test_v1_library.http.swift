@@ -8,7 +8,7 @@ import SwiftProtobuf
 
 extension Kratos_Test_V1_ShelfService {
     /// Registers the HTTP routes of kratos.test.v1.Shelf on `server` (streaming RPCs are served over gRPC).
-    public func register(on server: HTTPServer) throws {
+    public func register(on server: KratosHTTPServer) throws {
         try server.route(.GET, "/v1/{name=shelves/*/books/*}", operation: Kratos_Test_V1_ShelfOperation.getBook) { (request: Kratos_Test_V1_GetBookRequest, context) in
             try await self.getBook(request, context: context)
         }

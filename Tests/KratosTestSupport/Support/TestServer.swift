@@ -4,7 +4,7 @@ import KratosHTTP
 import Logging
 
 /// Runs `server` on 127.0.0.1 with an ephemeral port for the duration of `body`, then stops it.
-public func withServer<T>(_ server: HTTPServer, _ body: (String) async throws -> T) async throws -> T {
+public func withServer<T>(_ server: KratosHTTPServer, _ body: (String) async throws -> T) async throws -> T {
     let endpoint = try await server.bind()
     let running = Task { try await server.run() }
     do {
@@ -21,10 +21,10 @@ public func withServer<T>(_ server: HTTPServer, _ body: (String) async throws ->
 
 /// A server bound to loopback on a free port.
 public func loopbackServer(timeout: Duration = .seconds(1), maxBodySize: Int = 4 << 20, middleware: [any Middleware] = [Recovery()],
-                    configure: (inout HTTPServer.Configuration) -> Void = { _ in }) -> HTTPServer {
+                    configure: (inout KratosHTTPServer.Configuration) -> Void = { _ in }) -> KratosHTTPServer {
     var logger = Logger(label: "test.http")
     logger.logLevel = .critical
-    var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0, timeout: timeout, maxBodySize: maxBodySize, logger: logger)
+    var configuration = KratosHTTPServer.Configuration(host: "127.0.0.1", port: 0, timeout: timeout, maxBodySize: maxBodySize, logger: logger)
     configure(&configuration)
-    return HTTPServer(configuration, middleware: middleware)
+    return KratosHTTPServer(configuration, middleware: middleware)
 }

@@ -12,7 +12,7 @@ let loops = arguments.count > 2 ? Int(arguments[2]) ?? 1 : 1
 
 var logger = Logger(label: "bench")
 logger.logLevel = .warning
-let server = HTTPServer(
+let server = KratosHTTPServer(
     .init(host: "127.0.0.1", port: port, eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: loops), logger: logger),
     middleware: [Recovery()]
 )

@@ -5,10 +5,10 @@ import KratosHTTP
 import Logging
 
 /// The HTTP server from `server.http`, with recovery and logging middleware.
-func makeHTTPServer(_ configuration: Bootstrap.Endpoint, greeter: Greeter, logger: Logger) throws -> HTTPServer {
-    var http = HTTPServer.Configuration(address: configuration.addr, timeout: configuration.timeout)
+func makeHTTPServer(_ configuration: Bootstrap.Endpoint, greeter: Greeter, logger: Logger) throws -> KratosHTTPServer {
+    var http = KratosHTTPServer.Configuration(address: configuration.addr, timeout: configuration.timeout)
     http.logger = logger
-    let server = HTTPServer(http, middleware: [Recovery(), LoggingMiddleware()])
+    let server = KratosHTTPServer(http, middleware: [Recovery(), LoggingMiddleware()])
     try greeter.register(on: server)
     return server
 }

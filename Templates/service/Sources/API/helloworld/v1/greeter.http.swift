@@ -7,7 +7,7 @@ import SwiftProtobuf
 
 extension Helloworld_V1_GreeterService {
     /// Registers the HTTP routes of helloworld.v1.Greeter on `server` (streaming RPCs are served over gRPC).
-    public func register(on server: HTTPServer) throws {
+    public func register(on server: KratosHTTPServer) throws {
         try server.route(.GET, "/helloworld/{name}", operation: Helloworld_V1_GreeterOperation.sayHello) { (request: Helloworld_V1_HelloRequest, context) in
             try await self.sayHello(request, context: context)
         }

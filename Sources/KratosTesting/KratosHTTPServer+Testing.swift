@@ -4,7 +4,7 @@ import NIOCore
 import NIOHTTP1
 import SwiftProtobuf
 
-extension HTTPServer {
+extension KratosHTTPServer {
     /// Drives the server in-process: each request goes straight to its router, filters,
     /// middleware and handlers (the same ones the listener uses), with no socket and no port.
     ///
@@ -19,9 +19,9 @@ extension HTTPServer {
     }
 }
 
-/// Sends requests to an ``HTTPServer`` in-process; see ``HTTPServer/test(_:)``.
+/// Sends requests to an ``KratosHTTPServer`` in-process; see ``KratosHTTPServer/test(_:)``.
 public struct HTTPTestClient: Sendable {
-    let server: HTTPServer
+    let server: KratosHTTPServer
 
     /// Sends a request and returns the reply as the server wrote it.
     /// - Parameters:

@@ -16,13 +16,13 @@ import Synchronization
 /// ``TypedRoute`` (bind, middleware, handler, encode) → `Reply` (reply and error bodies).
 ///
 /// ```swift
-/// let server = HTTPServer(.init(address: "0.0.0.0:8000"), middleware: [Recovery()])
+/// let server = KratosHTTPServer(.init(address: "0.0.0.0:8000"), middleware: [Recovery()])
 /// try server.route(.GET, "/helloworld/{name}", operation: "/helloworld.v1.Greeter/SayHello") {
 ///     (request: HelloRequest, context) in HelloReply.with { $0.message = "Hello \(request.name)" }
 /// }
 /// try await KratosApp(.init(name: "helloworld"), servers: [server]).run()
 /// ```
-public final class HTTPServer: TransportServer, Sendable {
+public final class KratosHTTPServer: TransportServer, Sendable {
     public let configuration: Configuration
     public let kind = TransportKind.http
     /// Middleware, routes, the once-only bind and the app served.
@@ -167,7 +167,7 @@ public final class HTTPServer: TransportServer, Sendable {
     }
 }
 
-extension HTTPServer {
+extension KratosHTTPServer {
     /// Answers a request without a socket, through the same router, filters, middleware and
     /// handlers as the listener, within the server's timeout (504 past it). For KratosTesting.
     package func respondInProcess(_ head: HTTPRequestHead, body: ByteBuffer?) async -> HTTPResponse {

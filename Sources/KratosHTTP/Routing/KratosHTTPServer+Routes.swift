@@ -22,7 +22,7 @@ struct PendingRoute: Sendable {
     }
 }
 
-extension HTTPServer {
+extension KratosHTTPServer {
     /// Registers a route whose handler works on the raw request and reply. The handler runs
     /// inside the middleware with the ``HTTPRequest`` as the request and ``HTTPResponse`` as the reply.
     /// - Parameter operation: the operation middleware selectors see; default the path template.
@@ -65,7 +65,7 @@ extension HTTPServer {
 
 /// Routes registered under a common prefix.
 public struct RouteGroup: Sendable {
-    let server: HTTPServer
+    let server: KratosHTTPServer
     let prefix: String
 
     public func route(_ method: HTTPMethod, _ path: String, operation: String? = nil,

@@ -2,11 +2,11 @@ import Kratos
 import Logging
 import NIOCore
 
-extension HTTPServer {
+extension KratosHTTPServer {
     public struct Configuration: Sendable {
         /// Host to bind, e.g. `0.0.0.0` or `127.0.0.1`.
         public var host: String
-        /// Port to bind; 0 picks a free one (see ``HTTPServer/bind()``).
+        /// Port to bind; 0 picks a free one (see ``KratosHTTPServer/bind()``).
         public var port: Int
         /// The deadline for each handler; past it the server answers 504 and cancels the handler.
         public var timeout: Duration
