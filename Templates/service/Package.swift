@@ -41,6 +41,8 @@ let package = Package(
             dependencies: [
                 "KratosLayout", "API",
                 .product(name: "KratosGRPC", package: "kratos-swift"),
+                .product(name: "KratosTesting", package: "kratos-swift"),
+                .product(name: "KratosGRPCTesting", package: "kratos-swift"),
             ]
         ),
     ]

@@ -5,48 +5,61 @@ import FoundationNetworking
 #endif
 import Kratos
 import KratosGRPC
+import KratosGRPCTesting
+import KratosTesting
 import Logging
 import Testing
 @testable import KratosLayout
 
-/// The whole service on loopback ports: the greeter over HTTP and over gRPC.
+/// The greeter through the servers' routes, middleware and handlers, in-process (no sockets),
+/// and once live on loopback ports.
 @Suite struct GreeterTests {
-    static func bootstrap() -> Bootstrap {
-        Bootstrap(
-            server: .init(http: .init(addr: "127.0.0.1:0", timeout: .seconds(1)), grpc: .init(addr: "127.0.0.1:0", timeout: .seconds(1))),
-            data: .init(database: .init(driver: "memory", source: "")),
-            log: nil
-        )
-    }
+    static let bootstrap = Bootstrap(
+        server: .init(http: .init(addr: "127.0.0.1:0", timeout: .seconds(1)), grpc: .init(addr: "127.0.0.1:0", timeout: .seconds(1))),
+        data: .init(database: .init(driver: "memory", source: "")),
+        log: nil
+    )
 
-    @Test func greetsOverHTTPAndGRPC() async throws {
+    static var logger: Logger {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let app = try wireApp(Self.bootstrap(), id: "test", logger: logger)
-        let running = Task { try await app.run() }
-        defer { running.cancel() }
-        let http = try await app.servers[0].bind(), grpc = try await app.servers[1].bind()
+        return logger
+    }
 
-        let (body, response) = try await URLSession.shared.data(from: URL(string: http + "/helloworld/kratos")!)
-        #expect((response as? HTTPURLResponse)?.statusCode == 200)
-        #expect(String(decoding: body, as: UTF8.self) == #"{"message":"Hello kratos"}"#)
-
-        let (reply, failure) = try await KratosGRPCClient.with(.init(endpoint: grpc)) { client in
-            let greeter = Helloworld_V1_GreeterGRPCClient(client)
-            let reply = try await greeter.sayHello(.with { $0.name = "grpc" })
-            let failure: (any Error)?
-            do {
-                _ = try await greeter.sayHello(.init())
-                failure = nil
-            } catch {
-                failure = error
-            }
-            return (reply, failure)
+    @Test func greetsOverHTTP() async throws {
+        try await wireServers(Self.bootstrap, logger: Self.logger).http.test { client in
+            let reply = try await client.call(.GET, "/helloworld/kratos", as: Helloworld_V1_HelloReply.self)
+            #expect(reply.message == "Hello kratos")
+            // An empty name matches no route over HTTP: the router's 404, before the greeter.
+            let missing = await client.execute(.GET, "/helloworld/")
+            #expect(missing.status == .notFound && missing.error?.reason == "NOT_FOUND")
         }
-        #expect(reply.message == "Hello grpc")
-        // An empty name is the API's USER_NOT_FOUND error, over gRPC too.
-        #expect(failure.map(Helloworld_V1_ErrorReason.isUserNotFound) == true)
-        await app.stop()
-        try await running.value
+    }
+
+    @Test func greetsOverGRPC() async throws {
+        try await wireServers(Self.bootstrap, logger: Self.logger).grpc.test { client in
+            let reply = try await client.unary(Helloworld_V1_GreeterOperation.sayHello, Helloworld_V1_HelloRequest.with { $0.name = "grpc" },
+                                               as: Helloworld_V1_HelloReply.self)
+            #expect(reply.message == "Hello grpc")
+            // An empty name is the API's USER_NOT_FOUND error, as a remote client sees it.
+            await #expect {
+                _ = try await client.unary(Helloworld_V1_GreeterOperation.sayHello, Helloworld_V1_HelloRequest(), as: Helloworld_V1_HelloReply.self)
+            } throws: { Helloworld_V1_ErrorReason.isUserNotFound($0) }
+        }
+    }
+
+    /// The whole app on real ports: a request over the wire to each server.
+    @Test func servesLive() async throws {
+        let app = try wireApp(Self.bootstrap, id: "test", logger: Self.logger)
+        try await app.test { endpoints in
+            let url = try #require(URL(string: endpoints[0] + "/helloworld/kratos"))
+            let (body, response) = try await URLSession.shared.data(from: url)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            #expect(String(decoding: body, as: UTF8.self) == #"{"message":"Hello kratos"}"#)
+            let reply = try await KratosGRPCClient.with(.init(endpoint: endpoints[1])) { client in
+                try await Helloworld_V1_GreeterGRPCClient(client).sayHello(.with { $0.name = "grpc" })
+            }
+            #expect(reply.message == "Hello grpc")
+        }
     }
 }
