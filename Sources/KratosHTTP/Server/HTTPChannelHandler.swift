@@ -2,9 +2,10 @@ import Kratos
 import NIOCore
 import NIOHTTP1
 
-/// One connection, directly behind NIO's HTTP/1.1 request decoder: collects each request (413
-/// past the body limit), answers pipelined requests in order, starts each handler on the
-/// connection's event loop, answers 504 at the deadline, and writes each reply as one buffer.
+/// One connection, directly behind NIO's HTTP/1.1 request decoder: carries out what its
+/// ``HTTPConnectionStateMachine`` decides — collects each request (413 past the body limit),
+/// answers pipelined requests in order, starts each handler on the connection's event loop,
+/// answers 504 at the deadline, writes each reply as one buffer, closes idle connections.
 ///
 /// It does itself what NIO's pipelining, protocol-error, header-validation, response-encoder and
 /// idle-state handlers would do, so a reply travels down the pipeline once instead of three
@@ -14,25 +15,16 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
 
-    /// A request fully received (or refused) and waiting for its turn.
-    private enum Pending {
-        case request(HTTPRequestHead, ByteBuffer?)
-        /// An answer without a handler: 413, 408 or a malformed request; the connection closes after it.
-        case refusal(KratosError, HTTPRequestHead?)
-    }
-
-    /// The request being answered.
-    private struct Exchange {
+    /// The handler answering the request the state machine started.
+    private struct Running {
         let id: UInt64
         let request: HTTPRequest
-        let head: HTTPRequestHead
         var task: Task<Void, Never>?
         var timer: Scheduled<Void>?
     }
 
     private let dispatcher: Dispatcher
     private let executor: EventLoopExecutor
-    private let maxBodySize: Int
     private let timeout: TimeAmount
     private let readTimeout: TimeAmount
     private let idleTimeout: TimeAmount
@@ -40,31 +32,20 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var endpoint = ""
     private var app: AppInfo?
 
-    // The request being received.
-    private var head: HTTPRequestHead?
-    private var body: ByteBuffer?
-    /// The byte stream is unusable (a malformed or refused request): nothing more is read from it.
-    private var broken = false
+    private var state: HTTPConnectionStateMachine
+    private var running: Running?
+    /// Set while ``serveQueued(context:)`` runs, so a handler that answers at once does not
+    /// start the next one from inside it.
+    private var draining = false
     /// Armed while a request is only partly received.
     private var readTimer: Scheduled<Void>?
-
-    // Requests received, in order.
-    private var inFlight: Exchange?
-    private var queue = CircularBuffer<Pending>(initialCapacity: 2)
-    private var nextID: UInt64 = 0
-    private var draining = false
-    /// A `read` held back while requests wait, as NIO's pipelining handler does.
-    private var readPending = false
-    /// The server is stopping: close once what was received is answered.
-    private var quiescing = false
-
     private var lastRead = NIODeadline.now()
     private var idleTimer: Scheduled<Void>?
 
     init(dispatcher: Dispatcher, eventLoop: any EventLoop, maxBodySize: Int, timeout: Duration, readTimeout: Duration, idleTimeout: Duration) {
         self.dispatcher = dispatcher
         self.executor = EventLoopExecutor(eventLoop)
-        self.maxBodySize = maxBodySize
+        self.state = HTTPConnectionStateMachine(maxBodySize: maxBodySize)
         self.timeout = TimeAmount(timeout)
         self.readTimeout = TimeAmount(readTimeout)
         self.idleTimeout = TimeAmount(idleTimeout)
@@ -83,93 +64,57 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Receiving
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !broken else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            self.head = head
-            body = nil
-            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > maxBodySize {
-                refuse(tooLarge, head, context: context)
-            } else if head.version.major == 1, head.version.minor >= 1, inFlight == nil, queue.isEmpty,
-                      head.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n"))), promise: nil)
-            }
-        case .body(var chunk):
-            if body == nil {
-                body = chunk
-            } else {
-                body!.writeBuffer(&chunk)
-            }
-            if body!.readableBytes > maxBodySize, let head {
-                refuse(tooLarge, head, context: context)
-            }
-        case .end:
+        let action = switch unwrapInboundIn(data) {
+        case .head(let head): state.receivedHead(head)
+        case .body(let chunk): state.receivedBody(chunk)
+        case .end: state.receivedEnd()
+        }
+        carryOut(action, context: context)
+    }
+
+    private func carryOut(_ action: HTTPConnectionStateMachine.ReceiveAction, context: ChannelHandlerContext) {
+        switch action {
+        case .nothing:
+            break
+        case .sendContinue:
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n"))), promise: nil)
+        case .serveQueued:
             readTimer?.cancel()
             readTimer = nil
-            guard let head else { return }
-            self.head = nil
-            queue.append(.request(head, body.take()))
             serveQueued(context: context)
         }
-    }
-
-    private var tooLarge: KratosError {
-        KratosError(code: 413, reason: "PAYLOAD_TOO_LARGE", message: "request body larger than \(maxBodySize) bytes")
-    }
-
-    /// Answers `error` in turn for the request being received, then closes: the rest of its body
-    /// is never read.
-    private func refuse(_ error: KratosError, _ head: HTTPRequestHead?, context: ChannelHandlerContext) {
-        broken = true
-        body = nil
-        self.head = nil
-        readTimer?.cancel()
-        readTimer = nil
-        queue.append(.refusal(error, head))
-        serveQueued(context: context)
     }
 
     /// A request still incomplete after a read gets a deadline (complete ones, the common case,
     /// never arm a timer).
     func channelReadComplete(context: ChannelHandlerContext) {
         lastRead = .now()
-        if let head, readTimer == nil {
+        if state.receiving != nil, readTimer == nil {
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
             readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: readTimeout) {
-                this.value.readTimedOut(head: head, context: boundContext.value)
+                this.value.readTimer = nil
+                this.value.carryOut(this.value.state.readTimedOut(after: this.value.readTimeout), context: boundContext.value)
             }
         }
         context.fireChannelReadComplete()
-    }
-
-    private func readTimedOut(head: HTTPRequestHead, context: ChannelHandlerContext) {
-        readTimer = nil
-        guard self.head != nil, !broken else { return }
-        refuse(.init(code: 408, reason: "REQUEST_TIMEOUT", message: "the request was not received within \(readTimeout.nanoseconds / 1_000_000) ms"),
-               head, context: context)
     }
 
     /// A malformed request is answered 400 in the error body, in turn, and the connection closed
     /// after it; once the stream is broken, later errors (such as the decoder refusing more
     /// data) wait for that close. Any other error closes the connection.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if broken { return }
-        guard error is HTTPParserError else {
+        guard error is HTTPParserError || state.broken else {
             context.close(promise: nil)
             return
         }
-        refuse(.badRequest("BAD_REQUEST", "malformed HTTP request: \(error)"), head, context: context)
+        carryOut(state.malformed(error), context: context)
     }
 
     /// Holds reads back while requests wait their turn, so a client that pipelines cannot make
     /// the server buffer without bound.
     func read(context: ChannelHandlerContext) {
-        if queue.isEmpty {
-            context.read()
-        } else {
-            readPending = true
-        }
+        if state.readRequested() { context.read() }
     }
 
     // MARK: Answering
@@ -179,33 +124,30 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !draining else { return }
         draining = true
         defer { draining = false }
-        while inFlight == nil, let next = queue.popFirst() {
-            switch next {
-            case .request(let head, let body):
-                start(context: context, head: head, body: body)
-            case .refusal(let error, let head):
-                let head = head ?? HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
-                queue.removeAll()
+        while true {
+            switch state.next() {
+            case .start(let id, let head, let body):
+                start(id: id, head: head, body: body, context: context)
+            case .refuse(let error, let head):
                 write(Reply.error(error, accept: head.headers.first(name: "accept"), codecs: dispatcher.codecs),
                       for: head, keepAlive: false, context: context)
                 return
+            case .read:
+                context.read()
+                return
+            case .wait:
+                return
             }
-        }
-        if inFlight == nil, readPending {
-            readPending = false
-            context.read()
         }
     }
 
-    private func start(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {
+    private func start(id: UInt64, head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
         let (request, handler) = dispatcher.prepare(head, body: body, endpoint: endpoint, app: app)
-        nextID &+= 1
-        let id = nextID
         let loop = context.eventLoop
         let this = NIOLoopBound(self, eventLoop: loop)
         let boundContext = NIOLoopBound(context, eventLoop: loop)
         let dispatcher = self.dispatcher
-        inFlight = Exchange(id: id, request: request, head: head)
+        running = Running(id: id, request: request)
         let task = Task.immediate(executorPreference: executor) {
             let response = await dispatcher.respond(request, handler)
             if loop.inEventLoop {
@@ -218,27 +160,27 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // A handler that finished without suspending has answered already; only one still running
         // needs the deadline timer.
-        guard inFlight?.id == id else { return }
-        inFlight?.task = task
-        inFlight?.timer = loop.assumeIsolated().scheduleTask(in: timeout) {
+        guard running?.id == id else { return }
+        running?.task = task
+        running?.timer = loop.assumeIsolated().scheduleTask(in: timeout) {
             this.value.timedOut(id: id, context: boundContext.value)
         }
     }
 
     private func finish(id: UInt64, response: HTTPResponse, context: ChannelHandlerContext) {
-        guard let current = inFlight, current.id == id else { return }
-        current.timer?.cancel()
-        inFlight = nil
-        write(response, for: current.head, keepAlive: current.head.isKeepAlive, context: context)
+        guard let head = state.finished(id: id) else { return }
+        running?.timer?.cancel()
+        running = nil
+        write(response, for: head, keepAlive: head.isKeepAlive, context: context)
         serveQueued(context: context)
     }
 
     private func timedOut(id: UInt64, context: ChannelHandlerContext) {
-        guard let current = inFlight, current.id == id else { return }
-        inFlight = nil
+        guard let head = state.finished(id: id), let current = running else { return }
+        running = nil
         current.task?.cancel()
         let error = KratosError.gatewayTimeout("TIMEOUT", "request timed out after \(timeout.nanoseconds / 1_000_000) ms")
-        write(Reply.error(error, for: current.request), for: current.head, keepAlive: current.head.isKeepAlive, context: context)
+        write(Reply.error(error, for: current.request), for: head, keepAlive: head.isKeepAlive, context: context)
         serveQueued(context: context)
     }
 
@@ -250,8 +192,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             response = Reply.error(KratosError.internalServer("INVALID_HEADER", "the reply had an invalid header"),
                                    accept: head.headers.first(name: "accept"), codecs: dispatcher.codecs)
         }
-        let last = !keepAlive || (quiescing && queue.isEmpty && self.head == nil)
-            || response.headers.first(name: "connection")?.lowercased() == "close"
+        let last = state.isLastReply(keepAlive: keepAlive,
+                                     replyAsksToClose: response.headers.first(name: "connection")?.lowercased() == "close")
         let sendsBody = head.method != .HEAD && response.status.mayHaveResponseBody
         let (buffer, largeBody) = HTTPWire.encode(response, version: head.version, close: last, includingBody: sendsBody,
                                                   allocator: context.channel.allocator)
@@ -260,9 +202,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let final = largeBody ?? buffer
         if last {
-            // Nothing after this reply is answered.
-            broken = true
-            queue.removeAll()
+            state.closing()
             let loopContext = NIOLoopBound(context, eventLoop: context.eventLoop)
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(final))).whenComplete { _ in
                 loopContext.value.close(promise: nil)
@@ -273,8 +213,6 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     // MARK: Idle connections and stopping
-
-    private var isBusy: Bool { head != nil || inFlight != nil || !queue.isEmpty }
 
     /// One timer per connection, re-armed for what remains of the idle time (reads only record
     /// the time, as NIO's idle-state handler does).
@@ -291,8 +229,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         idleTimer = nil
         guard context.channel.isActive else { return }
         let idle = NIODeadline.now() - lastRead
-        if isBusy || idle < idleTimeout {
-            armIdleTimer(context: context, in: isBusy ? idleTimeout : idleTimeout - idle)
+        if state.isBusy || idle < idleTimeout {
+            armIdleTimer(context: context, in: state.isBusy ? idleTimeout : idleTimeout - idle)
         } else {
             context.close(promise: nil)
         }
@@ -300,8 +238,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
-            quiescing = true
-            if !isBusy { context.close(promise: nil) }
+            if state.quiesce() { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -312,20 +249,10 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         readTimer = nil
         idleTimer?.cancel()
         idleTimer = nil
-        queue.removeAll()
-        if let current = inFlight {
-            current.timer?.cancel()
-            current.task?.cancel()
-            inFlight = nil
-        }
+        state.closed()
+        running?.timer?.cancel()
+        running?.task?.cancel()
+        running = nil
         context.fireChannelInactive()
-    }
-}
-
-extension Optional {
-    /// The value, leaving nil behind.
-    mutating func take() -> Wrapped? {
-        defer { self = nil }
-        return self
     }
 }
