@@ -91,18 +91,7 @@ func withGreeterServer<T: Sendable>(
     configuration.logger = quietLogger("test.grpc")
     let server = KratosGRPCServer(configuration, middleware: middleware)
     try TestGreeter().register(on: server)
-    let endpoint = try await server.bind()
-    let running = Task { try await server.run() }
-    do {
-        let result = try await body(server, endpoint)
-        await server.shutdown()
-        _ = await running.result
-        return result
-    } catch {
-        await server.shutdown()
-        _ = await running.result
-        throw error
-    }
+    return try await withServer(server) { endpoint in try await body(server, endpoint) }
 }
 
 /// A typed client of the greeter at `endpoint`, connected while `body` runs.

@@ -7,7 +7,7 @@ import Synchronization
 
 /// A method as registered, kept until the server binds and its middleware is final: `register`
 /// adds it to the router with the middleware chain made for its operation.
-struct PendingMethod: Sendable {
+public struct PendingMethod: Sendable {
     let operation: String
     /// Streaming kinds see a ``StreamingRequest`` holding an `Exchange`; unary ones the message.
     let isStreaming: Bool

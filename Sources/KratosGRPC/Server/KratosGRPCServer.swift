@@ -17,13 +17,13 @@ import Synchronization
 /// greeter.register(on: server)
 /// try await KratosApp(.init(name: "helloworld"), servers: [server]).run()
 /// ```
-public final class KratosGRPCServer: TransportServer, Sendable {
+public final class KratosGRPCServer: TransportServer, MiddlewareServer, Sendable {
     public let configuration: Configuration
     public let kind = TransportKind.grpc
     /// The health service's statuses; set a service's status to report it separately.
     public let health = HealthStatus()
     /// Middleware, methods, the once-only bind and the app served.
-    let core: ServerCore<PendingMethod>
+    public let core: ServerCore<PendingMethod>
     /// Holds calls accepted before ``run()`` until the app is known.
     let started = StartGate()
     private let state = Mutex(State())
@@ -38,16 +38,6 @@ public final class KratosGRPCServer: TransportServer, Sendable {
     public init(_ configuration: Configuration = Configuration(), middleware: [any Middleware] = [Recovery()]) {
         self.configuration = configuration
         core = ServerCore(middleware: middleware)
-    }
-
-    /// Adds middleware for every method.
-    public func use(_ middleware: any Middleware...) {
-        core.use(middleware)
-    }
-
-    /// Adds middleware for the operations `matchers` select (`"/*"`, `"/pkg.Svc/*"`, exact).
-    public func use(_ matchers: [OperationMatcher], _ middleware: any Middleware...) {
-        core.use(matchers, middleware)
     }
 
     /// Adds a plain grpc-swift service (no framework middleware runs around it).

@@ -3,7 +3,7 @@ import NIOHTTP1
 import SwiftProtobuf
 
 /// A route as registered, kept until the server binds and its middleware is final.
-struct PendingRoute: Sendable {
+public struct PendingRoute: Sendable {
     let method: HTTPMethod
     let template: PathTemplate
     let operation: String

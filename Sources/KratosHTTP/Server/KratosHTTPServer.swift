@@ -22,11 +22,11 @@ import Synchronization
 /// }
 /// try await KratosApp(.init(name: "helloworld"), servers: [server]).run()
 /// ```
-public final class KratosHTTPServer: TransportServer, Sendable {
+public final class KratosHTTPServer: TransportServer, MiddlewareServer, Sendable {
     public let configuration: Configuration
     public let kind = TransportKind.http
     /// Middleware, routes, the once-only bind and the app served.
-    let core: ServerCore<PendingRoute>
+    public let core: ServerCore<PendingRoute>
     private let state = Mutex(State())
 
     private struct State {
@@ -43,16 +43,6 @@ public final class KratosHTTPServer: TransportServer, Sendable {
     public init(_ configuration: Configuration = Configuration(), middleware: [any Middleware] = [Recovery()]) {
         self.configuration = configuration
         core = ServerCore(middleware: middleware)
-    }
-
-    /// Adds middleware for every route.
-    public func use(_ middleware: any Middleware...) {
-        core.use(middleware)
-    }
-
-    /// Adds middleware for the operations `matchers` select (`"/*"`, `"/pkg.Svc/*"`, exact).
-    public func use(_ matchers: [OperationMatcher], _ middleware: any Middleware...) {
-        core.use(matchers, middleware)
     }
 
     /// Adds a filter: raw HTTP middleware around routing, also for 404 and 405 answers.

@@ -3,8 +3,9 @@ import Kratos
 import KratosHTTP
 import Logging
 
-/// Runs `server` on 127.0.0.1 with an ephemeral port for the duration of `body`, then stops it.
-public func withServer<T>(_ server: KratosHTTPServer, _ body: (String) async throws -> T) async throws -> T {
+/// Runs `server` (bound as configured, loopback and port 0 in tests) for the duration of `body`,
+/// which gets its endpoint, then stops it gracefully.
+public func withServer<Server: TransportServer, T>(_ server: Server, _ body: (String) async throws -> T) async throws -> T {
     let endpoint = try await server.bind()
     let running = Task { try await server.run() }
     do {
