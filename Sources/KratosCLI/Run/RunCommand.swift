@@ -80,8 +80,17 @@ struct Run: ParsableCommand {
         }
     }
 
-    /// The executable products of the package, from `swift package describe --type json`.
+    /// The executable products of the package, from `swift package describe --type json` (or
+    /// the ``RunCache`` of an unchanged Package.swift).
     static func executables(in root: URL, swift: URL) throws -> [String] {
+        if let cached = RunCache.load(in: root) { return cached.executables }
+        let stamp = RunCache.manifestStamp(in: root)
+        let executables = try describeExecutables(in: root, swift: swift)
+        RunCache(manifest: stamp, executables: executables).save(in: root)
+        return executables
+    }
+
+    private static func describeExecutables(in root: URL, swift: URL) throws -> [String] {
         let described = try Subprocess.run(swift, ["package", "describe", "--type", "json"], in: root)
         guard described.status == 0, let start = described.stdout.firstIndex(of: "{"),
               let object = try? JSONSerialization.jsonObject(with: Data(described.stdout[start...].utf8)) as? [String: Any] else {

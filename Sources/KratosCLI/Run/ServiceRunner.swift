@@ -73,10 +73,19 @@ struct ServiceRunner {
         return process.terminationStatus == 0
     }
 
-    /// Where `swift build` puts the product (asked once; it does not move between rebuilds).
+    /// Where `swift build` puts the product: asked once per Package.swift (it does not move
+    /// between rebuilds) and kept in the ``RunCache``.
     private func binary() throws -> URL {
         if let known = binaryPath.value { return known }
-        let path = try Subprocess.run(swift, ["build", "--show-bin-path"], in: root).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        var cache = RunCache.load(in: root)
+        let path: String
+        if let cached = cache?.binPath {
+            path = cached
+        } else {
+            path = try Subprocess.run(swift, ["build", "--show-bin-path"], in: root).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            cache?.binPath = path
+            cache?.save(in: root)
+        }
         let url = URL(fileURLWithPath: path).appendingPathComponent(product)
         binaryPath.value = url
         return url
