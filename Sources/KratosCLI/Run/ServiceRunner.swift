@@ -40,7 +40,7 @@ struct ServiceRunner {
                 child = nil
                 signals.target = nil
             }
-            usleep(300_000)
+            usleep(100_000)
             let current = sourcesSnapshot()
             guard current != snapshot else { continue }
             snapshot = current
