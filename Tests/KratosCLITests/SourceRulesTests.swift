@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Rules about KratosCLI's source that no behaviour of a debug build can show.
+/// Rules about the sources that no behaviour of a debug build on this machine can show.
 @Suite struct SourceRulesTests {
     /// KratosCLI's sources, found from this file: <root>/Tests/KratosCLITests/SourceRulesTests.swift.
     static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -23,5 +23,35 @@ import Testing
         }
         #expect(files.contains { $0.hasSuffix(".swift") }, "no sources found in \(Self.sources.path)")
         #expect(found.isEmpty, "assertions in KratosCLI:\n\(found.joined(separator: "\n"))")
+    }
+
+    /// The package declares macOS as well as Linux: every use of Glibc or Darwin, in any module,
+    /// stands inside the `#if canImport(…)` of its platform (RunCommand once called
+    /// `Glibc.signal` unguarded, which cannot build on macOS).
+    @Test func platformCallsAreGuarded() throws {
+        let root = Self.sources.deletingLastPathComponent()
+        let files = FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String } ?? []
+        var found: [String] = []
+        for file in files where file.hasSuffix(".swift") && !file.contains("/Generated/") {
+            let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+            var guards: [String] = []
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let code = (line.split(separator: "//", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+                    .trimmingCharacters(in: .whitespaces)
+                if code.hasPrefix("#if") {
+                    guards.append(code)
+                } else if code.hasPrefix("#elseif") || code.hasPrefix("#else") {
+                    guards[guards.count - 1] = code
+                } else if code.hasPrefix("#endif") {
+                    guards.removeLast()
+                }
+                for platform in ["Glibc", "Darwin"] where code.contains("import \(platform)") || code.contains("\(platform).") {
+                    if !guards.contains(where: { $0.contains("canImport(\(platform))") }) {
+                        found.append("\(file):\(index + 1): \(code)")
+                    }
+                }
+            }
+        }
+        #expect(found.isEmpty, "unguarded platform code:\n\(found.joined(separator: "\n"))")
     }
 }
