@@ -68,8 +68,16 @@ struct Project {
     }
 
     /// `kratos run` in the background, its stderr collected.
+    /// The build directory to share (Scripts/test sets `KRATOS_E2E_SCRATCH_PATH` to the package's
+    /// own .build): the project's dependencies are those the package built already, so only the
+    /// runtime and the project compile. Unset, the project builds in its own .build from cold.
+    static var scratchPath: [String] {
+        ProcessInfo.processInfo.environment["KRATOS_E2E_SCRATCH_PATH"].map { ["--scratch-path", $0] } ?? []
+    }
+
     func run(_ arguments: [String]) throws -> RunningService {
-        try RunningService(kratos: Self.kratos, arguments: ["run"] + arguments, directory: directory, environment: environment)
+        let run = ["run"] + Self.scratchPath + arguments
+        return try RunningService(kratos: Self.kratos, arguments: run, directory: directory, environment: environment)
     }
 
     /// SayHello through Python's grpcio with stubs made by grpc_tools from the project's protos.

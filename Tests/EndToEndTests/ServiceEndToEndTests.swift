@@ -99,7 +99,7 @@ import Testing
         }
 
         // The generated project's own tests.
-        let tests = try await runProcess("/usr/bin/env", ["swift", "test"], in: project.directory)
+        let tests = try await runProcess("/usr/bin/env", ["swift", "test"] + Project.scratchPath, in: project.directory)
         #expect(tests.status == 0, "swift test in the project failed:\n\(tests.stdout.suffix(3000))\n\(tests.stderr.suffix(3000))")
     }
 }

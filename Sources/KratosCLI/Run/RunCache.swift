@@ -8,8 +8,8 @@ struct RunCache: Codable, Equatable {
     /// Package.swift's modification time and size when this was learned.
     var manifest: String
     var executables: [String]
-    /// `swift build --show-bin-path`, once known.
-    var binPath: String?
+    /// `swift build --show-bin-path` by build directory ("" for the package's own), once known.
+    var binPaths: [String: String] = [:]
 
     static func file(in root: URL) -> URL {
         root.appendingPathComponent(".build/kratos-run.json")

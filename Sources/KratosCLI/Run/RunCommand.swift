@@ -34,6 +34,10 @@ struct Run: ParsableCommand {
     @Flag(help: "Rebuild and restart on source changes.")
     var watch = false
 
+    @Option(help: ArgumentHelp("The build directory, as `swift build --scratch-path`; default the package's .build.",
+                               valueName: "dir"))
+    var scratchPath: String?
+
     @Argument(parsing: .postTerminator, help: ArgumentHelp("Arguments for the program, after --.", valueName: "args"))
     var arguments: [String] = []
 
@@ -45,7 +49,8 @@ struct Run: ParsableCommand {
         }
         let swift = try Tool.swift.require(in: environment)
         let executable = try Self.chooseProduct(product, in: root, swift: swift, terminal: environment.terminal)
-        let runner = ServiceRunner(root: root, product: executable, swift: swift, arguments: arguments,
+        let runner = ServiceRunner(root: root, product: executable, swift: swift,
+                                   scratchPath: scratchPath.map { environment.resolve($0).path }, arguments: arguments,
                                    workDirectory: work.map(environment.resolve) ?? root, terminal: environment.terminal)
         let status = try watch ? runner.watch() : runner.runOnce()
         if status != 0 { throw ExitCode(status) }

@@ -10,6 +10,8 @@ struct ServiceRunner {
     let root: URL
     let product: String
     let swift: URL
+    /// `swift build --scratch-path`, when not the package's own .build.
+    let scratchPath: String?
     let arguments: [String]
     let workDirectory: URL
     let terminal: Terminal
@@ -63,7 +65,7 @@ struct ServiceRunner {
     private func build() throws -> Bool {
         let process = Process()
         process.executableURL = swift
-        process.arguments = ["build", "--product", product]
+        process.arguments = ["build", "--product", product] + scratch
         process.currentDirectoryURL = root
         process.standardOutput = FileHandle.standardError
         process.standardError = FileHandle.standardError
@@ -79,17 +81,20 @@ struct ServiceRunner {
         if let known = binaryPath.value { return known }
         var cache = RunCache.load(in: root)
         let path: String
-        if let cached = cache?.binPath {
+        if let cached = cache?.binPaths[scratchPath ?? ""] {
             path = cached
         } else {
-            path = try Subprocess.run(swift, ["build", "--show-bin-path"], in: root).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            cache?.binPath = path
+            path = try Subprocess.run(swift, ["build", "--show-bin-path"] + scratch, in: root).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            cache?.binPaths[scratchPath ?? ""] = path
             cache?.save(in: root)
         }
         let url = URL(fileURLWithPath: path).appendingPathComponent(product)
         binaryPath.value = url
         return url
     }
+
+    private var scratch: [String] { scratchPath.map { ["--scratch-path", $0] } ?? [] }
 
     /// Starts the program in its own process group, so a terminal's Ctrl-C reaches it once, from us.
     private func start() throws -> pid_t {
