@@ -97,8 +97,7 @@ public final class KratosHTTPClient: Sendable {
         }
         let response: HTTPClientResponse
         do {
-            let (seconds, attoseconds) = configuration.timeout.components
-            response = try await client.execute(request, timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+            response = try await client.execute(request, timeout: .nanoseconds(configuration.timeout.saturatingNanoseconds))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw KratosError.gatewayTimeout("TIMEOUT", "\(method.rawValue) \(url) timed out").with(cause: error)
         } catch {

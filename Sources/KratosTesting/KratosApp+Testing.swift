@@ -4,7 +4,8 @@ extension KratosApp {
     /// Runs the app for real, for the tests where the wire matters: every server binds (port 0
     /// picks a free one), `body` gets the endpoints once they all listen, in the order of
     /// ``servers``, and the app then stops gracefully. Binding is the readiness signal:
-    /// connections made right away wait in the listen backlog until the servers serve.
+    /// connections made right away wait in the listen backlog until the servers serve. When the
+    /// app fails to start (a hook throws), that error is thrown rather than the body's.
     ///
     /// ```swift
     /// try await app.test { endpoints in
@@ -22,7 +23,7 @@ extension KratosApp {
             return result
         } catch {
             await stop()
-            _ = await running.result
+            if case .failure(let startFailure) = await running.result { throw startFailure }
             throw error
         }
     }

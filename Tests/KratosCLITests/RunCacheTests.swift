@@ -26,8 +26,13 @@ import Testing
         #expect(cached?.executables == ["one"])
 
         // The answer comes from the cache: a made-up list in it is believed while Package.swift stays.
-        RunCache(manifest: RunCache.manifestStamp(in: root), executables: ["remembered"]).save(in: root)
+        RunCache(root: root.standardizedFileURL.path, manifest: RunCache.manifestStamp(in: root), executables: ["remembered"])
+            .save(in: root)
         #expect(try Run.executables(in: root, swift: swift) == ["remembered"])
+
+        // A project moved or copied with its .build (the stamp travels along) is asked again.
+        RunCache(root: "/somewhere/else", manifest: RunCache.manifestStamp(in: root), executables: ["elsewhere"]).save(in: root)
+        #expect(try Run.executables(in: root, swift: swift) == ["one"])
 
         // A changed Package.swift is described again.
         try sandbox.write(manifest(executables: ["one", "two"]), to: root.appendingPathComponent("Package.swift"))

@@ -64,4 +64,20 @@ import Testing
             try await app.run()
         }
     }
+
+    /// Servers bound by an app that never starts them (a hook fails) are stopped, not left
+    /// listening with connections waiting in their backlog.
+    @Test func anAppThatFailsToStartStopsItsServers() async throws {
+        struct HookFailed: Error {}
+        let server = loopbackServer()
+        let endpoint = try await server.bind()
+        var hooks = KratosApp.Hooks()
+        hooks.beforeStart = [{ _ in throw HookFailed() }]
+        let app = KratosApp(.init(name: "svc", signals: []), servers: [server], hooks: hooks, logger: quiet())
+        await #expect(throws: HookFailed.self) {
+            try await app.run()
+        }
+        let probe = try await runProcess("/usr/bin/curl", ["-sS", "--max-time", "2", endpoint + "/"])
+        #expect(probe.status == 7, "nothing listens any more (curl exit 7), got \(probe.status)")
+    }
 }

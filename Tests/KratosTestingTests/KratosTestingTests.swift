@@ -1,4 +1,5 @@
 import Foundation
+import GRPCCore
 import GRPCOnlyFixture
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -20,6 +21,7 @@ struct Greeter: Kratos_Test_V1_GreeterService {
     func sayHello(_ request: HelloRequest, context: RequestContext) async throws -> HelloReply {
         if request.name.isEmpty { throw KratosError.notFound("USER_NOT_FOUND", "no name").with(metadata: ["field": "name"]) }
         if request.name == "slow" { try await Task.sleep(for: .seconds(5)) }
+        if request.name == "grpc-status" { throw RPCError(code: .notFound, message: "gone") }
         let tenant = context.metadata["x-md-global-tenant"].map { " of \($0)" } ?? ""
         return .with { $0.message = "Hello \(request.name)\(tenant) via \(context.kind.rawValue)" }
     }
@@ -122,6 +124,18 @@ func quiet(_ label: String) -> Logger {
             await #expect {
                 _ = try await client.unary("/kratos.test.v1.Greeter/Nope", HelloRequest(), as: HelloReply.self)
             } throws: { ($0 as? KratosError)?.code == 501 }
+        }
+        // Without Recovery (which turns any other error into UNKNOWN), a grpc-swift status thrown
+        // by a handler keeps its code, as over the wire.
+        var configuration = KratosGRPCServer.Configuration(host: "127.0.0.1", port: 0)
+        configuration.logger = quiet("test.grpc")
+        let bare = KratosGRPCServer(configuration, middleware: [])
+        try Greeter().register(on: bare)
+        try await bare.test { client in
+            await #expect {
+                _ = try await client.unary(Kratos_Test_V1_GreeterOperation.sayHello, HelloRequest.with { $0.name = "grpc-status" },
+                                           as: HelloReply.self)
+            } throws: { ($0 as? KratosError)?.code == 404 }
         }
     }
 }

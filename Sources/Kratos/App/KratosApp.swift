@@ -103,13 +103,24 @@ public final class KratosApp: Sendable {
     /// Runs until a signal or ``stop()``; see the type's description for the order of events.
     public func run() async throws {
         var endpoints: [String] = []
-        for server in servers {
-            endpoints.append(try await server.bind())
+        do {
+            for server in servers {
+                endpoints.append(try await server.bind())
+            }
+        } catch {
+            await stopServers()
+            throw error
         }
         let info = AppInfo(id: configuration.id, name: configuration.name, version: configuration.version,
                            metadata: configuration.metadata, endpoints: configuration.endpoints ?? endpoints)
         try await AppInfo.$current.withValue(info) {
-            for hook in hooks.beforeStart { try await hook(info) }
+            do {
+                for hook in hooks.beforeStart { try await hook(info) }
+            } catch {
+                // Bound servers serve nothing before they run: stop them, or their listeners stay.
+                await stopServers()
+                throw error
+            }
             var groupConfiguration = ServiceGroupConfiguration(
                 services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
                     + servers.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
@@ -124,13 +135,21 @@ public final class KratosApp: Sendable {
                 state = .running(group)
                 return false
             }
-            if stopEarly { return }
+            if stopEarly {
+                await stopServers()
+                return
+            }
             logger.info("app started", metadata: ["app.name": "\(info.name)", "app.id": "\(info.id)",
                                                    "endpoints": "\(info.endpoints.joined(separator: ","))"])
             try await group.run()
             state.withLock { $0 = .idle }
             for hook in hooks.afterStop { try await hook(info) }
         }
+    }
+
+    /// Stops servers that were bound but will not run (a failure, or a stop before the start).
+    private func stopServers() async {
+        for server in servers { await server.shutdown() }
     }
 
     /// Stops the app gracefully, as a signal would.

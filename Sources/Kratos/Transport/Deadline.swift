@@ -25,3 +25,15 @@ public enum Deadline {
         try await run(until: .now + timeout, body)
     }
 }
+
+extension Duration {
+    /// Whole nanoseconds, saturating at `Int64`'s range: a `.seconds(.max)` meaning "forever"
+    /// becomes the longest time NIO can wait instead of trapping.
+    public var saturatingNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return seconds < 0 ? .min : .max }
+        let (total, overflowTotal) = nanoseconds.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return overflowTotal ? (nanoseconds < 0 ? .min : .max) : total
+    }
+}

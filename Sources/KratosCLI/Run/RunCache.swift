@@ -5,6 +5,8 @@ import Foundation
 /// unchanged, so running again asks SwiftPM nothing but the build (each question costs a second
 /// or more of package loading).
 struct RunCache: Codable, Equatable {
+    /// The package root it was learned for: a project copied or moved with its .build is asked again.
+    var root: String
     /// Package.swift's modification time and size when this was learned.
     var manifest: String
     var executables: [String]
@@ -26,7 +28,7 @@ struct RunCache: Codable, Equatable {
     static func load(in root: URL) -> RunCache? {
         guard let data = try? Data(contentsOf: file(in: root)),
               let cache = try? JSONDecoder().decode(RunCache.self, from: data),
-              cache.manifest == manifestStamp(in: root) else { return nil }
+              cache.root == root.standardizedFileURL.path, cache.manifest == manifestStamp(in: root) else { return nil }
         return cache
     }
 

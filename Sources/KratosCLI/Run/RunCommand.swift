@@ -91,7 +91,7 @@ struct Run: ParsableCommand {
         if let cached = RunCache.load(in: root) { return cached.executables }
         let stamp = RunCache.manifestStamp(in: root)
         let executables = try describeExecutables(in: root, swift: swift)
-        RunCache(manifest: stamp, executables: executables).save(in: root)
+        RunCache(root: root.standardizedFileURL.path, manifest: stamp, executables: executables).save(in: root)
         return executables
     }
 

@@ -150,7 +150,8 @@ extension KratosGRPCServer {
                 }
             }
         } catch {
-            throw KratosError(error)
+            // As a remote client would see it: an RPCError keeps its status code.
+            throw KratosError.fromGRPC(error)
         }
     }
 

@@ -35,8 +35,6 @@ public final class KratosHTTPServer: TransportServer, MiddlewareServer, Sendable
         var quiesce: ServerQuiescingHelper?
         /// Completed once a graceful stop has closed every connection; nil until one starts.
         var stopped: EventLoopFuture<Void>?
-        /// The request path without a socket, for in-process tests; built on first use.
-        var inProcess: Dispatcher?
     }
 
     /// - Parameter middleware: applied to every route, the first outermost.
@@ -161,15 +159,9 @@ extension KratosHTTPServer {
     /// Answers a request without a socket, through the same router, filters, middleware and
     /// handlers as the listener, within the server's timeout (504 past it). For KratosTesting.
     package func respondInProcess(_ head: HTTPRequestHead, body: ByteBuffer?) async -> HTTPResponse {
-        let dispatcher = state.withLock({ $0.inProcess }) ?? {
-            let (routes, middleware) = core.registered
-            let built = makeDispatcher(routes: routes, middleware: middleware)
-            return state.withLock { state in
-                if let first = state.inProcess { return first }
-                state.inProcess = built
-                return built
-            }
-        }()
+        // Built for each request, so routes and middleware added between tests count.
+        let (routes, middleware) = core.registered
+        let dispatcher = makeDispatcher(routes: routes, middleware: middleware)
         let (request, handler) = dispatcher.prepare(head, body: body, endpoint: "inprocess://\(configuration.host):\(configuration.port)",
                                                     app: core.serving.app)
         do {
@@ -182,7 +174,6 @@ extension KratosHTTPServer {
 
 extension TimeAmount {
     init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self = .nanoseconds(duration.saturatingNanoseconds)
     }
 }
