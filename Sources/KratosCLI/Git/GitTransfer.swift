@@ -132,8 +132,9 @@ enum GitWorker {
         thread.stackSize = 8 << 20
         thread.start()
         let (seconds, attoseconds) = timeout.components
-        let nanos = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
-        if done.wait(timeout: .now() + .nanoseconds(Int(min(nanos, UInt64(Int.max))))) == .timedOut {
+        let (whole, overflow) = max(0, seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        let nanos = overflow ? Int64.max : whole.addingReportingOverflow(max(0, attoseconds) / 1_000_000_000).partialValue
+        if done.wait(timeout: .now() + .nanoseconds(Int(clamping: nanos))) == .timedOut {
             transfer.cancel(because: timeoutError)
             // libgit2 notices at its next callback; a connect that hangs is left behind.
             _ = done.wait(timeout: .now() + .seconds(2))
@@ -141,17 +142,9 @@ enum GitWorker {
             throw timeoutError
         }
         transfer.finish()
-        return try result.get()!.get()
+        guard let outcome = result.get() else {
+            throw CLIError.failure("the git operation ended without a result", fix: "run the command again")
+        }
+        return try outcome.get()
     }
-}
-
-/// A value shared between threads behind a lock.
-final class LockedBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func set(_ newValue: Value) { lock.withLock { value = newValue } }
-    func get() -> Value { lock.withLock { value } }
 }

@@ -15,7 +15,7 @@ struct ServiceRunner {
     let arguments: [String]
     let workDirectory: URL
     let terminal: Terminal
-    private let binaryPath = Box<URL?>(nil)
+    private let binaryPath = LockedBox<URL?>(nil)
 
     /// Builds, runs once, returns the program's exit status.
     func runOnce() throws -> Int32 {
@@ -78,7 +78,7 @@ struct ServiceRunner {
     /// Where `swift build` puts the product: asked once per Package.swift (it does not move
     /// between rebuilds) and kept in the ``RunCache``.
     private func binary() throws -> URL {
-        if let known = binaryPath.value { return known }
+        if let known = binaryPath.get() { return known }
         var cache = RunCache.load(in: root)
         let path: String
         if let cached = cache?.binPaths[scratchPath ?? ""] {
@@ -90,7 +90,7 @@ struct ServiceRunner {
             cache?.save(in: root)
         }
         let url = URL(fileURLWithPath: path).appendingPathComponent(product)
-        binaryPath.value = url
+        binaryPath.set(url)
         return url
     }
 
@@ -174,12 +174,6 @@ struct ServiceRunner {
         snapshot[manifest.path] = (try? manifest.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate
         return snapshot
     }
-}
-
-/// A value remembered by a struct used from one thread.
-private final class Box<Value> {
-    var value: Value
-    init(_ value: Value) { self.value = value }
 }
 
 #if canImport(Glibc)
