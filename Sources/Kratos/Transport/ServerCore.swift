@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 
 /// What every transport server shares, so HTTP and gRPC do it one way: the middleware (for every
@@ -15,20 +16,45 @@ public final class ServerCore<Registration: Sendable>: Sendable {
     }
 
     private let state: Mutex<State>
+    private let logger: Logger
 
-    /// - Parameter middleware: for every operation, the first outermost.
-    public init(middleware: [any Middleware]) {
+    /// - Parameters:
+    ///   - middleware: for every operation, the first outermost.
+    ///   - logger: where a change that comes too late to apply is reported.
+    public init(middleware: [any Middleware], logger: Logger) {
         state = Mutex(State(middleware: MiddlewareSet(middleware)))
+        self.logger = logger
     }
 
-    /// Adds middleware for every operation.
+    /// Whether the server has bound: what it serves is fixed from then on.
+    public var isBound: Bool { state.withLock { $0.binding != nil } }
+
+    /// Reports `what`, added once the server has bound, as not applied; returns whether it is late.
+    @discardableResult
+    public func warnIfBound(_ what: String) -> Bool {
+        guard isBound else { return false }
+        logger.warning("added after the server bound; not applied", metadata: ["added": "\(what)"])
+        return true
+    }
+
+    /// Adds middleware for every operation (before the server binds).
     public func use(_ middleware: [any Middleware]) {
-        state.withLock { $0.middleware.all.append(contentsOf: middleware) }
+        let late = state.withLock { state -> Bool in
+            guard state.binding == nil else { return true }
+            state.middleware.all.append(contentsOf: middleware)
+            return false
+        }
+        if late { warnIfBound("middleware") }
     }
 
-    /// Adds middleware for the operations `matchers` select.
+    /// Adds middleware for the operations `matchers` select (before the server binds).
     public func use(_ matchers: [OperationMatcher], _ middleware: [any Middleware]) {
-        state.withLock { $0.middleware.selected.append(SelectedMiddleware(matchers, middleware)) }
+        let late = state.withLock { state -> Bool in
+            guard state.binding == nil else { return true }
+            state.middleware.selected.append(SelectedMiddleware(matchers, middleware))
+            return false
+        }
+        if late { warnIfBound("middleware for \(matchers)") }
     }
 
     /// Keeps a registration (a route, a method) for the bind.

@@ -37,11 +37,12 @@ public final class KratosGRPCServer: TransportServer, MiddlewareServer, Sendable
     /// - Parameter middleware: applied to every method, the first outermost.
     public init(_ configuration: Configuration = Configuration(), middleware: [any Middleware] = [Recovery()]) {
         self.configuration = configuration
-        core = ServerCore(middleware: middleware)
+        core = ServerCore(middleware: middleware, logger: configuration.logger)
     }
 
     /// Adds a plain grpc-swift service (no framework middleware runs around it).
     public func register(_ service: any RegistrableRPCService) {
+        guard !core.warnIfBound("service \(type(of: service))") else { return }
         state.withLock { $0.services.append(service) }
     }
 

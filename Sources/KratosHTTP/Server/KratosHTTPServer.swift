@@ -40,11 +40,12 @@ public final class KratosHTTPServer: TransportServer, MiddlewareServer, Sendable
     /// - Parameter middleware: applied to every route, the first outermost.
     public init(_ configuration: Configuration = Configuration(), middleware: [any Middleware] = [Recovery()]) {
         self.configuration = configuration
-        core = ServerCore(middleware: middleware)
+        core = ServerCore(middleware: middleware, logger: configuration.logger)
     }
 
     /// Adds a filter: raw HTTP middleware around routing, also for 404 and 405 answers.
     public func filter(_ filter: any HTTPFilter) {
+        guard !core.warnIfBound("filter \(type(of: filter))") else { return }
         state.withLock { $0.filters.append(filter) }
     }
 
