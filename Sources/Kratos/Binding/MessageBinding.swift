@@ -176,14 +176,14 @@ public enum MessageBinding {
             return bool ? "true" : "false"
         case .integer:
             guard Int64(value) != nil || UInt64(value) != nil else { throw invalid("an integer") }
-            return quoted(value)
+            return JSONString.quoted(value)
         case .float:
             guard Double(value) != nil || ["NaN", "Infinity", "-Infinity"].contains(value) else { throw invalid("a number") }
-            return quoted(value)
+            return JSONString.quoted(value)
         case .enumeration:
-            return Int32(value) != nil ? value : quoted(value)
+            return Int32(value) != nil ? value : JSONString.quoted(value)
         case .string, .bytes:
-            return quoted(value)
+            return JSONString.quoted(value)
         case .message(let type):
             switch type.protoMessageName {
             case "google.protobuf.BoolValue":
@@ -192,7 +192,7 @@ public enum MessageBinding {
                  "google.protobuf.StringValue", "google.protobuf.BytesValue", "google.protobuf.Int32Value",
                  "google.protobuf.Int64Value", "google.protobuf.UInt32Value", "google.protobuf.UInt64Value",
                  "google.protobuf.FloatValue", "google.protobuf.DoubleValue", "google.protobuf.Value":
-                return quoted(value)
+                return JSONString.quoted(value)
             default:
                 throw KratosError.codec("parameter \(key): \(type.protoMessageName) is a message; set its fields, e.g. \(key).field=value")
             }
@@ -208,22 +208,6 @@ public enum MessageBinding {
         default: nil
         }
     }
-
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
 }
 
 /// A JSON object under construction: scalar members as JSON text, arrays, nested objects.
@@ -234,9 +218,9 @@ private struct JSONObject {
 
     var json: String {
         var members: [String] = []
-        for (key, value) in scalars { members.append(MessageBinding.quoted(key) + ":" + value) }
-        for (key, values) in arrays { members.append(MessageBinding.quoted(key) + ":[" + values.joined(separator: ",") + "]") }
-        for (key, object) in objects { members.append(MessageBinding.quoted(key) + ":" + object.json) }
+        for (key, value) in scalars { members.append(JSONString.quoted(key) + ":" + value) }
+        for (key, values) in arrays { members.append(JSONString.quoted(key) + ":[" + values.joined(separator: ",") + "]") }
+        for (key, object) in objects { members.append(JSONString.quoted(key) + ":" + object.json) }
         return "{" + members.joined(separator: ",") + "}"
     }
 }

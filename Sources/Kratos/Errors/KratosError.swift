@@ -111,9 +111,9 @@ extension KratosError {
     /// `{"code":404,"reason":"USER_NOT_FOUND","message":"user not found","metadata":{}}`.
     public func jsonBody() -> [UInt8] {
         let metadata = self.metadata.sorted { $0.key < $1.key }
-            .map { MessageBinding.quoted($0.key) + ":" + MessageBinding.quoted($0.value) }
+            .map { JSONString.quoted($0.key) + ":" + JSONString.quoted($0.value) }
             .joined(separator: ",")
-        let text = "{\"code\":\(code),\"reason\":\(MessageBinding.quoted(reason)),\"message\":\(MessageBinding.quoted(message)),\"metadata\":{\(metadata)}}"
+        let text = "{\"code\":\(code),\"reason\":\(JSONString.quoted(reason)),\"message\":\(JSONString.quoted(message)),\"metadata\":{\(metadata)}}"
         return Array(text.utf8)
     }
 }

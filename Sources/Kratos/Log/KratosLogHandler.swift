@@ -76,7 +76,7 @@ public struct KratosLogHandler: LogHandler {
         case .logfmt:
             return (head + rest).map { "\($0.0)=\(logfmtValue($0.1))" }.joined(separator: " ")
         case .json:
-            return "{" + (head + rest).map { "\(MessageBinding.quoted($0.0)):\(MessageBinding.quoted($0.1))" }.joined(separator: ",") + "}"
+            return "{" + (head + rest).map { "\(JSONString.quoted($0.0)):\(JSONString.quoted($0.1))" }.joined(separator: ",") + "}"
         }
     }
 
@@ -94,7 +94,7 @@ public struct KratosLogHandler: LogHandler {
     /// Quoted when empty or holding spaces, `=`, `"` or control characters.
     static func logfmtValue(_ value: String) -> String {
         let needsQuotes = value.isEmpty || value.unicodeScalars.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.value < 0x20 }
-        return needsQuotes ? MessageBinding.quoted(value) : value
+        return needsQuotes ? JSONString.quoted(value) : value
     }
 }
 
