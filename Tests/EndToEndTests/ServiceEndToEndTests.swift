@@ -93,10 +93,20 @@ import Testing
         #expect(try await curl([http4 + "/helloworld/watch"]).body == #"{"message":"Hi watch"}"#)
         let editToServe = ContinuousClock.now - edited
         print("end-to-end: edit → serve with kratos run --watch took \(editToServe)")
+        // The edit touched the package's own sources only: kratos re-ran SwiftPM's commands itself.
+        #expect(watching.log.contains("quick build"), "\(watching.log.suffix(2000))")
         #expect(try await watching.terminate().status == 0)
+
+        // kratos run started after an edit: the quick build again, then `swift test` (SwiftPM)
+        // builds on what it left.
         try project.edit("Sources/Helloworld/Biz/GreeterUsecase.swift") {
             $0.replacingOccurrences(of: "return \"Hi \\(name)\"", with: "return \"Hello \\(name)\"")
         }
+        service = try project.run(["--", "-conf", project.testConfig.path])
+        let (http5, _) = try await service.endpoints(within: .seconds(600))
+        #expect(try await curl([http5 + "/helloworld/again"]).body == #"{"message":"Hello again"}"#)
+        #expect(service.log.contains("quick build") && !service.log.contains("Planning build"), "\(service.log.suffix(2000))")
+        #expect(try await service.terminate().status == 0)
 
         // The generated project's own tests.
         let tests = try await runProcess("/usr/bin/env", ["swift", "test"] + Project.scratchPath, in: project.directory)

@@ -34,12 +34,7 @@ struct RunCache: Codable, Equatable {
 
     /// Writes the cache through a temporary file; a cache that cannot be written is only slower.
     func save(in root: URL) {
-        let target = Self.file(in: root)
-        guard let data = try? JSONEncoder().encode(self),
-              (try? FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)) != nil
-        else { return }
-        let temporary = target.deletingLastPathComponent().appendingPathComponent(".kratos-run-\(UUID().uuidString.prefix(8)).json")
-        guard (try? data.write(to: temporary)) != nil else { return }
-        if rename(temporary.path, target.path) != 0 { try? FileManager.default.removeItem(at: temporary) }
+        guard let data = try? JSONEncoder().encode(self) else { return }
+        FileSystem.writeCache(data, to: Self.file(in: root))
     }
 }

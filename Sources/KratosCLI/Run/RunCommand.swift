@@ -12,7 +12,11 @@ struct Run: ParsableCommand {
             stderr; the program runs in the work directory (-w, default the package root) with the \
             arguments after --. Ctrl-C and SIGTERM are passed on so the service stops gracefully, \
             and its exit status is kratos's. --watch rebuilds and restarts on every change under \
-            Sources/, configs/ or Package.swift; a failed build keeps the running version.
+            Sources/, configs/ or Package.swift; a failed build keeps the running version. After an \
+            edit of the package's own sources, kratos re-runs the compile and link commands of the \
+            last `swift build` whose inputs changed, without SwiftPM's second of planning; anything \
+            else (Package.swift, dependencies, files added or removed) goes through `swift build`, \
+            as does every build with --full-build.
 
             Examples:
               kratos run
@@ -34,6 +38,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Rebuild and restart on source changes.")
     var watch = false
 
+    @Flag(help: "Always build with `swift build`, not kratos's quick rebuild of the package's own modules.")
+    var fullBuild = false
+
     @Option(help: ArgumentHelp("The build directory, as `swift build --scratch-path`; default the package's .build.",
                                valueName: "dir"))
     var scratchPath: String?
@@ -49,9 +56,10 @@ struct Run: ParsableCommand {
         }
         let swift = try Tool.swift.require(in: environment)
         let executable = try Self.chooseProduct(product, in: root, swift: swift, terminal: environment.terminal)
-        let runner = ServiceRunner(root: root, product: executable, swift: swift,
+        var runner = ServiceRunner(root: root, product: executable, swift: swift,
                                    scratchPath: scratchPath.map { environment.resolve($0).path }, arguments: arguments,
                                    workDirectory: work.map(environment.resolve) ?? root, terminal: environment.terminal)
+        runner.quickBuilds = !fullBuild
         let status = try watch ? runner.watch() : runner.runOnce()
         if status != 0 { throw ExitCode(status) }
     }

@@ -15,6 +15,8 @@ struct ServiceRunner {
     let arguments: [String]
     let workDirectory: URL
     let terminal: Terminal
+    /// Whether rebuilds may skip SwiftPM (``QuickBuild``); `kratos run --full-build` turns it off.
+    var quickBuilds = true
     private let binaryPath = LockedBox<URL?>(nil)
 
     /// Builds, runs once, returns the program's exit status.
@@ -61,8 +63,26 @@ struct ServiceRunner {
         }
     }
 
-    /// `swift build --product`, progress on stderr; whether it succeeded.
+    /// Brings the product up to date, progress on stderr; whether it succeeded. A ``QuickBuild``
+    /// re-runs the package's own changed commands when nothing else moved; otherwise (and with
+    /// `--full-build`) `swift build` builds, and a new quick-build plan is taken from its graph.
     private func build() throws -> Bool {
+        let started = ContinuousClock.now
+        let manifest = URL(fileURLWithPath: scratchPath ?? root.appendingPathComponent(".build").path)
+            .appendingPathComponent("debug.yaml")
+        if quickBuilds, var plan = QuickBuild.load(in: root, product: product, manifest: manifest) {
+            switch plan.rebuild(in: root, progress: { terminal.line($0, to: .stderr) }) {
+            case .upToDate:
+                return true
+            case .built:
+                terminal.line("Build of \(product) complete (\(Self.seconds(since: started)), quick build)", to: .stderr)
+                return true
+            case .failed:
+                return false
+            case .needsSwiftPM(let reason):
+                terminal.line(terminal.styled("swift build: \(reason)", .dim, on: .stderr), to: .stderr)
+            }
+        }
         let process = Process()
         process.executableURL = swift
         process.arguments = ["build", "--product", product] + scratch
@@ -70,9 +90,29 @@ struct ServiceRunner {
         process.standardOutput = FileHandle.standardError
         process.standardError = FileHandle.standardError
         process.standardInput = FileHandle.nullDevice
+        // SwiftPM orders some compiler flags (package traits' defines) by Swift's per-process
+        // hash seed: every re-planned build would otherwise recompile swift-protobuf half the time.
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_DETERMINISTIC_HASHING": "1"]) { _, fixed in fixed }
         try process.run()
         process.waitUntilExit()
-        return process.terminationStatus == 0
+        guard process.terminationStatus == 0 else {
+            QuickBuild.remove(in: root)
+            return false
+        }
+        if quickBuilds {
+            if let plan = QuickBuild.plan(manifest: manifest, root: root, product: product, binary: try binary()) {
+                plan.save(in: root)
+            } else {
+                QuickBuild.remove(in: root)
+            }
+        }
+        return true
+    }
+
+    private static func seconds(since start: ContinuousClock.Instant) -> String {
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        return String(format: "%.2fs", Double(milliseconds) / 1000)
     }
 
     /// Where `swift build` puts the product: asked once per Package.swift (it does not move

@@ -2,6 +2,16 @@ import Foundation
 
 /// File-system steps the CLI uses to write atomically and leave nothing behind on failure.
 enum FileSystem {
+    /// Writes a cache file through a temporary file renamed into place, creating its directory;
+    /// a cache that cannot be written is only slower, so failures are ignored.
+    static func writeCache(_ data: Data, to target: URL) {
+        let directory = target.deletingLastPathComponent()
+        guard (try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)) != nil else { return }
+        let temporary = directory.appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString.prefix(8))")
+        guard (try? data.write(to: temporary)) != nil else { return }
+        if rename(temporary.path, target.path) != 0 { try? FileManager.default.removeItem(at: temporary) }
+    }
+
     /// Creates `directory` and its missing parents; returns the ones it created, outermost first.
     static func createDirectories(_ directory: URL) throws -> [URL] {
         var missing: [URL] = []
