@@ -226,4 +226,66 @@ import Testing
         #expect(box.torn.withLock { $0 } == 0)
         #expect(try config.int("a") == 2_000)
     }
+
+    /// go-kratos config/value_test.go TestAtomicValue_String (float64(1) → "1") and Go's
+    /// `fmt.Sprint` for floats: shortest digits, exponent form below 1e-4 and from 1e6.
+    @Test(arguments: [(1.0, "1"), (8080.0, "8080"), (123123.1, "123123.1"), (123456.0, "123456"), (1e6, "1e+06"),
+                      (1234567.0, "1.234567e+06"), (0.0001, "0.0001"), (0.00001, "1e-05"), (1e100, "1e+100"),
+                      (0.9, "0.9"), (-2.5, "-2.5"), (1.5e-7, "1.5e-07"), (0.0, "0"), (.infinity, "+Inf"), (-.infinity, "-Inf"),
+                      (.nan, "NaN")] as [(Double, String)])
+    func floatsReadAsStringsAsGoPrintsThem(value: Double, text: String) throws {
+        #expect(try ConfigValue.double(value).string() == text)
+    }
+
+    /// go-kratos config/env/env_test.go Test_env_load ("with prefixes") and TestEnvWithPrefix:
+    /// KRATOS_SERVICE_NAME with prefix KRATOS_ is also the raw key SERVICE_NAME, so a config
+    /// written for go-kratos with `${SERVICE_NAME}` resolves; our nested service.name stays.
+    @Test func environmentRawKeysResolveGoKratosPlaceholders() throws {
+        let env = EnvironmentSource(prefixes: ["KRATOS_", "FOO"], environment: [
+            "KRATOS_SERVICE_NAME": "kratos_app", "FOOADDR": "192.168.0.1", "KRATOS_AGE": "20", "FOO": "foo", "FOO_": "foo_",
+        ])
+        let file = StaticSource(.map([
+            "test": .map(["server": .map(["name": .string("${SERVICE_NAME}"), "addr": .string("${ADDR:127.0.0.1}"),
+                                          "port": .string("${PORT:8080}")])]),
+            "foo": .array([.map(["name": .string("Tom"), "age": .string("${AGE}")])]),
+        ]))
+        let config = try config(file, env)
+        #expect(try config.string("test.server.name") == "kratos_app")
+        #expect(try config.string("test.server.addr") == "192.168.0.1")
+        #expect(try config.string("test.server.port") == "8080")
+        #expect(try config.value("foo") == .array([.map(["name": .string("Tom"), "age": .string("20")])]))
+        #expect(try config.string("service.name") == "kratos_app")
+        #expect(throws: ConfigError.notFound(key: "FOO")) { try config.value("FOO") }
+        // Without prefixes every variable is there under its own name (Test_env_load "without prefixes").
+        let all = try self.config(EnvironmentSource(prefixes: [], environment: ["SERVICE_NAME": "kratos_app", "ADDR": "1"]))
+        #expect(all.snapshot == .map(["SERVICE_NAME": .string("kratos_app"), "ADDR": .string("1")]))
+    }
+
+    /// The template's habit: `addr: ${HTTP_ADDR:0.0.0.0:8000}` takes the process environment's
+    /// HTTP_ADDR when the files do not define it; a key the files define wins; still unresolved
+    /// without a default is an error naming the key (Better than Go's silent "").
+    @Test func placeholdersFallBackToTheEnvironmentThenTheDefault() throws {
+        let file = StaticSource(.map(["server": .map(["addr": .string("${HTTP_ADDR:0.0.0.0:8000}"), "name": .string("${NAME}")]),
+                                      "NAME": .string("from-files")]))
+        let withVariable = Config(sources: [file], environment: ["HTTP_ADDR": "127.0.0.1:9999", "NAME": "from-env"])
+        try withVariable.load()
+        #expect(try withVariable.string("server.addr") == "127.0.0.1:9999")
+        #expect(try withVariable.string("server.name") == "from-files")
+        let without = Config(sources: [file])
+        try without.load()
+        #expect(try without.string("server.addr") == "0.0.0.0:8000")
+        let missing = Config(sources: [StaticSource(.map(["a": .string("${NOPE}")]))], environment: ["OTHER": "x"])
+        #expect(throws: ConfigError.unresolvedPlaceholder(key: "NOPE", at: "a")) { try missing.load() }
+    }
+
+    @Test func confFlagLoadsWithTheProcessEnvironmentForPlaceholders() throws {
+        let dir = try Directory()
+        try dir.write("config.yaml", "server:\n  addr: ${HTTP_ADDR:0.0.0.0:8000}\n")
+        struct Server: Decodable { var addr: String }
+        struct Boot: Decodable { var server: Server }
+        let (_, boot) = try ConfigFlag.load(Boot.self, arguments: ["svc", "-conf", dir.path], environment: ["HTTP_ADDR": "127.0.0.1:1"])
+        #expect(boot.server.addr == "127.0.0.1:1")
+        let (_, fallback) = try ConfigFlag.load(Boot.self, arguments: ["svc", "-conf", dir.path], environment: [:])
+        #expect(fallback.server.addr == "0.0.0.0:8000")
+    }
 }

@@ -37,4 +37,33 @@ import Testing
         #expect(metadata.values("x-md-list") == ["a", "b"])
         #expect(Array(metadata).map(\.value) == ["a", "b"])
     }
+
+    // go-kratos metadata/metadata_test.go, TestMetadata_Set and TestMetadata_Add: keys lower-cased,
+    // Set("", "") and Add("", "") leave the metadata empty, Add appends, Set replaces.
+    @Test func setAndAddFollowGoKratos() {
+        var metadata = Metadata()
+        metadata["hello"] = "kratos"
+        #expect(Array(metadata).map { "\($0.key)=\($0.value)" } == ["hello=kratos"])
+        metadata["Env"] = "pro"
+        #expect(Array(metadata).map { "\($0.key)=\($0.value)" } == ["env=pro", "hello=kratos"])
+        metadata[""] = ""
+        metadata[""] = "value"
+        metadata.add("", "")
+        metadata.add("", "value")
+        #expect(metadata.count == 2)
+        // Set with an empty value changes nothing (go-kratos cannot clear a key by Set); nil removes.
+        metadata["hello"] = ""
+        #expect(metadata["hello"] == "kratos")
+        metadata["hello"] = nil
+        #expect(metadata["hello"] == nil)
+        metadata.add("hello", "kratos")
+        metadata.add("HELLO", "again")
+        metadata.add("hello", "")
+        #expect(metadata.values("hello") == ["kratos", "again", ""])
+        metadata["hello"] = "once"
+        #expect(metadata.values("hello") == ["once"])
+        // Literals go through add: an empty key is dropped there too.
+        let literal: Metadata = ["": "x", "k": "v"]
+        #expect(literal.count == 1)
+    }
 }

@@ -71,9 +71,42 @@ import Testing
             return request
         }
         _ = try await handler("x", context)
-        #expect(trace.all == ["get in", "svc in", "svc2 in", "handler", "svc2 out", "svc out", "get out"])
+        // An exact match wins over the prefix (go-kratos's matcher picks one group).
+        #expect(trace.all == ["get in", "handler", "get out"])
         #expect(selected.middleware(for: "/a.Svc/List").count == 2)
         #expect(selected.middleware(for: "/c.Svc/List").isEmpty)
+    }
+
+    /// go-kratos internal/matcher/middleware_test.go, TestMatcher: defaults plus one group — the
+    /// exact selector if there is one, else the longest matching prefix (`*` matching everything).
+    @Test(arguments: [
+        ("/", ["logging", "*"]), ("/foo/xxx", ["logging", "foo/*"]), ("/foo/bar", ["logging", "foo/bar"]),
+        ("/foo/bar/x", ["logging", "foo/bar/*"]),
+    ])
+    func matcherPicksExactThenLongestPrefix(operation: String, expected: [String]) async throws {
+        let trace = Trace()
+        var set = MiddlewareSet([named("logging", trace)])
+        set.selected = [
+            SelectedMiddleware(["*"], [named("*", trace)]),
+            SelectedMiddleware(["/foo/*"], [named("foo/*", trace)]),
+            SelectedMiddleware(["/foo/bar/*"], [named("foo/bar/*", trace)]),
+            SelectedMiddleware(["/foo/bar"], [named("foo/bar", trace)]),
+        ]
+        _ = try await set.chain(for: operation) { request, _ in request }("x", context)
+        #expect(trace.all.filter { $0.hasSuffix(" in") }.map { String($0.dropLast(3)) } == expected)
+    }
+
+    /// Registrations of the same selector all apply, in order; a registration with several
+    /// matchers competes with the best of them.
+    @Test func sameSelectorTwiceAppliesBoth() async throws {
+        let trace = Trace()
+        let selected = [
+            SelectedMiddleware(["/a.Svc/*"], [named("first", trace)]),
+            SelectedMiddleware(["/*"], [named("all", trace)]),
+            SelectedMiddleware(["/b.Svc/*", "/a.Svc/*"], [named("second", trace)]),
+        ]
+        _ = try await MiddlewareChain(selected.middleware(for: "/a.Svc/Get")).wrap { request, _ in request }("x", context)
+        #expect(trace.all == ["first in", "second in", "second out", "first out"])
     }
 
     @Test func aValueOfAnotherTypeIsATypeMismatchError() throws {

@@ -6,7 +6,9 @@ import Synchronization
 /// `Decodable` types, and live reload.
 ///
 /// Later sources win in a deep merge (maps merge key by key; lists and scalars are replaced).
-/// After the merge, `${a.b}` and `${a.b:default}` placeholders are resolved against the merged tree.
+/// After the merge, `${a.b}` and `${a.b:default}` placeholders are resolved against the merged tree,
+/// then against `environment` (the process's variables by their exact names, for twelve-factor
+/// configs such as `addr: ${HTTP_ADDR:0.0.0.0:8000}`), then the default.
 /// Each reload builds a complete new snapshot and swaps it in at once: readers see the old tree or
 /// the new one, never a mix. A source that fails to reload (a malformed file mid-edit) keeps its
 /// last good tree and the error is logged.
@@ -19,6 +21,8 @@ import Synchronization
 /// ```
 public final class Config: Service, Sendable {
     public let sources: [any ConfigSource]
+    /// Variables placeholders fall back to when the merged tree lacks their key.
+    public let environment: [String: String]
     let logger: Logger
     private let state: Mutex<State>
 
@@ -28,8 +32,9 @@ public final class Config: Service, Sendable {
         var watchers: [(key: String, callback: @Sendable (ConfigValue?) -> Void)] = []
     }
 
-    public init(sources: [any ConfigSource], logger: Logger = Logger(label: "kratos.config")) {
+    public init(sources: [any ConfigSource], environment: [String: String] = [:], logger: Logger = Logger(label: "kratos.config")) {
         self.sources = sources
+        self.environment = environment
         self.logger = logger
         state = Mutex(State(trees: Array(repeating: nil, count: sources.count)))
     }
@@ -37,7 +42,7 @@ public final class Config: Service, Sendable {
     /// Loads every source; throws the first failure (naming the source) and changes nothing then.
     public func load() throws {
         let trees = try sources.map { try $0.load() }
-        let snapshot = try Self.resolve(trees)
+        let snapshot = try Self.resolve(trees, environment: environment)
         state.withLock {
             $0.trees = trees
             $0.snapshot = snapshot
@@ -122,7 +127,7 @@ public final class Config: Service, Sendable {
         trees[index] = tree
         let snapshot: ConfigValue
         do {
-            snapshot = try Self.resolve(trees)
+            snapshot = try Self.resolve(trees, environment: environment)
         } catch {
             logger.error("config reload failed; keeping the last good configuration",
                          metadata: ["source": "\(sources[index].name)", "error": "\(error)"])
@@ -141,17 +146,19 @@ public final class Config: Service, Sendable {
     }
 
     /// Merges `trees` in order and resolves placeholders.
-    static func resolve(_ trees: [ConfigValue?]) throws -> ConfigValue {
+    static func resolve(_ trees: [ConfigValue?], environment: [String: String] = [:]) throws -> ConfigValue {
         let merged = trees.compactMap { $0 }.reduce(ConfigValue.map([:])) { $0.merging($1) }
-        return try Placeholders(root: merged).resolve(merged, path: "")
+        return try Placeholders(root: merged, environment: environment).resolve(merged, path: "")
     }
 }
 
-/// `${key}` and `${key:default}` in string values, resolved against the merged tree. A string
-/// that is only a placeholder takes the referenced value with its type; placeholders inside
-/// longer strings are replaced by the value's text.
+/// `${key}` and `${key:default}` in string values, resolved against the merged tree, then the
+/// environment's variable of that exact name, then the default. A string that is only a
+/// placeholder takes the referenced value with its type; placeholders inside longer strings are
+/// replaced by the value's text.
 struct Placeholders {
     let root: ConfigValue
+    var environment: [String: String] = [:]
     static let maxDepth = 16
 
     func resolve(_ value: ConfigValue, path: String, depth: Int = 0) throws -> ConfigValue {
@@ -194,6 +201,7 @@ struct Placeholders {
         if let value = root[key] {
             return try resolve(value, path: key, depth: depth + 1)
         }
+        if let variable = environment[key] { return .string(variable) }
         guard let fallback else { throw ConfigError.unresolvedPlaceholder(key: key, at: path) }
         return .string(fallback)
     }

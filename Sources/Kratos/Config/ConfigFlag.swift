@@ -18,13 +18,15 @@ public enum ConfigFlag {
     }
 
     /// Loads the `-conf` path (plus environment variables with `environmentPrefixes`, which win)
-    /// and decodes it as `T`.
+    /// and decodes it as `T`. A `${VAR}` or `${VAR:default}` placeholder the files do not define
+    /// takes the process environment's `VAR` (go-kratos users add `env.NewSource` for this).
     public static func load<T: Decodable>(_ type: T.Type, arguments: [String] = CommandLine.arguments,
                                           default defaultPath: String = "./configs",
-                                          environmentPrefixes: [String] = []) throws -> (Config, T) {
+                                          environmentPrefixes: [String] = [],
+                                          environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (Config, T) {
         var sources: [any ConfigSource] = [FileSource(path(in: arguments, default: defaultPath))]
-        if !environmentPrefixes.isEmpty { sources.append(EnvironmentSource(prefixes: environmentPrefixes)) }
-        let config = Config(sources: sources)
+        if !environmentPrefixes.isEmpty { sources.append(EnvironmentSource(prefixes: environmentPrefixes, environment: environment)) }
+        let config = Config(sources: sources, environment: environment)
         try config.load()
         return (config, try config.decode(type))
     }

@@ -95,7 +95,10 @@ public struct FileSource: ConfigSource {
 }
 
 /// Environment variables with one of `prefixes`: `APP_SERVER_HTTP_ADDR` with prefix `APP_` →
-/// `server.http.addr`. Values are strings; typed reads parse them.
+/// `server.http.addr`, and also, as go-kratos's env source names it, the top-level key
+/// `SERVER_HTTP_ADDR` (the name without the prefix and one `_`), so `${SERVER_HTTP_ADDR}`
+/// placeholders written for go-kratos resolve. With no prefixes, every variable under its own
+/// name only. Values are strings; typed reads parse them.
 public struct EnvironmentSource: ConfigSource {
     public let prefixes: [String]
     let variables: [String: String]
@@ -109,12 +112,18 @@ public struct EnvironmentSource: ConfigSource {
 
     public func load() throws -> ConfigValue {
         var tree = ConfigValue.map([:])
-        for (variable, value) in variables.sorted(by: { $0.key < $1.key }) {
+        for (variable, value) in variables.sorted(by: { $0.key < $1.key }) where !variable.isEmpty {
+            guard !prefixes.isEmpty else {
+                tree = tree.merging(.map([variable: .string(value)]))
+                continue
+            }
             guard let prefix = prefixes.first(where: { variable.hasPrefix($0) && variable.count > $0.count }) else { continue }
-            let path = variable.dropFirst(prefix.count).lowercased().split(separator: "_").map(String.init)
+            var raw = variable.dropFirst(prefix.count)
+            if raw.hasPrefix("_") { raw = raw.dropFirst() }
+            let path = raw.lowercased().split(separator: "_").map(String.init)
             guard !path.isEmpty else { continue }
             let leaf = path.reversed().reduce(ConfigValue.string(value)) { inner, key in .map([key: inner]) }
-            tree = tree.merging(leaf)
+            tree = tree.merging(leaf).merging(.map([String(raw): .string(value)]))
         }
         return tree
     }

@@ -44,10 +44,10 @@ public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
         case .null: "null"
         case .bool(let value): String(value)
         case .int(let value): String(value)
-        case .double(let value): String(value)
+        case .double(let value): Self.goText(value)
         case .string(let value): value
         case .array(let values): "[" + values.map(\.description).joined(separator: ", ") + "]"
-        case .map(let map): "{" + map.keys.sorted().map { "\($0): \(map[$0]!)" }.joined(separator: ", ") + "}"
+        case .map(let map): "{" + map.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
         }
     }
 
@@ -184,5 +184,39 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     func at(_ key: String) -> ConfigError {
         if case .typeMismatch(nil, let expected, let found) = self { return .typeMismatch(key: key, expected: expected, found: found) }
         return self
+    }
+}
+
+extension ConfigValue {
+    /// A float as go-kratos reads it as a string (Go's `fmt.Sprint`): the shortest digits that
+    /// round-trip, plain (`1`, `0.5`, `123456`) unless the decimal exponent is below -4 or at
+    /// least 6 (`1e+06`, `1.5e-05`); `+Inf`, `-Inf`, `NaN`.
+    static func goText(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
+        if value == 0 { return value.sign == .minus ? "-0" : "0" }
+        // Swift's description has the shortest round-trip digits, as "123.45" or "1.2345e+20".
+        let text = "\(value.magnitude)"
+        let parts = text.split(separator: "e", maxSplits: 1)
+        let mantissa = parts[0]
+        let shift = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        let integerDigits = mantissa.prefix { $0 != "." }
+        var digits = Array(mantissa.filter { $0 != "." })
+        var point = integerDigits.count + shift
+        while digits.first == "0" {
+            digits.removeFirst()
+            point -= 1
+        }
+        while digits.last == "0" { digits.removeLast() }
+        let sign = value < 0 ? "-" : ""
+        let exponent = point - 1
+        if exponent < -4 || exponent >= 6 {
+            let fraction = digits.count > 1 ? "." + String(digits.dropFirst()) : ""
+            let magnitude = abs(exponent) < 10 ? "0\(abs(exponent))" : "\(abs(exponent))"
+            return sign + String(digits[0]) + fraction + "e" + (exponent < 0 ? "-" : "+") + magnitude
+        }
+        if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + String(digits) }
+        if point >= digits.count { return sign + String(digits) + String(repeating: "0", count: point - digits.count) }
+        return sign + String(digits[..<point]) + "." + String(digits[point...])
     }
 }

@@ -27,16 +27,25 @@ public struct Metadata: Sendable, Equatable, Sequence, ExpressibleByDictionaryLi
     }
 
     /// The first value of `key` (any case); setting replaces all values, `nil` removes the key.
+    /// As in go-kratos, an empty key is never stored, and setting an empty value changes nothing.
     public subscript(key: String) -> String? {
         get { storage[key.lowercased()]?.first }
-        set { storage[key.lowercased()] = newValue.map { [$0] } }
+        set {
+            guard !key.isEmpty else { return }
+            guard let newValue else {
+                storage[key.lowercased()] = nil
+                return
+            }
+            if !newValue.isEmpty { storage[key.lowercased()] = [newValue] }
+        }
     }
 
     /// All values of `key`.
     public func values(_ key: String) -> [String] { storage[key.lowercased()] ?? [] }
 
-    /// Appends a value to `key`.
+    /// Appends a value (empty ones too) to `key`; an empty key is ignored, as in go-kratos.
     public mutating func add(_ key: String, _ value: String) {
+        guard !key.isEmpty else { return }
         storage[key.lowercased(), default: []].append(value)
     }
 
@@ -45,7 +54,7 @@ public struct Metadata: Sendable, Equatable, Sequence, ExpressibleByDictionaryLi
 
     /// Every key with each of its values, in key order.
     public func makeIterator() -> IndexingIterator<[(key: String, value: String)]> {
-        storage.keys.sorted().flatMap { key in storage[key]!.map { (key: key, value: $0) } }.makeIterator()
+        storage.sorted { $0.key < $1.key }.flatMap { key, values in values.map { (key: key, value: $0) } }.makeIterator()
     }
 
     /// The metadata among `headers`: those whose name starts with `x-md-`. Inlinable, so a

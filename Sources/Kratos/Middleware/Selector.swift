@@ -48,9 +48,36 @@ public struct SelectedMiddleware: Sendable {
 }
 
 extension Array where Element == SelectedMiddleware {
-    /// The middleware that apply to `operation`, in registration order.
+    /// The middleware selected for `operation`, as go-kratos's server matcher picks them: the
+    /// registrations naming it exactly; otherwise those with the longest prefix it starts with
+    /// (`/*` being the empty prefix); otherwise none. Several registrations of the same
+    /// selector all apply, in registration order.
     public func middleware(for operation: String) -> [any Middleware] {
-        filter { $0.applies(to: operation) }.flatMap(\.middleware)
+        let exact = filter { $0.matchers.contains(.exact(operation)) }
+        if !exact.isEmpty { return exact.flatMap(\.middleware) }
+        var longest = -1
+        var chosen: [SelectedMiddleware] = []
+        for selected in self {
+            let length = selected.matchers.compactMap { $0.prefixLength(matching: operation) }.max() ?? -1
+            if length > longest {
+                longest = length
+                chosen = [selected]
+            } else if length == longest, length >= 0 {
+                chosen.append(selected)
+            }
+        }
+        return chosen.flatMap(\.middleware)
+    }
+}
+
+extension OperationMatcher {
+    /// The length of the prefix this matcher selects `operation` by (0 for ``all``), or nil.
+    func prefixLength(matching operation: String) -> Int? {
+        switch self {
+        case .all: 0
+        case .prefix(let prefix): operation.hasPrefix(prefix) ? prefix.utf8.count : nil
+        case .exact: nil
+        }
     }
 }
 
