@@ -55,11 +55,13 @@ typealias UpdateBookRequest = Kratos_Test_V1_UpdateBookRequest
         try await withServer(try bookServer()) { endpoint in
             let body = try temporaryFile(try Book.with { $0.id = "p1"; $0.title = "proto"; $0.pages = 7 }.serializedData())
             defer { try? FileManager.default.removeItem(at: body) }
-            let reply = try await curl("-X", "POST", "-H", "content-type: application/x-protobuf", "-H", "accept: application/x-protobuf",
-                                       "--data-binary", "@" + body.path, endpoint + "/v1/books")
-            #expect(reply.status == 200)
-            #expect(reply.headers["content-type"] == "application/x-protobuf")
-            #expect(try Book(serializedBytes: reply.body) == Book.with { $0.id = "p1"; $0.title = "PROTO"; $0.pages = 7 })
+            for type in ["application/x-protobuf", "application/proto"] {
+                let reply = try await curl("-X", "POST", "-H", "content-type: \(type)", "-H", "accept: \(type)",
+                                           "--data-binary", "@" + body.path, endpoint + "/v1/books")
+                #expect(reply.status == 200)
+                #expect(reply.headers["content-type"] == type)
+                #expect(try Book(serializedBytes: reply.body) == Book.with { $0.id = "p1"; $0.title = "PROTO"; $0.pages = 7 })
+            }
         }
     }
 
@@ -77,11 +79,21 @@ typealias UpdateBookRequest = Kratos_Test_V1_UpdateBookRequest
             let json = try await curl(endpoint + "/helloworld/kratos")
             #expect(json.status == 200 && json.text == #"{"message":"Hello kratos"}"#)
             #expect(json.headers["content-type"] == "application/json")
+            // Replies are labelled with the media type asked for.
             let yaml = try await curl("-H", "accept: application/x-yaml", endpoint + "/helloworld/kratos")
-            #expect(yaml.headers["content-type"] == "application/yaml")
+            #expect(yaml.headers["content-type"] == "application/x-yaml")
             #expect(yaml.text == "message: Hello kratos\n")
             let proto = try await curl("-H", "accept: application/x-protobuf", endpoint + "/helloworld/kratos")
+            #expect(proto.headers["content-type"] == "application/x-protobuf")
             #expect(try HelloReply(serializedBytes: proto.body).message == "Hello kratos")
+            // go-kratos names its codec proto: a Go client asks for and sends application/proto.
+            let goProto = try await curl("-H", "accept: application/proto", endpoint + "/helloworld/kratos")
+            #expect(goProto.headers["content-type"] == "application/proto")
+            #expect(try HelloReply(serializedBytes: goProto.body).message == "Hello kratos")
+            // go-kratos v3 clients ask for application/protojson.
+            let protojson = try await curl("-H", "accept: application/protojson", endpoint + "/helloworld/kratos")
+            #expect(protojson.headers["content-type"] == "application/protojson")
+            #expect(protojson.text == #"{"message":"Hello kratos"}"#)
             let any = try await curl("-H", "accept: */*", endpoint + "/helloworld/kratos")
             #expect(any.headers["content-type"] == "application/json")
         }

@@ -170,8 +170,9 @@ import Testing
                     .filter { $0.lowercased().hasPrefix("x-tag:") }.map { String($0.dropFirst(6)).trimmingCharacters(in: .whitespaces) }
             }
             let hello = try await tags("/hello/a"), bye = try await tags("/bye/a"), other = try await tags("/other")
-            #expect(hello == ["greeter", "exact", "all"])
-            #expect(bye == ["greeter", "all"])
+            // go-kratos's matcher: the exact selector, else the longest prefix, else `/*`.
+            #expect(hello == ["exact"])
+            #expect(bye == ["greeter"])
             #expect(other == ["all"])
         }
     }

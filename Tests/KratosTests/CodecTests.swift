@@ -20,6 +20,30 @@ import KratosTestSupport
         #expect(codec.name == expected)
     }
 
+    /// go-kratos internal/httputil/http_test.go, TestContentSubtype, plus the odd inputs its code
+    /// implies: no trimming, no lower-casing, "" without a slash or with a ";" before it.
+    @Test(arguments: [("text/html; charset=utf-8", "html"), ("multipart/form-data; boundary=something", "form-data"),
+                      ("application/json; charset=utf-8", "json"), ("application/json", "json"), ("application/xml", "xml"),
+                      ("text/xml", "xml"), (";text/xml", ""), ("application", ""), ("Application/JSON", "JSON"),
+                      ("application/json ;x", "json "), ("a/b/c", "b/c"), ("application/", ""), ("/json", "json"), ("", "")])
+    func contentSubtypeAsGoKratosReadsIt(contentType: String, subtype: String) {
+        #expect(CodecRegistry.subtype(of: contentType) == subtype)
+    }
+
+    /// Codec lookup ignores case and surrounding spaces (media types are case-insensitive, RFC
+    /// 9110); go-kratos's is exact. A bare type names no codec.
+    @Test func lookupIgnoresCaseButABareTypeNamesNothing() {
+        let registry = CodecRegistry.standard
+        #expect(registry.codec(forContentType: "Application/JSON")?.name == "json")
+        #expect(registry.codec(forContentType: "application/json ; charset=utf-8")?.name == "json")
+        #expect(registry.codec(forContentType: "application") == nil)
+        #expect(registry.codec(forContentType: "json") == nil)
+        #expect(registry.reply(forAccept: "APPLICATION/PROTO").contentType == "application/proto")
+        #expect(registry.reply(forAccept: "application/protojson").codec.name == "json")
+        #expect(registry.reply(forAccept: "application/json;q=1").contentType == "application/json")
+        #expect(registry.reply(forAccept: "application").contentType == "application/json")
+    }
+
     @Test func acceptPicksTheFirstKnownRangeElseJSON() {
         let registry = CodecRegistry.standard
         #expect(registry.codec(forAccept: "text/html, application/x-protobuf;q=0.9").name == "proto")

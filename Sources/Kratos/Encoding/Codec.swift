@@ -59,32 +59,59 @@ public struct CodecRegistry: Sendable {
         codecs[codec.name] = codec
     }
 
+    /// The codec registered as `name` or one of its aliases, ignoring case and surrounding spaces.
     public subscript(name: String) -> (any Codec)? {
-        codecs[name] ?? Self.aliases[name].flatMap { codecs[$0] }
+        if let codec = codecs[name] ?? Self.aliases[name].flatMap({ codecs[$0] }) { return codec }
+        let normalized = name.trimmingCharacters(in: .whitespaces).lowercased()
+        guard normalized != name else { return nil }
+        return codecs[normalized] ?? Self.aliases[normalized].flatMap { codecs[$0] }
     }
 
-    private static let aliases = ["x-protobuf": "proto", "protobuf": "proto", "x-yaml": "yaml", "form": "x-www-form-urlencoded"]
+    /// Other names clients use: `x-protobuf`/`protobuf` for proto, go-kratos v3's `protojson`
+    /// for json, `x-yaml` for yaml, `form` for x-www-form-urlencoded.
+    private static let aliases = ["x-protobuf": "proto", "protobuf": "proto", "protojson": "json", "x-yaml": "yaml",
+                                  "form": "x-www-form-urlencoded"]
 
     /// The codec for a request's `Content-Type`, e.g. `application/json; charset=utf-8` → json.
     public func codec(forContentType contentType: String) -> (any Codec)? {
         self[Self.subtype(of: contentType)]
     }
 
+    /// A codec and the media type to label what it writes with.
+    public struct Choice: Sendable {
+        public let codec: any Codec
+        /// The media type the client asked for (`application/x-protobuf`, `text/xml`), or the
+        /// codec's own ``Codec/contentType``.
+        public let contentType: String
+    }
+
     /// The codec for a reply, from the request's `Accept` header: the first media range naming a
     /// known codec; ``fallback`` for `*/*`, a missing header, or nothing known.
     public func codec(forAccept accept: String?) -> any Codec {
-        guard let accept, !accept.isEmpty else { return fallback }
-        for range in accept.split(separator: ",") {
-            if let codec = codec(forContentType: String(range)) { return codec }
-        }
-        return fallback
+        reply(forAccept: accept).codec
     }
 
-    /// `type/subtype; params` → `subtype`, lower-cased.
+    /// The codec for a reply and its label: the first media range of `Accept` naming a known
+    /// codec, labelled with that media type (so `Accept: application/x-protobuf` is answered in
+    /// proto labelled `application/x-protobuf`); ``fallback`` with its own type otherwise.
+    public func reply(forAccept accept: String?) -> Choice {
+        guard let accept, !accept.isEmpty else { return Choice(codec: fallback, contentType: fallback.contentType) }
+        for range in accept.split(separator: ",") {
+            guard let codec = codec(forContentType: String(range)) else { continue }
+            let mediaType = range.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
+            return Choice(codec: codec, contentType: mediaType == codec.contentType ? codec.contentType : mediaType)
+        }
+        return Choice(codec: fallback, contentType: fallback.contentType)
+    }
+
+    /// The content subtype exactly as go-kratos's `httputil.ContentSubtype` reads it: the text
+    /// between the first `/` and the first `;` (`application/json; charset=utf-8` → `json`), and
+    /// `""` without a slash or with a `;` before it. Case and spaces are kept; the lookup ignores them.
     public static func subtype(of contentType: String) -> String {
-        let mediaType = contentType.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
-        guard let slash = mediaType.firstIndex(of: "/") else { return mediaType }
-        return String(mediaType[mediaType.index(after: slash)...])
+        guard let slash = contentType.firstIndex(of: "/") else { return "" }
+        let end = contentType.firstIndex(of: ";") ?? contentType.endIndex
+        guard end > slash else { return "" }
+        return String(contentType[contentType.index(after: slash)..<end])
     }
 }
 
@@ -150,7 +177,8 @@ public struct JSONCodec: Codec {
 /// Protocol buffers binary: SwiftProtobuf messages only.
 public struct ProtoCodec: Codec {
     public let name = "proto"
-    public let contentType = "application/x-protobuf"
+    /// go-kratos's label for its `proto` codec; `application/x-protobuf` is accepted too.
+    public let contentType = "application/proto"
 
     public init() {}
 

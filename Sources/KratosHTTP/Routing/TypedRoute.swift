@@ -50,7 +50,7 @@ struct TypedRoute<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>: 
     func encode(_ reply: any Sendable, for request: HTTPRequest) throws -> HTTPResponse {
         guard let output = reply as? Output else { return try Reply.encode(reply, for: request) }
         if let responseBody { return try Reply.encode(responseBody(output), for: request) }
-        let codec = request.replyCodec
-        return Reply.response(try codec.encode(message: output), codec: codec, context: request.context)
+        let choice = request.replyCodec
+        return Reply.response(try choice.codec.encode(message: output), contentType: choice.contentType, context: request.context)
     }
 }

@@ -75,9 +75,9 @@ public final class HTTPRequest: Sendable {
         try MessageBinding.bind(QueryParameters(parsing: query), into: &message)
     }
 
-    /// The codec for the reply: `Accept`, else JSON.
-    public var replyCodec: any Codec {
-        codecs.codec(forAccept: headers.first(name: "accept"))
+    /// The codec for the reply, from `Accept` (else JSON), with the media type to label it.
+    public var replyCodec: CodecRegistry.Choice {
+        codecs.reply(forAccept: headers.first(name: "accept"))
     }
 }
 

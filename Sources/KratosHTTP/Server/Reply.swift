@@ -7,15 +7,15 @@ import NIOHTTP1
 enum Reply {
     /// `reply` encoded with the codec `Accept` asks for.
     static func encode(_ reply: any Sendable, for request: HTTPRequest) throws -> HTTPResponse {
-        let codec = request.replyCodec
-        return response(try codec.encode(reply), codec: codec, context: request.context)
+        let choice = request.replyCodec
+        return response(try choice.codec.encode(reply), contentType: choice.contentType, context: request.context)
     }
 
-    /// A reply with `bytes` as the body, the codec's content type, and the context's reply headers.
-    static func response(_ bytes: [UInt8], codec: any Codec, status: HTTPResponseStatus = .ok,
+    /// A reply with `bytes` as the body, labelled `contentType`, and the context's reply headers.
+    static func response(_ bytes: [UInt8], contentType: String, status: HTTPResponseStatus = .ok,
                          context: RequestContext?) -> HTTPResponse {
         var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: codec.contentType)
+        headers.add(name: "content-type", value: contentType)
         context?.forEachReplyHeader { headers.add(name: $0, value: $1) }
         return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: bytes))
     }
@@ -30,18 +30,20 @@ enum Reply {
     /// `accept` picks the codec, and there are no reply headers.
     static func error(_ error: any Error, accept: String?, codecs: CodecRegistry, context: RequestContext? = nil) -> HTTPResponse {
         let kratos = KratosError(error)
-        var codec = codecs.codec(forAccept: accept)
+        let choice = codecs.reply(forAccept: accept)
         let bytes: [UInt8]
-        if codec.name != "json",
-           let encoded = try? codec.encode(ErrorBody(code: kratos.code, reason: kratos.reason, message: kratos.message,
-                                                     metadata: kratos.metadata)) {
+        var contentType = choice.contentType
+        if choice.codec.name != "json",
+           let encoded = try? choice.codec.encode(ErrorBody(code: kratos.code, reason: kratos.reason, message: kratos.message,
+                                                            metadata: kratos.metadata)) {
             bytes = encoded
         } else {
-            codec = JSONCodec()
+            // JSON by hand, labelled as asked when JSON was asked (application/protojson too).
+            if choice.codec.name != "json" { contentType = JSONCodec().contentType }
             bytes = kratos.jsonBody()
         }
         let status = (100...599).contains(kratos.code) ? HTTPResponseStatus(statusCode: kratos.code) : .internalServerError
-        return response(bytes, codec: codec, status: status, context: context)
+        return response(bytes, contentType: contentType, status: status, context: context)
     }
 }
 
