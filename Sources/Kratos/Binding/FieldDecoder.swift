@@ -8,11 +8,13 @@ import SwiftProtobuf
 /// write the value in place. Actions:
 /// - `probe`: offer every number in `numbers`, record each field's kind, change nothing;
 /// - `sample`: set a non-default sample value (so protojson names the field);
+/// - `sampleEnum`: set an enum field to the given number (so protojson names the value);
 /// - `assign`: set the field from query-string text, parsed as the field's type.
 struct FieldDecoder: SwiftProtobuf.Decoder {
     enum Action {
         case probe
         case sample
+        case sampleEnum(Int)
         case assign([String], key: String)
     }
 
@@ -21,6 +23,8 @@ struct FieldDecoder: SwiftProtobuf.Decoder {
     var index = 0
     var current = 0
     var found: [Int: (kind: MessageSchema.Kind, repeated: Bool)] = [:]
+    /// The numbers each enum field's type defines (probe only).
+    var enumNumbers: [Int: [Int]] = [:]
     /// The first value that did not parse, reported after decoding.
     var failure: KratosError?
 
@@ -53,7 +57,7 @@ struct FieldDecoder: SwiftProtobuf.Decoder {
         note(kind)
         switch action {
         case .probe: break
-        case .sample: value = sample
+        case .sample, .sampleEnum: value = sample
         case .assign(let texts, let key):
             if let text = texts.last, let parsed = parse(text, read, key: key, expected: expected) { value = parsed }
         }
@@ -63,7 +67,7 @@ struct FieldDecoder: SwiftProtobuf.Decoder {
         note(kind)
         switch action {
         case .probe: break
-        case .sample: value = sample
+        case .sample, .sampleEnum: value = sample
         case .assign(let texts, let key):
             if let text = texts.last, let parsed = parse(text, read, key: key, expected: expected) { value = parsed }
         }
@@ -73,7 +77,7 @@ struct FieldDecoder: SwiftProtobuf.Decoder {
         note(kind, repeated: true)
         switch action {
         case .probe: break
-        case .sample: value = [sample]
+        case .sample, .sampleEnum: value = [sample]
         case .assign(let texts, let key):
             for text in texts {
                 if let parsed = parse(text, read, key: key, expected: expected) { value.append(parsed) }
@@ -87,8 +91,30 @@ struct FieldDecoder: SwiftProtobuf.Decoder {
         while base64.count % 4 != 0 { base64 += "=" }
         return Data(base64Encoded: base64)
     }
+    /// An enum value by number, only if the enum defines it (proto3 would keep any number as UNRECOGNIZED).
     private static func enumeration<E: SwiftProtobuf.Enum>(_ text: String) -> E? {
-        Int(text).flatMap { E(rawValue: $0) }
+        guard let number = Int(text), definedNumbers(of: E.self)?.contains(number) ?? true else { return nil }
+        return E(rawValue: number)
+    }
+
+    /// The numbers `E` defines, from the generated `CaseIterable` conformance.
+    static func definedNumbers<E: SwiftProtobuf.Enum>(of type: E.Type) -> [Int]? {
+        guard let iterable = type as? any CaseIterable.Type else { return nil }
+        return numbers(of: iterable, as: type)
+    }
+
+    private static func numbers<C: CaseIterable, E: SwiftProtobuf.Enum>(of type: C.Type, as _: E.Type) -> [Int] {
+        type.allCases.compactMap { ($0 as? E)?.rawValue }
+    }
+
+    /// The sample for an enum field: the number asked for, else a non-default value.
+    private func enumSample<E: SwiftProtobuf.Enum>(_ type: E.Type) -> E {
+        if case .sampleEnum(let number) = action, let value = E(rawValue: number) { return value }
+        return E(rawValue: 1) ?? E()
+    }
+
+    private mutating func noteEnum<E: SwiftProtobuf.Enum>(_ type: E.Type) {
+        if case .probe = action, let numbers = Self.definedNumbers(of: type) { enumNumbers[current] = numbers }
     }
 
     mutating func decodeSingularFloatField(value: inout Float) throws { one(.float, &value, 1, { Float($0) }, "a number") }
@@ -138,19 +164,28 @@ struct FieldDecoder: SwiftProtobuf.Decoder {
     mutating func decodeRepeatedBytesField(value: inout [Data]) throws { many(.bytes, &value, Data([1]), Self.bytes, "base64") }
 
     mutating func decodeSingularEnumField<E: SwiftProtobuf.Enum>(value: inout E) throws where E.RawValue == Int {
-        one(.enumeration, &value, E(rawValue: 1) ?? E(), Self.enumeration, "an enum number")
+        noteEnum(E.self)
+        one(.enumeration, &value, enumSample(E.self), Self.enumeration, "a valid value")
     }
     mutating func decodeSingularEnumField<E: SwiftProtobuf.Enum>(value: inout E?) throws where E.RawValue == Int {
-        one(.enumeration, &value, E(rawValue: 1) ?? E(), Self.enumeration, "an enum number")
+        noteEnum(E.self)
+        one(.enumeration, &value, enumSample(E.self), Self.enumeration, "a valid value")
     }
     mutating func decodeRepeatedEnumField<E: SwiftProtobuf.Enum>(value: inout [E]) throws where E.RawValue == Int {
-        many(.enumeration, &value, E(rawValue: 1) ?? E(), Self.enumeration, "an enum number")
+        noteEnum(E.self)
+        many(.enumeration, &value, enumSample(E.self), Self.enumeration, "a valid value")
     }
     mutating func decodeSingularMessageField<M: SwiftProtobuf.Message>(value: inout M?) throws {
-        one(.message(M.self), &value, M(), { _ in nil }, "a field value")
+        one(.message(M.self), &value, Self.sampleMessage(M.self), { _ in nil }, "a field value")
     }
     mutating func decodeRepeatedMessageField<M: SwiftProtobuf.Message>(value: inout [M]) throws {
-        many(.message(M.self), &value, M(), { _ in nil }, "a field value")
+        many(.message(M.self), &value, Self.sampleMessage(M.self), { _ in nil }, "a field value")
+    }
+
+    /// A message protojson can write: an empty `google.protobuf.Value` has no JSON form.
+    private static func sampleMessage<M: SwiftProtobuf.Message>(_ type: M.Type) -> M {
+        if let value = Google_Protobuf_Value(stringValue: "x") as? M { return value }
+        return M()
     }
     mutating func decodeSingularGroupField<G: SwiftProtobuf.Message>(value: inout G?) throws {
         one(.message(G.self), &value, G(), { _ in nil }, "a field value")

@@ -8,8 +8,10 @@ import SwiftProtobuf
 /// - repeated fields by repeating the key: `ids=1&ids=2`;
 /// - maps with brackets: `labels[env]=prod` (or `labels.env=prod`);
 /// - enums by name or number; bools as `true`/`false`/`1`/`0`; bytes as (URL-safe) base64;
-/// - `google.protobuf.Timestamp` as RFC 3339, `Duration` as `"1.5s"`, wrappers as their value,
-///   `FieldMask` as a comma-separated list of paths.
+/// - `google.protobuf.Timestamp` as RFC 3339, `Duration` in Go's syntax (`1m40s`, `500ms`,
+///   also protojson's `1.5s`), wrappers as their value, `FieldMask` as a comma-separated list of
+///   paths, `Struct`/`ListValue` as JSON text, `Value` as JSON text or else a string;
+/// - an enum takes a value's name or a number the enum defines; anything else is a 400.
 ///
 /// Binding merges into the message: call it for the query, then for path variables, and the
 /// path variables win.
@@ -133,21 +135,48 @@ public enum MessageBinding {
                 try insert(rest.dropFirst(), value: value, key: key, schema: .of(valueType), into: &inner)
                 entries.objects[mapKey] = inner
             } else {
+                guard rest.count == 1 else {
+                    throw KratosError.codec("parameter \(key): invalid formatting for a key of map \(name); write \(name)[key]=value")
+                }
                 entries.scalars[mapKey] = try scalar(value, kind: valueKind, key: key)
             }
             object.objects[field.jsonName] = entries
+        case .message(let type) where type.protoMessageName == "google.protobuf.Struct" && rest.count == 1 && !field.isRepeated:
+            // `data.name=kratos` sets one member of a Struct, as a string (as go-kratos does).
+            var inner = object.objects[field.jsonName] ?? JSONObject()
+            inner.scalars[rest[rest.startIndex]] = JSONString.quoted(value)
+            object.objects[field.jsonName] = inner
         case .message(let type) where !rest.isEmpty && !field.isRepeated:
             var inner = object.objects[field.jsonName] ?? JSONObject()
             try insert(rest, value: value, key: key, schema: .of(type), into: &inner)
             object.objects[field.jsonName] = inner
         default:
-            guard rest.isEmpty else { return }
+            // `ids[]=1` is the repeated field itself.
+            guard rest.isEmpty || field.isRepeated && rest.count == 1 && rest.first == "" else { return }
+            if let values = field.enumValues { try checkEnum(value, values: values, field: field, schema: schema, key: key) }
             let json = try scalar(value, kind: field.kind, key: key)
             if field.isRepeated {
                 object.arrays[field.jsonName, default: []].append(json)
             } else {
                 object.scalars[field.jsonName] = json
             }
+        }
+    }
+
+    /// go-kratos binds an enum from a value's name or a number the enum defines; anything else
+    /// (an undefined number, which proto3 would keep as UNRECOGNIZED, or an unknown name) is a 400.
+    private static func checkEnum(_ value: String, values: MessageSchema.EnumValues, field: MessageSchema.Field,
+                                  schema: MessageSchema, key: String) throws {
+        let accepted = values.accepts(value) ?? {
+            var options = JSONDecodingOptions()
+            options.ignoreUnknownFields = false
+            let probe = "{" + JSONString.quoted(field.jsonName) + ":" + JSONString.quoted(value) + "}"
+            return (try? schema.type.init(jsonString: probe, options: options)) != nil
+        }()
+        guard accepted else {
+            let known = values.names.sorted { $0.value < $1.value }.map(\.key)
+            throw KratosError.codec("parameter \(key): \"\(value)\" is not a valid value"
+                                    + (known.isEmpty ? "" : " (one of \(known.joined(separator: ", ")), or their numbers)"))
         }
     }
 
@@ -188,10 +217,28 @@ public enum MessageBinding {
             switch type.protoMessageName {
             case "google.protobuf.BoolValue":
                 return try scalar(value, kind: .bool, key: key)
-            case "google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask",
+            case "google.protobuf.Duration":
+                // Go's syntax (`1m40s`, `500ms`, `2m0.000000022s`) as well as protojson's `1.5s`.
+                guard let duration = Duration(config: value) else {
+                    throw invalid("a duration (like 1.5s, 500ms or 1h2m3s)")
+                }
+                return JSONString.quoted(duration.protoJSON)
+            case "google.protobuf.Struct", "google.protobuf.ListValue":
+                // JSON text: `data={"name":"kratos"}`, `list=[1,"a"]`.
+                let isObject = type.protoMessageName == "google.protobuf.Struct"
+                guard let parsed = try? JSONSerialization.jsonObject(with: Data(value.utf8), options: [.fragmentsAllowed]),
+                      isObject ? parsed is [String: Any] : parsed is [Any] else {
+                    throw invalid(isObject ? "a JSON object" : "a JSON array")
+                }
+                return value
+            case "google.protobuf.Value":
+                // JSON text when it is JSON (`3`, `true`, `{"a":1}`), else the text as a string.
+                let isJSON = (try? JSONSerialization.jsonObject(with: Data(value.utf8), options: [.fragmentsAllowed])) != nil
+                return isJSON ? value : JSONString.quoted(value)
+            case "google.protobuf.Timestamp", "google.protobuf.FieldMask",
                  "google.protobuf.StringValue", "google.protobuf.BytesValue", "google.protobuf.Int32Value",
                  "google.protobuf.Int64Value", "google.protobuf.UInt32Value", "google.protobuf.UInt64Value",
-                 "google.protobuf.FloatValue", "google.protobuf.DoubleValue", "google.protobuf.Value":
+                 "google.protobuf.FloatValue", "google.protobuf.DoubleValue":
                 return JSONString.quoted(value)
             default:
                 throw KratosError.codec("parameter \(key): \(type.protoMessageName) is a message; set its fields, e.g. \(key).field=value")

@@ -34,6 +34,8 @@ struct MessageSchema: Sendable {
         let jsonName: String
         let kind: Kind
         let isRepeated: Bool
+        /// For enum fields: the values the enum defines, by name and by number.
+        var enumValues: EnumValues? = nil
 
         /// Whether `value` can be set without protojson: scalars, and enums given by number.
         func isDirect(_ value: String) -> Bool {
@@ -45,6 +47,22 @@ struct MessageSchema: Sendable {
         }
     }
 
+    /// The values an enum defines: go-kratos binds an enum from its name or a defined number only.
+    struct EnumValues: Sendable {
+        let names: [String: Int]
+        let numbers: Set<Int>
+
+        /// Whether `text` is a defined number or a known name; nil when it is a name not seen
+        /// (the default value's name is never written by protojson, so it is checked by decoding).
+        func accepts(_ text: String) -> Bool? {
+            if names[text] != nil { return true }
+            if let number = Int(text) { return numbers.contains(number) }
+            return nil
+        }
+    }
+
+    /// The message type it describes.
+    let type: any SwiftProtobuf.Message.Type
     /// By proto name and by JSON name.
     let fields: [String: Field]
 
@@ -74,11 +92,34 @@ struct MessageSchema: Sendable {
             options.preserveProtoFieldNames = true
             let protoName = (try? sample.jsonString(options: options)).flatMap(firstKey)
             guard let jsonName, let protoName else { continue }
-            let field = Field(number: number, protoName: protoName, jsonName: jsonName, kind: found.kind, isRepeated: found.repeated)
+            var field = Field(number: number, protoName: protoName, jsonName: jsonName, kind: found.kind, isRepeated: found.repeated)
+            if let numbers = probe.enumNumbers[number] {
+                field.enumValues = enumValues(type, field: number, numbers: numbers)
+            }
             fields[protoName] = field
             fields[jsonName] = field
         }
-        return MessageSchema(fields: fields)
+        return MessageSchema(type: type, fields: fields)
+    }
+
+    /// Each defined number's name, read from the protojson of a message holding it.
+    private static func enumValues(_ type: any SwiftProtobuf.Message.Type, field: Int, numbers: [Int]) -> EnumValues {
+        var names: [String: Int] = [:]
+        for number in numbers {
+            var setter = FieldDecoder(numbers: [field], action: .sampleEnum(number))
+            var sample = type.init()
+            try? sample.decodeMessage(decoder: &setter)
+            var options = JSONEncodingOptions()
+            options.alwaysPrintEnumsAsInts = false
+            guard let json = try? sample.jsonString(options: options),
+                  let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+                  let value = object.values.first else {
+                // The default value is not written: its name stays unknown, its number is accepted.
+                continue
+            }
+            if let name = value as? String ?? (value as? [Any])?.first as? String { names[name] = number }
+        }
+        return EnumValues(names: names, numbers: Set(numbers))
     }
 
     private static func firstKey(_ json: String) -> String? {

@@ -92,7 +92,8 @@ public struct QueryParameters: Sendable, Equatable, Sequence {
 }
 
 extension QueryParameters {
-    /// Splits a key into its path: `a.b` → [a, b]; `m[k]` → [m, k]; `a[]` → [a].
+    /// Splits a key into its path: `a.b` → [a, b]; `m[k]` → [m, k]; `m[]` and `m.` → [m, ""]
+    /// (the empty key of a map, or `a[]` for a repeated field).
     static func path(of key: String) -> [String] {
         var parts: [String] = []
         var current = ""
@@ -109,14 +110,16 @@ extension QueryParameters {
                 current = ""
                 inBracket = true
             case "]" where inBracket:
-                if !current.isEmpty { parts.append(current) }
+                // `m[]` is the empty key, as in go-kratos.
+                parts.append(current)
                 current = ""
                 inBracket = false
             default:
                 current.append(char)
             }
         }
-        if !current.isEmpty { parts.append(current) }
+        // A trailing dot (`m.`) names the empty key too.
+        if !current.isEmpty || key.hasSuffix(".") && !inBracket && !key.isEmpty { parts.append(current) }
         return parts
     }
 }

@@ -132,13 +132,15 @@ extension ConfigValue {
 }
 
 extension Duration {
-    /// Parses Go's duration syntax: a sequence of decimal numbers with units
-    /// (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), optionally signed; `"0"` alone needs no unit.
+    /// Parses Go's duration syntax exactly as `time.ParseDuration` does: an optional sign, then
+    /// one or more decimal numbers (`1`, `1.5`, `.5`, `1.`) each with a unit (`ns`, `us`, `µs`,
+    /// `μs`, `ms`, `s`, `m`, `h`): `1h30m`, `2m0.000000022s`, `-1.5h`, `300ms`; `"0"` alone needs no
+    /// unit. Computed in whole nanoseconds; nil for anything else or beyond ±292 years.
     public init?(config text: String) {
-        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
-        var sign = 1.0
-        if rest.first == "-" || rest.first == "+" {
-            sign = rest.first == "-" ? -1 : 1
+        var rest = Substring(text)
+        var negative = false
+        if let sign = rest.first, sign == "-" || sign == "+" {
+            negative = sign == "-"
             rest = rest.dropFirst()
         }
         if rest == "0" {
@@ -146,17 +148,61 @@ extension Duration {
             return
         }
         guard !rest.isEmpty else { return nil }
-        var nanoseconds = 0.0
+        var total: UInt64 = 0
         while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
-            guard !number.isEmpty, let value = Double(number) else { return nil }
-            rest = rest.dropFirst(number.count)
-            let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
-            guard let unit = units.filter({ rest.hasPrefix($0.0) }).max(by: { $0.0.count < $1.0.count }) else { return nil }
-            rest = rest.dropFirst(unit.0.count)
-            nanoseconds += value * unit.1
+            let whole = rest.prefix { $0.isASCII && $0.isNumber }
+            rest = rest.dropFirst(whole.count)
+            var fraction: Substring = ""
+            if rest.first == "." {
+                rest = rest.dropFirst()
+                fraction = rest.prefix { $0.isASCII && $0.isNumber }
+                rest = rest.dropFirst(fraction.count)
+            }
+            guard !whole.isEmpty || !fraction.isEmpty else { return nil }
+            let unitText = rest.prefix { !($0.isASCII && $0.isNumber) && $0 != "." }
+            rest = rest.dropFirst(unitText.count)
+            guard let unit = Self.goUnits[String(unitText)] else { return nil }
+            // whole × unit + fraction × unit / 10^digits, in integers (digits past ns precision are dropped).
+            guard let integer = whole.isEmpty ? 0 : UInt64(whole) else { return nil }
+            let (scaled, overflow) = integer.multipliedReportingOverflow(by: unit)
+            guard !overflow else { return nil }
+            var part = scaled
+            var scale: UInt64 = 1
+            var numerator: UInt64 = 0
+            for digit in fraction {
+                guard scale < 1_000_000_000_000_000, let value = digit.wholeNumberValue else { break }
+                numerator = numerator * 10 + UInt64(value)
+                scale *= 10
+            }
+            if numerator > 0 {
+                let (product, fractionOverflow) = numerator.multipliedReportingOverflow(by: unit)
+                part += fractionOverflow ? UInt64(Double(numerator) * Double(unit) / Double(scale)) : product / scale
+            }
+            let (sum, sumOverflow) = total.addingReportingOverflow(part)
+            guard !sumOverflow, sum <= UInt64(Int64.max) + (negative ? 1 : 0) else { return nil }
+            total = sum
         }
-        self = .nanoseconds(Int64(sign * nanoseconds))
+        self = .nanoseconds(negative ? Int64(truncatingIfNeeded: 0 &- total) : Int64(total))
+    }
+
+    private static let goUnits: [String: UInt64] = [
+        "ns": 1, "us": 1_000, "\u{B5}s": 1_000, "\u{3BC}s": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
+        "m": 60_000_000_000, "h": 3_600_000_000_000,
+    ]
+
+    /// The duration as protojson writes it: seconds with 0, 3, 6 or 9 fractional digits and `s`.
+    var protoJSON: String {
+        let nanoseconds = components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+        let magnitude = nanoseconds.magnitude
+        let seconds = magnitude / 1_000_000_000, nanos = magnitude % 1_000_000_000
+        var fraction = ""
+        if nanos != 0 {
+            var digits = String(nanos)
+            digits = String(repeating: "0", count: 9 - digits.count) + digits
+            while digits.count > 3, digits.hasSuffix("000") { digits.removeLast(3) }
+            fraction = "." + digits
+        }
+        return (nanoseconds < 0 ? "-" : "") + "\(seconds)" + fraction + "s"
     }
 }
 

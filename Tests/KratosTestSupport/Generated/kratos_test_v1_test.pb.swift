@@ -194,6 +194,81 @@ public nonisolated struct Kratos_Test_V1_Everything: @unchecked Sendable {
     set {_uniqueStorage()._choice = .number(newValue)}
   }
 
+  public var data: SwiftProtobuf.Google_Protobuf_Struct {
+    get {_storage._data ?? SwiftProtobuf.Google_Protobuf_Struct()}
+    set {_uniqueStorage()._data = newValue}
+  }
+  /// Returns true if `data` has been explicitly set.
+  public var hasData: Bool {_storage._data != nil}
+  /// Clears the value of `data`. Subsequent reads from it will return its default value.
+  public mutating func clearData() {_uniqueStorage()._data = nil}
+
+  public var dataList: [SwiftProtobuf.Google_Protobuf_Struct] {
+    get {_storage._dataList}
+    set {_uniqueStorage()._dataList = newValue}
+  }
+
+  public var value: SwiftProtobuf.Google_Protobuf_Value {
+    get {_storage._value ?? SwiftProtobuf.Google_Protobuf_Value()}
+    set {_uniqueStorage()._value = newValue}
+  }
+  /// Returns true if `value` has been explicitly set.
+  public var hasValue: Bool {_storage._value != nil}
+  /// Clears the value of `value`. Subsequent reads from it will return its default value.
+  public mutating func clearValue() {_uniqueStorage()._value = nil}
+
+  public var list: SwiftProtobuf.Google_Protobuf_ListValue {
+    get {_storage._list ?? SwiftProtobuf.Google_Protobuf_ListValue()}
+    set {_uniqueStorage()._list = newValue}
+  }
+  /// Returns true if `list` has been explicitly set.
+  public var hasList: Bool {_storage._list != nil}
+  /// Clears the value of `list`. Subsequent reads from it will return its default value.
+  public mutating func clearList() {_uniqueStorage()._list = nil}
+
+  public var mapInt64Key: Dictionary<Int64,String> {
+    get {_storage._mapInt64Key}
+    set {_uniqueStorage()._mapInt64Key = newValue}
+  }
+
+  public var price: Float {
+    get {_storage._price}
+    set {_uniqueStorage()._price = newValue}
+  }
+
+  public var total: UInt64 {
+    get {_storage._total}
+    set {_uniqueStorage()._total = newValue}
+  }
+
+  public var raw: SwiftProtobuf.Google_Protobuf_BytesValue {
+    get {_storage._raw ?? SwiftProtobuf.Google_Protobuf_BytesValue()}
+    set {_uniqueStorage()._raw = newValue}
+  }
+  /// Returns true if `raw` has been explicitly set.
+  public var hasRaw: Bool {_storage._raw != nil}
+  /// Clears the value of `raw`. Subsequent reads from it will return its default value.
+  public mutating func clearRaw() {_uniqueStorage()._raw = nil}
+
+  public var precise: SwiftProtobuf.Google_Protobuf_DoubleValue {
+    get {_storage._precise ?? SwiftProtobuf.Google_Protobuf_DoubleValue()}
+    set {_uniqueStorage()._precise = newValue}
+  }
+  /// Returns true if `precise` has been explicitly set.
+  public var hasPrecise: Bool {_storage._precise != nil}
+  /// Clears the value of `precise`. Subsequent reads from it will return its default value.
+  public mutating func clearPrecise() {_uniqueStorage()._precise = nil}
+
+  public var pagesList: [Kratos_Test_V1_Everything.Page] {
+    get {_storage._pagesList}
+    set {_uniqueStorage()._pagesList = newValue}
+  }
+
+  public var noOne: String {
+    get {_storage._noOne}
+    set {_uniqueStorage()._noOne = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Choice: Equatable, Sendable {
@@ -347,7 +422,7 @@ fileprivate nonisolated let _protobuf_package = "kratos.test.v1"
 
 nonisolated extension Kratos_Test_V1_Everything: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Everything"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}count\0\u{1}big\0\u{1}small\0\u{1}ratio\0\u{1}flag\0\u{1}blob\0\u{1}color\0\u{1}tags\0\u{1}ids\0\u{1}colors\0\u{1}page\0\u{1}labels\0\u{1}pages\0\u{1}at\0\u{1}wait\0\u{1}nickname\0\u{1}limit\0\u{1}enabled\0\u{1}mask\0\u{3}user_id\0\u{1}note\0\u{1}text\0\u{1}number\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}count\0\u{1}big\0\u{1}small\0\u{1}ratio\0\u{1}flag\0\u{1}blob\0\u{1}color\0\u{1}tags\0\u{1}ids\0\u{1}colors\0\u{1}page\0\u{1}labels\0\u{1}pages\0\u{1}at\0\u{1}wait\0\u{1}nickname\0\u{1}limit\0\u{1}enabled\0\u{1}mask\0\u{3}user_id\0\u{1}note\0\u{1}text\0\u{1}number\0\u{1}data\0\u{3}data_list\0\u{1}value\0\u{1}list\0\u{3}map_int64_key\0\u{1}price\0\u{1}total\0\u{1}raw\0\u{1}precise\0\u{3}pages_list\0\u{5}no_one\0numberOne\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -373,6 +448,17 @@ nonisolated extension Kratos_Test_V1_Everything: SwiftProtobuf.Message, SwiftPro
     var _userID: String = String()
     var _note: String? = nil
     var _choice: Kratos_Test_V1_Everything.OneOf_Choice?
+    var _data: SwiftProtobuf.Google_Protobuf_Struct? = nil
+    var _dataList: [SwiftProtobuf.Google_Protobuf_Struct] = []
+    var _value: SwiftProtobuf.Google_Protobuf_Value? = nil
+    var _list: SwiftProtobuf.Google_Protobuf_ListValue? = nil
+    var _mapInt64Key: Dictionary<Int64,String> = [:]
+    var _price: Float = 0
+    var _total: UInt64 = 0
+    var _raw: SwiftProtobuf.Google_Protobuf_BytesValue? = nil
+    var _precise: SwiftProtobuf.Google_Protobuf_DoubleValue? = nil
+    var _pagesList: [Kratos_Test_V1_Everything.Page] = []
+    var _noOne: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -406,6 +492,17 @@ nonisolated extension Kratos_Test_V1_Everything: SwiftProtobuf.Message, SwiftPro
       _userID = source._userID
       _note = source._note
       _choice = source._choice
+      _data = source._data
+      _dataList = source._dataList
+      _value = source._value
+      _list = source._list
+      _mapInt64Key = source._mapInt64Key
+      _price = source._price
+      _total = source._total
+      _raw = source._raw
+      _precise = source._precise
+      _pagesList = source._pagesList
+      _noOne = source._noOne
     }
   }
 
@@ -462,6 +559,17 @@ nonisolated extension Kratos_Test_V1_Everything: SwiftProtobuf.Message, SwiftPro
             _storage._choice = .number(v)
           }
         }()
+        case 25: try { try decoder.decodeSingularMessageField(value: &_storage._data) }()
+        case 26: try { try decoder.decodeRepeatedMessageField(value: &_storage._dataList) }()
+        case 27: try { try decoder.decodeSingularMessageField(value: &_storage._value) }()
+        case 28: try { try decoder.decodeSingularMessageField(value: &_storage._list) }()
+        case 29: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufInt64,SwiftProtobuf.ProtobufString>.self, value: &_storage._mapInt64Key) }()
+        case 30: try { try decoder.decodeSingularFloatField(value: &_storage._price) }()
+        case 31: try { try decoder.decodeSingularUInt64Field(value: &_storage._total) }()
+        case 32: try { try decoder.decodeSingularMessageField(value: &_storage._raw) }()
+        case 33: try { try decoder.decodeSingularMessageField(value: &_storage._precise) }()
+        case 34: try { try decoder.decodeRepeatedMessageField(value: &_storage._pagesList) }()
+        case 35: try { try decoder.decodeSingularStringField(value: &_storage._noOne) }()
         default: break
         }
       }
@@ -551,6 +659,39 @@ nonisolated extension Kratos_Test_V1_Everything: SwiftProtobuf.Message, SwiftPro
       }()
       case nil: break
       }
+      try { if let v = _storage._data {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
+      } }()
+      if !_storage._dataList.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._dataList, fieldNumber: 26)
+      }
+      try { if let v = _storage._value {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 27)
+      } }()
+      try { if let v = _storage._list {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 28)
+      } }()
+      if !_storage._mapInt64Key.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufInt64,SwiftProtobuf.ProtobufString>.self, value: _storage._mapInt64Key, fieldNumber: 29)
+      }
+      if _storage._price.bitPattern != 0 {
+        try visitor.visitSingularFloatField(value: _storage._price, fieldNumber: 30)
+      }
+      if _storage._total != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._total, fieldNumber: 31)
+      }
+      try { if let v = _storage._raw {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 32)
+      } }()
+      try { if let v = _storage._precise {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 33)
+      } }()
+      if !_storage._pagesList.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._pagesList, fieldNumber: 34)
+      }
+      if !_storage._noOne.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._noOne, fieldNumber: 35)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -583,6 +724,17 @@ nonisolated extension Kratos_Test_V1_Everything: SwiftProtobuf.Message, SwiftPro
         if _storage._userID != rhs_storage._userID {return false}
         if _storage._note != rhs_storage._note {return false}
         if _storage._choice != rhs_storage._choice {return false}
+        if _storage._data != rhs_storage._data {return false}
+        if _storage._dataList != rhs_storage._dataList {return false}
+        if _storage._value != rhs_storage._value {return false}
+        if _storage._list != rhs_storage._list {return false}
+        if _storage._mapInt64Key != rhs_storage._mapInt64Key {return false}
+        if _storage._price != rhs_storage._price {return false}
+        if _storage._total != rhs_storage._total {return false}
+        if _storage._raw != rhs_storage._raw {return false}
+        if _storage._precise != rhs_storage._precise {return false}
+        if _storage._pagesList != rhs_storage._pagesList {return false}
+        if _storage._noOne != rhs_storage._noOne {return false}
         return true
       }
       if !storagesAreEqual {return false}
