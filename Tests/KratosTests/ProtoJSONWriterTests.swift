@@ -4,24 +4,33 @@ import Testing
 @testable import Kratos
 import KratosTestSupport
 
-/// The JSON codec's own protojson writer must give SwiftProtobuf's bytes exactly, for the
-/// messages it writes itself and for those it hands back to SwiftProtobuf.
+/// The JSON codec's own protojson writer must give the fallback's bytes exactly — SwiftProtobuf's
+/// protojson, with go-kratos's unpopulated fields added by ``UnpopulatedFields`` — for the
+/// messages it writes itself and for those it hands to the fallback; and, with `emitUnpopulated`
+/// off, SwiftProtobuf's bytes alone.
 @Suite struct ProtoJSONWriterTests {
     typealias Everything = Kratos_Test_V1_Everything
     typealias Book = Kratos_Test_V1_Book
 
+    func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
     func expectSameAsSwiftProtobuf<M: SwiftProtobuf.Message>(_ message: M, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let ours = try JSONCodec().encode(message: message)
-        let theirs: [UInt8] = try message.jsonUTF8Bytes()
-        #expect(String(decoding: ours, as: UTF8.self) == String(decoding: theirs, as: UTF8.self), sourceLocation: sourceLocation)
+        #expect(text(try JSONCodec().encode(message: message)) == text(try ProtoJSONWriter.fallback(message, emitUnpopulated: true)),
+                sourceLocation: sourceLocation)
+        var sparse = JSONCodec()
+        sparse.emitUnpopulated = false
+        #expect(text(try sparse.encode(message: message)) == text(try message.jsonUTF8Bytes()), sourceLocation: sourceLocation)
     }
 
-    /// `message` through the writer alone (no fallback), next to SwiftProtobuf's protojson.
+    /// `message` through the writer alone (no fallback), next to the fallback's protojson.
     func expectWrittenHere<M: SwiftProtobuf.Message>(_ message: M, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        var visitor = ProtoJSONWriter.Visitor(keys: try #require(ProtoJSONWriter.Keys.make(for: M.self)))
-        try visitor.write(message)
-        let theirs: [UInt8] = try message.jsonUTF8Bytes()
-        #expect(String(decoding: visitor.bytes, as: UTF8.self) == String(decoding: theirs, as: UTF8.self), sourceLocation: sourceLocation)
+        let keys = try #require(ProtoJSONWriter.Keys.make(for: M.self))
+        var full = ProtoJSONWriter.Visitor(keys: keys, emitUnpopulated: true)
+        try full.write(message)
+        #expect(text(full.bytes) == text(try ProtoJSONWriter.fallback(message, emitUnpopulated: true)), sourceLocation: sourceLocation)
+        var sparse = ProtoJSONWriter.Visitor(keys: keys)
+        try sparse.write(message)
+        #expect(text(sparse.bytes) == text(try message.jsonUTF8Bytes()), sourceLocation: sourceLocation)
     }
 
     @Test func plainMessagesAreWrittenHereWithSwiftProtobufsBytes() throws {
@@ -82,7 +91,50 @@ import KratosTestSupport
     @Test func customOptionsAreSwiftProtobufs() throws {
         var codec = JSONCodec()
         codec.encodingOptions.preserveProtoFieldNames = true
+        codec.emitUnpopulated = false
         let message = Everything.with { $0.userID = "u" }
-        #expect(String(decoding: try codec.encode(message: message), as: UTF8.self) == #"{"user_id":"u"}"#)
+        #expect(text(try codec.encode(message: message)) == #"{"user_id":"u"}"#)
+        codec.emitUnpopulated = true
+        #expect(text(try codec.encode(message: Kratos_Test_V1_UpdateBookRequest.with { $0.shelf = "s" }))
+                == #"{"shelf":"s","book":null,"validate_only":false}"#)
+    }
+
+    /// go-kratos's JSON codec is protojson with EmitUnpopulated (encoding/json/json_test.go,
+    /// TestJSON_Marshal in v2, encoding/protojson TestCodec in v3: `{"id":"1","name":"go-kratos",
+    /// "hobby":["1","2"],"attrs":{}}`): zero scalars, `"0"` for 64-bit integers, the enum's zero
+    /// name, `[]`, `{}`, `null` for unset messages; proto3 `optional` and oneof members left out.
+    @Test func unpopulatedFieldsAreWrittenAsGoKratosWritesThem() throws {
+        #expect(text(try JSONCodec().encode(message: Kratos_Test_V1_HelloReply())) == #"{"message":""}"#)
+        #expect(text(try JSONCodec().encode(message: Book.with { $0.id = "1"; $0.title = "go-kratos" }))
+                == #"{"id":"1","title":"go-kratos","pages":0}"#)
+        #expect(text(try JSONCodec().encode(message: Kratos_Test_V1_UpdateBookRequest.with { $0.book = Book() }))
+                == #"{"shelf":"","book":{"id":"","title":"","pages":0},"validateOnly":false}"#)
+        let everything = text(try JSONCodec().encode(message: Everything()))
+        #expect(everything == #"{"name":"","count":0,"big":"0","small":0,"ratio":0,"flag":false,"blob":"","#
+                + #""color":"COLOR_UNSPECIFIED","tags":[],"ids":[],"colors":[],"page":null,"labels":{},"pages":{},"at":null,"#
+                + #""wait":null,"nickname":null,"limit":null,"enabled":null,"mask":null,"userId":"","data":null,"dataList":[],"#
+                + #""value":null,"list":null,"mapInt64Key":{},"price":0,"total":"0","raw":null,"precise":null,"pagesList":[],"#
+                + #""numberOne":""}"#)
+        // Decoding takes it back (protojson reads null into a Value as NullValue, in Go too), and
+        // still ignores unknown fields.
+        let decoded = try JSONCodec().decode(Everything.self, from: Array((everything.dropLast() + #","unknown":1}"#).utf8))
+        #expect(decoded == Everything.with { $0.value = .with { $0.nullValue = .nullValue } })
+    }
+
+    @Test func unpopulatedFieldsInsideNestedRepeatedAndMapMessages() throws {
+        try expectSameAsSwiftProtobuf(Everything.with {
+            $0.color = .red
+            $0.page = .with { $0.next = .with { $0.token = "t" } }
+            $0.pages = [3: .with { $0.size = 1 }, 4: Everything.Page()]
+            $0.pagesList = [.with { $0.token = "a" }, Everything.Page()]
+            $0.note = ""
+            $0.text = ""
+            $0.value = Google_Protobuf_Value(stringValue: "v")
+        })
+        try expectWrittenHere(Kratos_Test_V1_UpdateBookRequest.with { $0.book = .with { $0.pages = 3 } })
+        try expectWrittenHere(Kratos_Test_V1_UpdateBookRequest())
+        // Well-known types keep their own JSON: an empty Struct is {}, an Empty is {}.
+        try expectSameAsSwiftProtobuf(Google_Protobuf_Struct())
+        try expectSameAsSwiftProtobuf(Google_Protobuf_Empty())
     }
 }

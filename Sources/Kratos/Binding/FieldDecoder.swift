@@ -23,8 +23,17 @@ struct FieldDecoder: SwiftProtobuf.Decoder {
     var index = 0
     var current = 0
     var found: [Int: (kind: MessageSchema.Kind, repeated: Bool)] = [:]
+    /// Fields decoded through an optional (`T?`) value: proto3 `optional`, oneof members, messages.
+    var presence: Set<Int> = []
+    /// 64-bit integer fields (protojson writes them as strings).
+    var wide: Set<Int> = []
+    /// Whether the message reported a second member of a oneof (a re-decoded oneof field does).
+    var conflictingOneof = false
     /// The numbers each enum field's type defines (probe only).
     var enumNumbers: [Int: [Int]] = [:]
+    /// Each enum field's Swift names of its zero case and of its type (probe only), from which
+    /// the zero value's proto name is guessed and then checked.
+    var enumZero: [Int: (caseName: String, typeName: String)] = [:]
     /// The first value that did not parse, reported after decoding.
     var failure: KratosError?
 
@@ -33,13 +42,17 @@ struct FieldDecoder: SwiftProtobuf.Decoder {
         self.action = action
     }
 
-    mutating func handleConflictingOneOf() throws {}
+    mutating func handleConflictingOneOf() throws { conflictingOneof = true }
 
     mutating func nextFieldNumber() throws -> Int? {
         guard index < numbers.count else { return nil }
         current = numbers[index]
         index += 1
         return current
+    }
+
+    private mutating func noteWide() {
+        if case .probe = action { wide.insert(current) }
     }
 
     private mutating func note(_ kind: MessageSchema.Kind, repeated: Bool = false) {
@@ -65,6 +78,7 @@ struct FieldDecoder: SwiftProtobuf.Decoder {
 
     private mutating func one<T>(_ kind: MessageSchema.Kind, _ value: inout T?, _ sample: T, _ read: (String) -> T?, _ expected: String) {
         note(kind)
+        if case .probe = action { presence.insert(current) }
         switch action {
         case .probe: break
         case .sample, .sampleEnum: value = sample
@@ -114,7 +128,9 @@ struct FieldDecoder: SwiftProtobuf.Decoder {
     }
 
     private mutating func noteEnum<E: SwiftProtobuf.Enum>(_ type: E.Type) {
-        if case .probe = action, let numbers = Self.definedNumbers(of: type) { enumNumbers[current] = numbers }
+        guard case .probe = action else { return }
+        if let numbers = Self.definedNumbers(of: type) { enumNumbers[current] = numbers }
+        enumZero[current] = (String(describing: E(rawValue: 0) ?? E()), String(describing: type))
     }
 
     mutating func decodeSingularFloatField(value: inout Float) throws { one(.float, &value, 1, { Float($0) }, "a number") }
@@ -126,15 +142,15 @@ struct FieldDecoder: SwiftProtobuf.Decoder {
     mutating func decodeSingularInt32Field(value: inout Int32) throws { one(.integer, &value, 1, { Int32($0) }, "an integer") }
     mutating func decodeSingularInt32Field(value: inout Int32?) throws { one(.integer, &value, 1, { Int32($0) }, "an integer") }
     mutating func decodeRepeatedInt32Field(value: inout [Int32]) throws { many(.integer, &value, 1, { Int32($0) }, "an integer") }
-    mutating func decodeSingularInt64Field(value: inout Int64) throws { one(.integer, &value, 1, { Int64($0) }, "an integer") }
-    mutating func decodeSingularInt64Field(value: inout Int64?) throws { one(.integer, &value, 1, { Int64($0) }, "an integer") }
-    mutating func decodeRepeatedInt64Field(value: inout [Int64]) throws { many(.integer, &value, 1, { Int64($0) }, "an integer") }
+    mutating func decodeSingularInt64Field(value: inout Int64) throws { noteWide(); one(.integer, &value, 1, { Int64($0) }, "an integer") }
+    mutating func decodeSingularInt64Field(value: inout Int64?) throws { noteWide(); one(.integer, &value, 1, { Int64($0) }, "an integer") }
+    mutating func decodeRepeatedInt64Field(value: inout [Int64]) throws { noteWide(); many(.integer, &value, 1, { Int64($0) }, "an integer") }
     mutating func decodeSingularUInt32Field(value: inout UInt32) throws { one(.integer, &value, 1, { UInt32($0) }, "an integer") }
     mutating func decodeSingularUInt32Field(value: inout UInt32?) throws { one(.integer, &value, 1, { UInt32($0) }, "an integer") }
     mutating func decodeRepeatedUInt32Field(value: inout [UInt32]) throws { many(.integer, &value, 1, { UInt32($0) }, "an integer") }
-    mutating func decodeSingularUInt64Field(value: inout UInt64) throws { one(.integer, &value, 1, { UInt64($0) }, "an integer") }
-    mutating func decodeSingularUInt64Field(value: inout UInt64?) throws { one(.integer, &value, 1, { UInt64($0) }, "an integer") }
-    mutating func decodeRepeatedUInt64Field(value: inout [UInt64]) throws { many(.integer, &value, 1, { UInt64($0) }, "an integer") }
+    mutating func decodeSingularUInt64Field(value: inout UInt64) throws { noteWide(); one(.integer, &value, 1, { UInt64($0) }, "an integer") }
+    mutating func decodeSingularUInt64Field(value: inout UInt64?) throws { noteWide(); one(.integer, &value, 1, { UInt64($0) }, "an integer") }
+    mutating func decodeRepeatedUInt64Field(value: inout [UInt64]) throws { noteWide(); many(.integer, &value, 1, { UInt64($0) }, "an integer") }
     mutating func decodeSingularSInt32Field(value: inout Int32) throws { try decodeSingularInt32Field(value: &value) }
     mutating func decodeSingularSInt32Field(value: inout Int32?) throws { try decodeSingularInt32Field(value: &value) }
     mutating func decodeRepeatedSInt32Field(value: inout [Int32]) throws { try decodeRepeatedInt32Field(value: &value) }

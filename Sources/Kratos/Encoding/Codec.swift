@@ -116,6 +116,10 @@ public struct CodecRegistry: Sendable {
 }
 
 /// JSON: SwiftProtobuf messages as protojson, everything else through `Codable`.
+///
+/// As go-kratos's JSON codec (protojson with `EmitUnpopulated`), replies carry fields left unset:
+/// `{"message":""}`, `[]`, `{}`, `null` for an unset message; fields with presence (proto3
+/// `optional`, oneof members) are left out when unset.
 public struct JSONCodec: Codec {
     public let name = "json"
     public let contentType = "application/json"
@@ -123,6 +127,8 @@ public struct JSONCodec: Codec {
     public var encodingOptions = JSONEncodingOptions() {
         didSet { defaultEncoding = false }
     }
+    /// Whether unset fields are written (go-kratos's `EmitUnpopulated`); on by default.
+    public var emitUnpopulated = true
     /// With default options, plain messages are written by ``ProtoJSONWriter`` (same bytes, less work).
     private var defaultEncoding = true
     public var decodingOptions: JSONDecodingOptions = {
@@ -134,7 +140,9 @@ public struct JSONCodec: Codec {
     public init() {}
 
     public func encode<M: SwiftProtobuf.Message>(message: M) throws -> [UInt8] {
-        defaultEncoding ? try ProtoJSONWriter.encode(message) : try message.jsonUTF8Bytes(options: encodingOptions)
+        defaultEncoding
+            ? try ProtoJSONWriter.encode(message, emitUnpopulated: emitUnpopulated)
+            : try ProtoJSONWriter.fallback(message, options: encodingOptions, emitUnpopulated: emitUnpopulated)
     }
 
     public func encode(_ value: any Sendable) throws -> [UInt8] {

@@ -10,11 +10,15 @@ import SwiftProtobuf
 /// byte for byte as SwiftProtobuf writes them with default options. Anything else (enums,
 /// floating point, bytes, maps, well-known types, extensions) is left to SwiftProtobuf, and a
 /// type found to need it goes there directly from then on.
+///
+/// With `emitUnpopulated` (go-kratos's JSON codec), fields left unset are written too, with
+/// their unpopulated values, in the places ``UnpopulatedFields`` adds them to SwiftProtobuf's
+/// output: the two agree byte for byte.
 enum ProtoJSONWriter {
     /// The reply's protojson: written here when the type is plain, else by SwiftProtobuf.
-    static func encode<M: SwiftProtobuf.Message>(_ message: M) throws -> [UInt8] {
+    static func encode<M: SwiftProtobuf.Message>(_ message: M, emitUnpopulated: Bool = false) throws -> [UInt8] {
         if let keys = Keys.of(M.self) {
-            var visitor = Visitor(keys: keys)
+            var visitor = Visitor(keys: keys, emitUnpopulated: emitUnpopulated)
             do {
                 try visitor.write(message)
                 return visitor.bytes
@@ -22,18 +26,29 @@ enum ProtoJSONWriter {
                 Keys.markUnsupported(M.self)
             }
         }
-        return try message.jsonUTF8Bytes()
+        return try fallback(message, emitUnpopulated: emitUnpopulated)
+    }
+
+    /// SwiftProtobuf's protojson, with the unpopulated fields added when asked.
+    static func fallback<M: SwiftProtobuf.Message>(_ message: M, options: JSONEncodingOptions = JSONEncodingOptions(),
+                                                 emitUnpopulated: Bool) throws -> [UInt8] {
+        let bytes: [UInt8] = try message.jsonUTF8Bytes(options: options)
+        guard emitUnpopulated else { return bytes }
+        return try UnpopulatedFields.fill(bytes, type: M.self, protoNames: options.preserveProtoFieldNames)
     }
 
     /// A field this writer leaves to SwiftProtobuf.
     struct Unsupported: Error {}
 
-    /// Per message type: `"jsonName":` for each field number, or nil when the type needs SwiftProtobuf.
+    /// Per message type: `"jsonName":` for each field number, and `"jsonName":value` for each
+    /// field that has an unpopulated form, by number; nil when the type needs SwiftProtobuf.
     final class Keys: Sendable {
         let byNumber: [Int: [UInt8]]
+        let defaults: [(number: Int, member: [UInt8])]
 
-        private init(_ byNumber: [Int: [UInt8]]) {
+        private init(_ byNumber: [Int: [UInt8]], defaults: [(number: Int, member: [UInt8])]) {
             self.byNumber = byNumber
+            self.defaults = defaults
         }
 
         private static let cache = Mutex<[ObjectIdentifier: Keys?]>([:])
@@ -51,10 +66,14 @@ enum ProtoJSONWriter {
         static func make(for type: any SwiftProtobuf.Message.Type) -> Keys? {
             guard !type.protoMessageName.hasPrefix("google.protobuf.") else { return nil }
             var byNumber: [Int: [UInt8]] = [:]
-            for field in MessageSchema.of(type).fields.values {
+            var defaults: [(number: Int, member: [UInt8])] = []
+            for field in MessageSchema.of(type).ordered {
                 byNumber[field.number] = Array("\"\(field.jsonName)\":".utf8)
+                if let value = field.unpopulated {
+                    defaults.append((field.number, Array("\"\(field.jsonName)\":\(value)".utf8)))
+                }
             }
-            return Keys(byNumber)
+            return Keys(byNumber, defaults: defaults)
         }
 
         static func markUnsupported(_ type: any SwiftProtobuf.Message.Type) {
@@ -66,20 +85,39 @@ enum ProtoJSONWriter {
         private(set) var bytes: [UInt8] = []
         private var keys: Keys
         private var first = true
+        private let emitUnpopulated: Bool
+        /// The next of `keys.defaults` not yet written or passed.
+        private var pending = 0
 
-        init(keys: Keys) {
+        init(keys: Keys, emitUnpopulated: Bool = false) {
             self.keys = keys
+            self.emitUnpopulated = emitUnpopulated
             bytes.reserveCapacity(64)
         }
 
         mutating func write<M: SwiftProtobuf.Message>(_ message: M) throws {
             bytes.append(UInt8(ascii: "{"))
             try message.traverse(visitor: &self)
+            if emitUnpopulated { writeDefaults(before: Int.max) }
             bytes.append(UInt8(ascii: "}"))
+        }
+
+        /// The unpopulated fields numbered below `number`; a default for `number` itself is passed.
+        private mutating func writeDefaults(before number: Int) {
+            let defaults = keys.defaults
+            while pending < defaults.count, defaults[pending].number <= number {
+                if defaults[pending].number < number {
+                    if !first { bytes.append(UInt8(ascii: ",")) }
+                    first = false
+                    bytes.append(contentsOf: defaults[pending].member)
+                }
+                pending += 1
+            }
         }
 
         private mutating func key(_ number: Int) throws {
             guard let key = keys.byNumber[number] else { throw Unsupported() }
+            if emitUnpopulated { writeDefaults(before: number) }
             if !first { bytes.append(UInt8(ascii: ",")) }
             first = false
             bytes.append(contentsOf: key)
@@ -147,12 +185,14 @@ enum ProtoJSONWriter {
 
         private mutating func nested<M: SwiftProtobuf.Message>(_ message: M) throws {
             guard let inner = Keys.of(M.self) else { throw Unsupported() }
-            let (outer, wasFirst) = (keys, first)
+            let (outer, wasFirst, outerPending) = (keys, first, pending)
             keys = inner
             first = true
+            pending = 0
             try write(message)
             keys = outer
             first = wasFirst
+            pending = outerPending
         }
 
         // MARK: Written here
