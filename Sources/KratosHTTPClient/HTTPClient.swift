@@ -50,9 +50,13 @@ public final class KratosHTTPClient: Sendable {
     }
 
     /// Calls `path` (with any query already in it) and decodes the reply as `Output`.
-    /// - Parameter body: the request message or value to send as the body, for verbs that have one.
+    /// - Parameters:
+    ///   - body: the request message or value to send as the body, for verbs that have one.
+    ///   - responseField: the JSON name of the reply field the body holds (a `response_body`
+    ///     naming a non-message field); the reply is `Output` with that field set.
     public func invoke<Output: Sendable>(_ method: HTTPMethod, _ path: String, operation: String,
-                               body: (any Sendable)? = nil, as output: Output.Type = Output.self) async throws -> Output {
+                               body: (any Sendable)? = nil, responseField: String? = nil,
+                               as output: Output.Type = Output.self) async throws -> Output {
         let endpoint = try await resolvedEndpoint()
         let outgoing = Metadata.propagated(client: Metadata.outgoing, server: RequestContext.current?.metadata)
         var headers = Headers()
@@ -60,7 +64,8 @@ public final class KratosHTTPClient: Sendable {
         let context = RequestContext(kind: .http, endpoint: endpoint, operation: operation, requestHeaders: headers,
                                      metadata: outgoing, deadline: .now + configuration.timeout)
         let chain = middleware.wrap { [self] request, context in
-            try await self.send(method, endpoint + path, body: context.typed(request, as: Body.self), context: context, output: Output.self)
+            try await self.send(method, endpoint + path, body: context.typed(request, as: Body.self), context: context,
+                                 responseField: responseField, output: Output.self)
         }
         return try context.typed(try await chain(Body(value: body), context), as: Output.self, role: "reply")
     }
@@ -73,10 +78,11 @@ public final class KratosHTTPClient: Sendable {
         return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
     }
 
-    /// `?k=v&…` for the fields of `message` not bound in the path (proto names; empty when none).
+    /// `?k=v&…` for the fields of `message` not bound in the path, as a go-kratos server binds
+    /// them back (``FormCodec/encodeMessage(_:)``); empty when none.
     public static func query(_ message: some SwiftProtobuf.Message, excluding bound: Set<String>) -> String {
-        guard let bytes = try? FormCodec().encode(message: message) else { return "" }
-        let pairs = QueryParameters(bytes: bytes).pairs.filter { !bound.contains($0.key) }
+        guard let parameters = try? FormCodec.encodeMessage(message) else { return "" }
+        let pairs = parameters.pairs.filter { !bound.contains($0.key) }
         return pairs.isEmpty ? "" : "?" + QueryParameters(pairs).encoded
     }
 
@@ -86,7 +92,7 @@ public final class KratosHTTPClient: Sendable {
     }
 
     private func send<Output: Sendable>(_ method: HTTPMethod, _ url: String, body: Body?, context: RequestContext,
-                              output: Output.Type) async throws -> any Sendable {
+                              responseField: String?, output: Output.Type) async throws -> any Sendable {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in context.requestHeaders.fields { request.headers.add(name: name, value: value) }
@@ -109,6 +115,12 @@ public final class KratosHTTPClient: Sendable {
             throw KratosError(status: Int(response.status.code), errorBody: bytes, codec: codec)
         }
         if Output.self == Void.self { return () }
+        if let responseField, let messageType = Output.self as? any SwiftProtobuf.Message.Type {
+            guard let json = codec as? JSONCodec else {
+                throw KratosError.codec("a reply holding only field \(responseField) needs JSON, not \(codec.contentType)")
+            }
+            return try json.decode(messageType, field: responseField, from: bytes)
+        }
         return try codec.decode(Output.self, from: bytes) as any Sendable
     }
 

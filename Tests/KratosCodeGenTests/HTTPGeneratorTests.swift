@@ -53,6 +53,31 @@ struct EchoShelf: Kratos_Test_V1_ShelfService {
         }
     }
 
+    func listTitles(_ request: Kratos_Test_V1_ListBooksRequest, context: RequestContext) async throws -> Kratos_Test_V1_TitlesReply {
+        titles(request)
+    }
+
+    func countBooks(_ request: Kratos_Test_V1_ListBooksRequest, context: RequestContext) async throws -> Kratos_Test_V1_TitlesReply {
+        titles(request)
+    }
+
+    func countByTag(_ request: Kratos_Test_V1_ListBooksRequest, context: RequestContext) async throws -> Kratos_Test_V1_TitlesReply {
+        titles(request)
+    }
+
+    func shelfName(_ request: Kratos_Test_V1_ListBooksRequest, context: RequestContext) async throws -> Kratos_Test_V1_TitlesReply {
+        titles(request)
+    }
+
+    private func titles(_ request: Kratos_Test_V1_ListBooksRequest) -> Kratos_Test_V1_TitlesReply {
+        .with {
+            $0.titles = request.tags.map { "Title \($0)" }
+            $0.total = Int64(request.pageSize) * 1_000_000_000_000
+            $0.counts = Dictionary(uniqueKeysWithValues: request.tags.enumerated().map { ($1, Int32($0 + 1)) })
+            $0.shelfName = request.shelf
+        }
+    }
+
     func ping(_ request: Kratos_Test_V1_HelloRequest, context: RequestContext) async throws -> Kratos_Test_V1_HelloReply {
         .with { $0.message = "pong \(request.name) via \(context.operation)" }
     }
@@ -181,6 +206,24 @@ struct EchoShelf: Kratos_Test_V1_ShelfService {
             #expect(published.note.isEmpty)
             let raw = try await curl("-X", "SEARCH", endpoint + "/v1/books/b9:publish?notify=true")
             #expect(raw.text == #"{"id":"b9","title":"notify=true","pages":0}"#)
+
+            // response_body naming a repeated, an int64, a map and a renamed scalar field (go-kratos
+            // allows any field): the body is that field's JSON; the client puts it back.
+            let ask = Kratos_Test_V1_ListBooksRequest.with { $0.shelf = "main"; $0.pageSize = 2; $0.tags = ["a", "b"] }
+            let titles = try await step("listTitles") { try await shelf.listTitles(ask) }
+            #expect(titles == .with { $0.titles = ["Title a", "Title b"] })
+            #expect(try await curl(endpoint + "/v1/titles?tags=a&tags=b").text == #"["Title a","Title b"]"#)
+            #expect(try await curl(endpoint + "/v1/titles").text == "[]")
+            #expect(try await shelf.countBooks(ask).total == 2_000_000_000_000)
+            #expect(try await curl(endpoint + "/v1/count?page_size=3").text == #""3000000000000""#)
+            #expect(try await shelf.countByTag(ask).counts == ["a": 1, "b": 2])
+            #expect(try await curl(endpoint + "/v1/counts?tags=x").text == #"{"x":1}"#)
+            #expect(try await shelf.shelfName(ask).shelfName == "main")
+            let named = try await curl("-i", endpoint + "/v1/shelf-name?shelf=s%201")
+            #expect(named.text == #""s 1""# && named.headers["content-type"] == "application/json")
+            // YAML has an encoding for a string; proto has none for a bare scalar (500 CODEC).
+            #expect(try await curl("-H", "accept: application/yaml", endpoint + "/v1/shelf-name?shelf=s").text == "s\n")
+            #expect(try await curl("-H", "accept: application/proto", endpoint + "/v1/count").status == 500)
 
             // No rule: POST /pkg.Svc/Method with the whole request as the body.
             let pong = try await step("ping") { try await shelf.ping(.with { $0.name = "p" }) }

@@ -208,3 +208,22 @@ public struct ProtoCodec: Codec {
         }
     }
 }
+
+extension JSONCodec {
+    /// The protojson value of one field of `message`, by JSON name, as a `response_body` naming a
+    /// non-message field sends it: `"kratos"`, `["a","b"]`, `{"k":"v"}`, `"12"` for an int64;
+    /// `null` for an unset field with presence.
+    public func encode<M: SwiftProtobuf.Message>(field jsonName: String, of message: M) throws -> [UInt8] {
+        var unpopulated = self
+        unpopulated.emitUnpopulated = true
+        var scanner = JSONScanner(try unpopulated.encode(message: message))
+        guard let value = try? scanner.member(jsonName) else { return Array("null".utf8) }
+        return Array(value)
+    }
+
+    /// A new `M` whose field `jsonName` holds `bytes`, that field's JSON value (a `response_body`
+    /// reply).
+    public func decode<M: SwiftProtobuf.Message>(_ type: M.Type, field jsonName: String, from bytes: [UInt8]) throws -> M {
+        try decode(type, from: Array("{\(JSONString.quoted(jsonName)):".utf8) + bytes + [UInt8(ascii: "}")])
+    }
+}

@@ -23,61 +23,50 @@ enum UnpopulatedFields {
         type.protoMessageName.hasPrefix("google.protobuf.")
     }
 
-    /// The JSON was not SwiftProtobuf's compact protojson.
-    struct Malformed: Error {}
-
     private struct Filler {
-        let input: [UInt8]
+        var scanner: JSONScanner
         let protoNames: Bool
-        var index = 0
         var output: [UInt8] = []
 
         init(input: [UInt8], protoNames: Bool) {
-            self.input = input
+            scanner = JSONScanner(input)
             self.protoNames = protoNames
             output.reserveCapacity(input.count + 32)
         }
 
         mutating func message(_ schema: MessageSchema) throws {
-            let members = try memberKeys()
-            let present = Set(members.compactMap { schema.fields[$0]?.number })
+            let present = Set(try scanner.memberKeys().compactMap { schema.fields[$0]?.number })
             var pending = schema.ordered.filter { !present.contains($0.number) && $0.unpopulated != nil }[...]
             var first = true
-            func separate(_ output: inout [UInt8]) {
-                if !first { output.append(UInt8(ascii: ",")) }
-                first = false
-            }
-            try expect(UInt8(ascii: "{"))
+            try scanner.expect(UInt8(ascii: "{"))
             output.append(UInt8(ascii: "{"))
             var firstInInput = true
-            while try peek() != UInt8(ascii: "}") {
-                if !firstInInput { try expect(UInt8(ascii: ",")) }
+            while try scanner.peek() != UInt8(ascii: "}") {
+                if !firstInInput { try scanner.expect(UInt8(ascii: ",")) }
                 firstInInput = false
-                let keyStart = index
-                let key = try string()
-                let field = schema.fields[key]
+                let key = try scanner.rawString()
+                let field = schema.fields[String(decoding: key.dropFirst().dropLast(), as: UTF8.self)]
                 if let number = field?.number {
                     while let next = pending.first, next.number < number {
-                        separate(&output)
-                        writeDefault(next)
+                        writeDefault(next, first: &first)
                         pending.removeFirst()
                     }
                 }
-                separate(&output)
-                output.append(contentsOf: input[keyStart..<index])
-                try expect(UInt8(ascii: ":"))
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
+                output.append(contentsOf: key)
+                try scanner.expect(UInt8(ascii: ":"))
                 output.append(UInt8(ascii: ":"))
                 try value(of: field)
             }
-            index += 1
-            for field in pending {
-                separate(&output)
-                writeDefault(field)
-            }
+            scanner.index += 1
+            for field in pending { writeDefault(field, first: &first) }
             output.append(UInt8(ascii: "}"))
         }
 
-        private mutating func writeDefault(_ field: MessageSchema.Field) {
+        private mutating func writeDefault(_ field: MessageSchema.Field, first: inout Bool) {
+            if !first { output.append(UInt8(ascii: ",")) }
+            first = false
             output.append(contentsOf: JSONString.quoted(protoNames ? field.protoName : field.jsonName).utf8)
             output.append(UInt8(ascii: ":"))
             output.append(contentsOf: (field.unpopulated ?? "null").utf8)
@@ -90,11 +79,14 @@ enum UnpopulatedFields {
             case .map(_, .message(let type))?: type
             default: nil
             }
-            guard let field, let nested, !isWellKnown(nested), try peek() != UInt8(ascii: "n") else { return try copyValue() }
+            guard let field, let nested, !isWellKnown(nested), try scanner.peek() != UInt8(ascii: "n") else {
+                output.append(contentsOf: try scanner.skipValue())
+                return
+            }
             if case .map = field.kind {
                 try each(open: "{", close: "}") { filler in
-                    filler.output.append(contentsOf: try filler.rawString())
-                    try filler.expect(UInt8(ascii: ":"))
+                    filler.output.append(contentsOf: try filler.scanner.rawString())
+                    try filler.scanner.expect(UInt8(ascii: ":"))
                     filler.output.append(UInt8(ascii: ":"))
                     try filler.message(.of(nested))
                 }
@@ -107,92 +99,19 @@ enum UnpopulatedFields {
 
         /// The members of a list or object, each written by `element`.
         private mutating func each(open: Unicode.Scalar, close: Unicode.Scalar, _ element: (inout Filler) throws -> Void) throws {
-            try expect(UInt8(ascii: open))
+            try scanner.expect(UInt8(ascii: open))
             output.append(UInt8(ascii: open))
             var first = true
-            while try peek() != UInt8(ascii: close) {
+            while try scanner.peek() != UInt8(ascii: close) {
                 if !first {
-                    try expect(UInt8(ascii: ","))
+                    try scanner.expect(UInt8(ascii: ","))
                     output.append(UInt8(ascii: ","))
                 }
                 first = false
                 try element(&self)
             }
-            index += 1
+            scanner.index += 1
             output.append(UInt8(ascii: close))
-        }
-
-        /// The keys of the object starting at `index`, without moving.
-        private mutating func memberKeys() throws -> [String] {
-            let start = index
-            defer { index = start }
-            try expect(UInt8(ascii: "{"))
-            var keys: [String] = []
-            while try peek() != UInt8(ascii: "}") {
-                if !keys.isEmpty { try expect(UInt8(ascii: ",")) }
-                keys.append(try string())
-                try expect(UInt8(ascii: ":"))
-                try skipValue()
-            }
-            return keys
-        }
-
-        private func peek() throws -> UInt8 {
-            guard index < input.count else { throw Malformed() }
-            return input[index]
-        }
-
-        private mutating func expect(_ byte: UInt8) throws {
-            guard index < input.count, input[index] == byte else { throw Malformed() }
-            index += 1
-        }
-
-        /// A string's text (keys are plain names; escapes are kept as written).
-        private mutating func string() throws -> String {
-            String(decoding: try rawString().dropFirst().dropLast(), as: UTF8.self)
-        }
-
-        /// A string with its quotes, as written.
-        private mutating func rawString() throws -> ArraySlice<UInt8> {
-            let start = index
-            try expect(UInt8(ascii: "\""))
-            while index < input.count, input[index] != UInt8(ascii: "\"") {
-                index += input[index] == UInt8(ascii: "\\") ? 2 : 1
-            }
-            try expect(UInt8(ascii: "\""))
-            return input[start..<index]
-        }
-
-        private mutating func copyValue() throws {
-            let start = index
-            try skipValue()
-            output.append(contentsOf: input[start..<index])
-        }
-
-        private mutating func skipValue() throws {
-            switch try peek() {
-            case UInt8(ascii: "\""):
-                _ = try rawString()
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                var depth = 0
-                repeat {
-                    switch try peek() {
-                    case UInt8(ascii: "\""):
-                        _ = try rawString()
-                        continue
-                    case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                    case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
-                    default: break
-                    }
-                    index += 1
-                } while depth > 0
-            default:
-                let start = index
-                while index < input.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(input[index]) {
-                    index += 1
-                }
-                guard index > start else { throw Malformed() }
-            }
         }
     }
 }

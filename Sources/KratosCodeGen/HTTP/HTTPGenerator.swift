@@ -96,6 +96,16 @@ public struct HTTPGenerator: CodeGenerator {
         return (code, found)
     }
 
+    /// The JSON name of a `response_body` that is not a singular message (a scalar, repeated or
+    /// map field: go-kratos allows any field), or nil for a message field.
+    static func responseFieldName(_ path: String, field: FieldDescriptor, method: MethodDescriptor) throws -> String? {
+        if field.messageType != nil, !field.isMap, field.label != .repeated { return nil }
+        guard !path.contains(".") else {
+            throw GeneratorError("\(method.fullName): response_body \(path) names a field inside a message; only messages can be nested there")
+        }
+        return field.jsonName ?? field.name
+    }
+
     public static func source(for file: FileDescriptor, options: GeneratorOptions) throws -> String {
         let open = options.visibility
         var out = SwiftWriter()
@@ -132,10 +142,11 @@ public struct HTTPGenerator: CodeGenerator {
                             }
                             if !binding.responseBody.isEmpty {
                                 let (code, field) = try accessor(binding.responseBody, in: method.outputType, namer: namer, root: "$0")
-                                guard field.messageType != nil else {
-                                    throw GeneratorError("\(method.fullName): response_body \(binding.responseBody) must be a message field")
+                                if let name = try responseFieldName(binding.responseBody, field: field, method: method) {
+                                    arguments += ", responseBody: .field(\(swiftLiteral(name))) { \(code) }"
+                                } else {
+                                    arguments += ", responseBody: .message { \(code) }"
                                 }
-                                arguments += ", responseBody: { \(code) }"
                             }
                             out.block("try server.route(\(arguments)) { (request: \(input), context) in") { out in
                                 out.line("try await self.\(names.member(method))(request, context: context)")
@@ -183,9 +194,13 @@ public struct HTTPGenerator: CodeGenerator {
                             out.line("return \(call), as: \(output).self)")
                         } else {
                             let (code, field) = try accessor(binding.responseBody, in: method.outputType, namer: namer, root: "reply")
-                            out.line("var reply = \(output)()")
-                            out.line("\(code) = \(call), as: \(namer.fullName(message: field.messageType!)).self)")
-                            out.line("return reply")
+                            if let name = try responseFieldName(binding.responseBody, field: field, method: method) {
+                                out.line("return \(call), responseField: \(swiftLiteral(name)), as: \(output).self)")
+                            } else if let type = field.messageType {
+                                out.line("var reply = \(output)()")
+                                out.line("\(code) = \(call), as: \(namer.fullName(message: type)).self)")
+                                out.line("return reply")
+                            }
                         }
                     }
                 }

@@ -45,7 +45,7 @@ extension KratosHTTPServer {
         _ path: String,
         operation: String,
         body: BodyBinding<Input> = .none,
-        responseBody: (@Sendable (Output) -> any SwiftProtobuf.Message)? = nil,
+        responseBody: ResponseBody<Output>? = nil,
         _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
     ) throws {
         let template = try PathTemplate(configuration.pathPrefix + path)
@@ -75,7 +75,7 @@ public struct RouteGroup: Sendable {
 
     public func route<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>(
         _ method: HTTPMethod, _ path: String, operation: String, body: BodyBinding<Input> = .none,
-        responseBody: (@Sendable (Output) -> any SwiftProtobuf.Message)? = nil,
+        responseBody: ResponseBody<Output>? = nil,
         _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
     ) throws {
         try server.route(method, prefix + path, operation: operation, body: body, responseBody: responseBody, handler)

@@ -10,6 +10,16 @@ public enum BodyBinding<Input: SwiftProtobuf.Message>: Sendable {
     case field(@Sendable (inout Input, HTTPRequest) throws -> Void)
 }
 
+/// The part of a reply sent as the body (`response_body`), when not all of it.
+public enum ResponseBody<Output: SwiftProtobuf.Message>: Sendable {
+    /// A message field: encoded on its own with the codec `Accept` asks for.
+    case message(@Sendable (Output) -> any SwiftProtobuf.Message)
+    /// Any other field (a scalar, a repeated field, a map), by its JSON name: in JSON, the
+    /// field's protojson value (as go-kratos sends it); in other codecs, the value's own
+    /// encoding where the codec has one.
+    case field(String, @Sendable (Output) -> any Sendable)
+}
+
 /// The step a typed route (the kind generated code registers) takes for each request: bind the
 /// request into `Input`, run the middleware chain around the handler, encode the reply.
 struct TypedRoute<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>: Sendable {
@@ -17,7 +27,7 @@ struct TypedRoute<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>: 
     /// The route's path variables, resolved to fields once.
     let variables: MessageBinding.Prepared<Input>
     /// The part of the reply sent as the body (`response_body`), when not all of it.
-    let responseBody: (@Sendable (Output) -> any SwiftProtobuf.Message)?
+    let responseBody: ResponseBody<Output>?
 
     func respond(to request: HTTPRequest, through chain: Middleware.Handler) async throws -> HTTPResponse {
         let input = try bind(request)
@@ -49,8 +59,20 @@ struct TypedRoute<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>: 
     /// middleware's reply of another type goes through the codec's generic encoding.
     func encode(_ reply: any Sendable, for request: HTTPRequest) throws -> HTTPResponse {
         guard let output = reply as? Output else { return try Reply.encode(reply, for: request) }
-        if let responseBody { return try Reply.encode(responseBody(output), for: request) }
         let choice = request.replyCodec
+        switch responseBody {
+        case .message(let part)?:
+            return try Reply.encode(part(output), for: request)
+        case .field(let name, let value)?:
+            let bytes = if let json = choice.codec as? JSONCodec {
+                try json.encode(field: name, of: output)
+            } else {
+                try choice.codec.encode(value(output))
+            }
+            return Reply.response(bytes, contentType: choice.contentType, context: request.context)
+        case nil:
+            break
+        }
         return Reply.response(try choice.codec.encode(message: output), contentType: choice.contentType, context: request.context)
     }
 }

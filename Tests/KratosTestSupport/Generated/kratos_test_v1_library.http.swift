@@ -30,8 +30,20 @@ extension Kratos_Test_V1_ShelfService {
         try server.route(.PUT, "/v1/books/{id}", operation: Kratos_Test_V1_ShelfOperation.putBook, body: .all) { (request: Kratos_Test_V1_Book, context) in
             try await self.putBook(request, context: context)
         }
-        try server.route(.init(rawValue: "SEARCH"), "/v1/books/{id}:publish", operation: Kratos_Test_V1_ShelfOperation.publishBook, responseBody: { $0.book }) { (request: Kratos_Test_V1_PublishRequest, context) in
+        try server.route(.init(rawValue: "SEARCH"), "/v1/books/{id}:publish", operation: Kratos_Test_V1_ShelfOperation.publishBook, responseBody: .message { $0.book }) { (request: Kratos_Test_V1_PublishRequest, context) in
             try await self.publishBook(request, context: context)
+        }
+        try server.route(.GET, "/v1/titles", operation: Kratos_Test_V1_ShelfOperation.listTitles, responseBody: .field("titles") { $0.titles }) { (request: Kratos_Test_V1_ListBooksRequest, context) in
+            try await self.listTitles(request, context: context)
+        }
+        try server.route(.GET, "/v1/count", operation: Kratos_Test_V1_ShelfOperation.countBooks, responseBody: .field("total") { $0.total }) { (request: Kratos_Test_V1_ListBooksRequest, context) in
+            try await self.countBooks(request, context: context)
+        }
+        try server.route(.GET, "/v1/counts", operation: Kratos_Test_V1_ShelfOperation.countByTag, responseBody: .field("counts") { $0.counts }) { (request: Kratos_Test_V1_ListBooksRequest, context) in
+            try await self.countByTag(request, context: context)
+        }
+        try server.route(.GET, "/v1/shelf-name", operation: Kratos_Test_V1_ShelfOperation.shelfName, responseBody: .field("shelfName") { $0.shelfName }) { (request: Kratos_Test_V1_ListBooksRequest, context) in
+            try await self.shelfName(request, context: context)
         }
         try server.route(.POST, "/kratos.test.v1.Shelf/Ping", operation: Kratos_Test_V1_ShelfOperation.ping, body: .all) { (request: Kratos_Test_V1_HelloRequest, context) in
             try await self.ping(request, context: context)
@@ -84,8 +96,59 @@ public struct Kratos_Test_V1_ShelfHTTPClient: Sendable {
         return reply
     }
 
+    public func listTitles(_ request: Kratos_Test_V1_ListBooksRequest) async throws -> Kratos_Test_V1_TitlesReply {
+        let path = "/v1/titles" + KratosHTTPClient.query(request, excluding: [])
+        return try await client.invoke(.GET, path, operation: Kratos_Test_V1_ShelfOperation.listTitles, body: nil, responseField: "titles", as: Kratos_Test_V1_TitlesReply.self)
+    }
+
+    public func countBooks(_ request: Kratos_Test_V1_ListBooksRequest) async throws -> Kratos_Test_V1_TitlesReply {
+        let path = "/v1/count" + KratosHTTPClient.query(request, excluding: [])
+        return try await client.invoke(.GET, path, operation: Kratos_Test_V1_ShelfOperation.countBooks, body: nil, responseField: "total", as: Kratos_Test_V1_TitlesReply.self)
+    }
+
+    public func countByTag(_ request: Kratos_Test_V1_ListBooksRequest) async throws -> Kratos_Test_V1_TitlesReply {
+        let path = "/v1/counts" + KratosHTTPClient.query(request, excluding: [])
+        return try await client.invoke(.GET, path, operation: Kratos_Test_V1_ShelfOperation.countByTag, body: nil, responseField: "counts", as: Kratos_Test_V1_TitlesReply.self)
+    }
+
+    public func shelfName(_ request: Kratos_Test_V1_ListBooksRequest) async throws -> Kratos_Test_V1_TitlesReply {
+        let path = "/v1/shelf-name" + KratosHTTPClient.query(request, excluding: [])
+        return try await client.invoke(.GET, path, operation: Kratos_Test_V1_ShelfOperation.shelfName, body: nil, responseField: "shelfName", as: Kratos_Test_V1_TitlesReply.self)
+    }
+
     public func ping(_ request: Kratos_Test_V1_HelloRequest) async throws -> Kratos_Test_V1_HelloReply {
         let path = "/kratos.test.v1.Shelf/Ping"
         return try await client.invoke(.POST, path, operation: Kratos_Test_V1_ShelfOperation.ping, body: request, as: Kratos_Test_V1_HelloReply.self)
+    }
+}
+
+extension Kratos_Test_V1_MirrorService {
+    /// Registers the HTTP routes of kratos.test.v1.Mirror on `server` (streaming RPCs are served over gRPC).
+    public func register(on server: KratosHTTPServer) throws {
+        try server.route(.GET, "/v1/mirror", operation: Kratos_Test_V1_MirrorOperation.echo) { (request: Kratos_Test_V1_Everything, context) in
+            try await self.echo(request, context: context)
+        }
+        try server.route(.POST, "/v1/mirror", operation: Kratos_Test_V1_MirrorOperation.echoBody, body: .all) { (request: Kratos_Test_V1_Everything, context) in
+            try await self.echoBody(request, context: context)
+        }
+    }
+}
+
+/// A typed HTTP client of kratos.test.v1.Mirror; calls use each RPC's first binding.
+public struct Kratos_Test_V1_MirrorHTTPClient: Sendable {
+    public let client: KratosHTTPClient
+
+    public init(_ client: KratosHTTPClient) {
+        self.client = client
+    }
+
+    public func echo(_ request: Kratos_Test_V1_Everything) async throws -> Kratos_Test_V1_Everything {
+        let path = "/v1/mirror" + KratosHTTPClient.query(request, excluding: [])
+        return try await client.invoke(.GET, path, operation: Kratos_Test_V1_MirrorOperation.echo, body: nil, as: Kratos_Test_V1_Everything.self)
+    }
+
+    public func echoBody(_ request: Kratos_Test_V1_Everything) async throws -> Kratos_Test_V1_Everything {
+        let path = "/v1/mirror"
+        return try await client.invoke(.POST, path, operation: Kratos_Test_V1_MirrorOperation.echoBody, body: request, as: Kratos_Test_V1_Everything.self)
     }
 }

@@ -29,6 +29,18 @@ extension Kratos_Test_V1_ShelfService {
         try server.unary(Kratos_Test_V1_ShelfOperation.publishBook) { (request: Kratos_Test_V1_PublishRequest, context) -> Kratos_Test_V1_PublishReply in
             try await self.publishBook(request, context: context)
         }
+        try server.unary(Kratos_Test_V1_ShelfOperation.listTitles) { (request: Kratos_Test_V1_ListBooksRequest, context) -> Kratos_Test_V1_TitlesReply in
+            try await self.listTitles(request, context: context)
+        }
+        try server.unary(Kratos_Test_V1_ShelfOperation.countBooks) { (request: Kratos_Test_V1_ListBooksRequest, context) -> Kratos_Test_V1_TitlesReply in
+            try await self.countBooks(request, context: context)
+        }
+        try server.unary(Kratos_Test_V1_ShelfOperation.countByTag) { (request: Kratos_Test_V1_ListBooksRequest, context) -> Kratos_Test_V1_TitlesReply in
+            try await self.countByTag(request, context: context)
+        }
+        try server.unary(Kratos_Test_V1_ShelfOperation.shelfName) { (request: Kratos_Test_V1_ListBooksRequest, context) -> Kratos_Test_V1_TitlesReply in
+            try await self.shelfName(request, context: context)
+        }
         try server.unary(Kratos_Test_V1_ShelfOperation.ping) { (request: Kratos_Test_V1_HelloRequest, context) -> Kratos_Test_V1_HelloReply in
             try await self.ping(request, context: context)
         }
@@ -74,11 +86,56 @@ public struct Kratos_Test_V1_ShelfGRPCClient: Sendable {
         try await client.unary(Kratos_Test_V1_ShelfOperation.publishBook, request, as: Kratos_Test_V1_PublishReply.self)
     }
 
+    public func listTitles(_ request: Kratos_Test_V1_ListBooksRequest) async throws -> Kratos_Test_V1_TitlesReply {
+        try await client.unary(Kratos_Test_V1_ShelfOperation.listTitles, request, as: Kratos_Test_V1_TitlesReply.self)
+    }
+
+    public func countBooks(_ request: Kratos_Test_V1_ListBooksRequest) async throws -> Kratos_Test_V1_TitlesReply {
+        try await client.unary(Kratos_Test_V1_ShelfOperation.countBooks, request, as: Kratos_Test_V1_TitlesReply.self)
+    }
+
+    public func countByTag(_ request: Kratos_Test_V1_ListBooksRequest) async throws -> Kratos_Test_V1_TitlesReply {
+        try await client.unary(Kratos_Test_V1_ShelfOperation.countByTag, request, as: Kratos_Test_V1_TitlesReply.self)
+    }
+
+    public func shelfName(_ request: Kratos_Test_V1_ListBooksRequest) async throws -> Kratos_Test_V1_TitlesReply {
+        try await client.unary(Kratos_Test_V1_ShelfOperation.shelfName, request, as: Kratos_Test_V1_TitlesReply.self)
+    }
+
     public func ping(_ request: Kratos_Test_V1_HelloRequest) async throws -> Kratos_Test_V1_HelloReply {
         try await client.unary(Kratos_Test_V1_ShelfOperation.ping, request, as: Kratos_Test_V1_HelloReply.self)
     }
 
     public func watch(_ request: Kratos_Test_V1_HelloRequest, onMessage: @escaping @Sendable (Kratos_Test_V1_HelloReply) async throws -> Void) async throws {
         try await client.serverStreaming(Kratos_Test_V1_ShelfOperation.watch, request, as: Kratos_Test_V1_HelloReply.self, onMessage: onMessage)
+    }
+}
+
+extension Kratos_Test_V1_MirrorService {
+    /// Registers every method of kratos.test.v1.Mirror on `server`.
+    public func register(on server: KratosGRPCServer) throws {
+        try server.unary(Kratos_Test_V1_MirrorOperation.echo) { (request: Kratos_Test_V1_Everything, context) -> Kratos_Test_V1_Everything in
+            try await self.echo(request, context: context)
+        }
+        try server.unary(Kratos_Test_V1_MirrorOperation.echoBody) { (request: Kratos_Test_V1_Everything, context) -> Kratos_Test_V1_Everything in
+            try await self.echoBody(request, context: context)
+        }
+    }
+}
+
+/// A typed gRPC client of kratos.test.v1.Mirror.
+public struct Kratos_Test_V1_MirrorGRPCClient: Sendable {
+    public let client: KratosGRPCClient
+
+    public init(_ client: KratosGRPCClient) {
+        self.client = client
+    }
+
+    public func echo(_ request: Kratos_Test_V1_Everything) async throws -> Kratos_Test_V1_Everything {
+        try await client.unary(Kratos_Test_V1_MirrorOperation.echo, request, as: Kratos_Test_V1_Everything.self)
+    }
+
+    public func echoBody(_ request: Kratos_Test_V1_Everything) async throws -> Kratos_Test_V1_Everything {
+        try await client.unary(Kratos_Test_V1_MirrorOperation.echoBody, request, as: Kratos_Test_V1_Everything.self)
     }
 }

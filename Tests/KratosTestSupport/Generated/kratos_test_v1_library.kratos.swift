@@ -13,6 +13,10 @@ public enum Kratos_Test_V1_ShelfOperation {
     public static let deleteBook = "/kratos.test.v1.Shelf/DeleteBook"
     public static let putBook = "/kratos.test.v1.Shelf/PutBook"
     public static let publishBook = "/kratos.test.v1.Shelf/PublishBook"
+    public static let listTitles = "/kratos.test.v1.Shelf/ListTitles"
+    public static let countBooks = "/kratos.test.v1.Shelf/CountBooks"
+    public static let countByTag = "/kratos.test.v1.Shelf/CountByTag"
+    public static let shelfName = "/kratos.test.v1.Shelf/ShelfName"
     public static let ping = "/kratos.test.v1.Shelf/Ping"
     public static let watch = "/kratos.test.v1.Shelf/Watch"
 }
@@ -26,6 +30,22 @@ public protocol Kratos_Test_V1_ShelfService: Sendable {
     func deleteBook(_ request: Kratos_Test_V1_GetBookRequest, context: RequestContext) async throws -> Kratos_Test_V1_HelloReply
     func putBook(_ request: Kratos_Test_V1_Book, context: RequestContext) async throws -> Kratos_Test_V1_Book
     func publishBook(_ request: Kratos_Test_V1_PublishRequest, context: RequestContext) async throws -> Kratos_Test_V1_PublishReply
+    func listTitles(_ request: Kratos_Test_V1_ListBooksRequest, context: RequestContext) async throws -> Kratos_Test_V1_TitlesReply
+    func countBooks(_ request: Kratos_Test_V1_ListBooksRequest, context: RequestContext) async throws -> Kratos_Test_V1_TitlesReply
+    func countByTag(_ request: Kratos_Test_V1_ListBooksRequest, context: RequestContext) async throws -> Kratos_Test_V1_TitlesReply
+    func shelfName(_ request: Kratos_Test_V1_ListBooksRequest, context: RequestContext) async throws -> Kratos_Test_V1_TitlesReply
     func ping(_ request: Kratos_Test_V1_HelloRequest, context: RequestContext) async throws -> Kratos_Test_V1_HelloReply
     func watch(_ request: Kratos_Test_V1_HelloRequest, writer: MessageWriter<Kratos_Test_V1_HelloReply>, context: RequestContext) async throws
+}
+
+/// The operations of kratos.test.v1.Mirror, as middleware selectors name them.
+public enum Kratos_Test_V1_MirrorOperation {
+    public static let echo = "/kratos.test.v1.Mirror/Echo"
+    public static let echoBody = "/kratos.test.v1.Mirror/EchoBody"
+}
+
+/// kratos.test.v1.Mirror, implemented once for every transport.
+public protocol Kratos_Test_V1_MirrorService: Sendable {
+    func echo(_ request: Kratos_Test_V1_Everything, context: RequestContext) async throws -> Kratos_Test_V1_Everything
+    func echoBody(_ request: Kratos_Test_V1_Everything, context: RequestContext) async throws -> Kratos_Test_V1_Everything
 }

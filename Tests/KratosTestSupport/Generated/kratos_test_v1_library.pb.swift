@@ -130,6 +130,24 @@ public nonisolated struct Kratos_Test_V1_PublishReply: Sendable {
   fileprivate var _book: Kratos_Test_V1_Book? = nil
 }
 
+public nonisolated struct Kratos_Test_V1_TitlesReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var titles: [String] = []
+
+  public var total: Int64 = 0
+
+  public var counts: Dictionary<String,Int32> = [:]
+
+  public var shelfName: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "kratos.test.v1"
@@ -367,6 +385,51 @@ nonisolated extension Kratos_Test_V1_PublishReply: SwiftProtobuf.Message, SwiftP
   public static func ==(lhs: Kratos_Test_V1_PublishReply, rhs: Kratos_Test_V1_PublishReply) -> Bool {
     if lhs._book != rhs._book {return false}
     if lhs.note != rhs.note {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Kratos_Test_V1_TitlesReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TitlesReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}titles\0\u{1}total\0\u{1}counts\0\u{3}shelf_name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.titles) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.total) }()
+      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt32>.self, value: &self.counts) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.shelfName) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.titles.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.titles, fieldNumber: 1)
+    }
+    if self.total != 0 {
+      try visitor.visitSingularInt64Field(value: self.total, fieldNumber: 2)
+    }
+    if !self.counts.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt32>.self, value: self.counts, fieldNumber: 3)
+    }
+    if !self.shelfName.isEmpty {
+      try visitor.visitSingularStringField(value: self.shelfName, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Kratos_Test_V1_TitlesReply, rhs: Kratos_Test_V1_TitlesReply) -> Bool {
+    if lhs.titles != rhs.titles {return false}
+    if lhs.total != rhs.total {return false}
+    if lhs.counts != rhs.counts {return false}
+    if lhs.shelfName != rhs.shelfName {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
