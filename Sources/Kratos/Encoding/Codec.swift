@@ -47,8 +47,8 @@ public struct CodecRegistry: Sendable {
     /// Used for replies when `Accept` names nothing known (and for `*/*`).
     public var fallback: any Codec
 
-    /// json, proto, x-www-form-urlencoded and yaml.
-    public static let standard = CodecRegistry([JSONCodec(), ProtoCodec(), FormCodec(), YAMLCodec()])
+    /// json, proto, x-www-form-urlencoded, yaml and xml (`application/xml` and `text/xml`).
+    public static let standard = CodecRegistry([JSONCodec(), ProtoCodec(), FormCodec(), YAMLCodec(), XMLCodec()])
 
     public init(_ codecs: [any Codec]) {
         fallback = codecs.first ?? JSONCodec()
