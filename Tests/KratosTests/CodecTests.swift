@@ -53,14 +53,14 @@ import KratosTestSupport
         #expect(registry.codec(forContentType: "text/plain") == nil)
     }
 
-    @Test(arguments: ["json", "proto", "x-www-form-urlencoded", "yaml"])
+    @Test(arguments: ["json", "proto", "x-www-form-urlencoded", "yaml", "xml"])
     func messagesRoundTrip(name: String) throws {
         let codec = try #require(CodecRegistry.standard[name])
         let bytes = try codec.encode(book)
         #expect(try codec.decode(Kratos_Test_V1_Book.self, from: bytes) == book)
     }
 
-    @Test(arguments: ["json", "x-www-form-urlencoded", "yaml"])
+    @Test(arguments: ["json", "x-www-form-urlencoded", "yaml", "xml"])
     func codableRoundTrip(name: String) throws {
         let codec = try #require(CodecRegistry.standard[name])
         let note = Note(title: "a b&c", tags: ["x", "y"])
@@ -80,7 +80,7 @@ import KratosTestSupport
         #expect(form == "book.id=b1&book.pages=412&book.title=Dune&shelf=s1&validate_only=true")
     }
 
-    @Test(arguments: ["json", "proto", "yaml"])
+    @Test(arguments: ["json", "proto", "yaml", "xml"])
     func malformedBodiesAreCodecErrors(name: String) throws {
         let codec = try #require(CodecRegistry.standard[name])
         #expect {
