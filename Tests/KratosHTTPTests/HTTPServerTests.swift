@@ -65,6 +65,28 @@ typealias UpdateBookRequest = Kratos_Test_V1_UpdateBookRequest
         }
     }
 
+    /// go-kratos's xml codec on the wire: an XML body in (application/xml or text/xml), an XML
+    /// reply out, labelled as asked; errors in XML too.
+    @Test func xmlBodyAndXMLReply() async throws {
+        try await withServer(try bookServer()) { endpoint in
+            for type in ["application/xml", "text/xml"] {
+                let reply = try await curl("-X", "POST", "-H", "content-type: \(type); charset=utf-8", "-H", "accept: \(type)",
+                                           "-d", "<?xml version=\"1.0\"?><Book><id>x1</id><title>x &amp; y</title><pages>5</pages></Book>",
+                                           endpoint + "/v1/books")
+                #expect(reply.status == 200)
+                #expect(reply.headers["content-type"] == type)
+                #expect(reply.text == "<Book><id>x1</id><title>X &amp; Y</title><pages>5</pages></Book>")
+            }
+            let missing = try await curl("-H", "accept: application/xml", endpoint + "/v1/books/b7")
+            #expect(missing.status == 404 && missing.headers["content-type"] == "application/xml")
+            #expect(missing.text.contains("<code>404</code>") && missing.text.contains("<reason>BOOK_NOT_FOUND</reason>"))
+            let doctype = try await curl("-X", "POST", "-H", "content-type: application/xml",
+                                         "-d", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><Book><id>&e;</id></Book>",
+                                         endpoint + "/v1/books")
+            #expect(doctype.status == 400 && doctype.text.contains("DOCTYPE is not accepted"))
+        }
+    }
+
     @Test func formBody() async throws {
         try await withServer(try bookServer()) { endpoint in
             let reply = try await curl("-X", "POST", "-d", "id=f1&title=form+book&pages=3", endpoint + "/v1/books")
