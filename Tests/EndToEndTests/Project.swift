@@ -29,11 +29,15 @@ struct Project {
         let created = try await runProcess(kratos, ["new", "helloworld", "--json"], in: sandbox, environment: environment)
         guard created.status == 0 else { throw E2EFailure("kratos new failed: \(created.stderr)") }
         let directory = sandbox.appendingPathComponent("helloworld")
-        // Loopback and ephemeral ports for the test; the service reports the ports it got.
+        // Loopback and ephemeral ports for the test; the service reports the ports it got. The
+        // HTTP address comes from the environment through a placeholder, as a twelve-factor
+        // deployment (and a go-kratos user with env.NewSource) writes it.
         let config = sandbox.appendingPathComponent("test-configs")
         try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        environment["E2E_HTTP_ADDR"] = "127.0.0.1:0"
         let yaml = try String(contentsOf: directory.appendingPathComponent("configs/config.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "0.0.0.0:8000", with: "127.0.0.1:0").replacingOccurrences(of: "0.0.0.0:9000", with: "127.0.0.1:0")
+            .replacingOccurrences(of: "0.0.0.0:8000", with: "${E2E_HTTP_ADDR:0.0.0.0:8000}")
+            .replacingOccurrences(of: "0.0.0.0:9000", with: "127.0.0.1:0")
         try yaml.write(to: config.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
         return Project(sandbox: sandbox, directory: directory, environment: environment, testConfig: config)
     }

@@ -18,6 +18,8 @@ import Testing
         var service = try project.run(["--", "-conf", project.testConfig.path])
         let (http, grpc) = try await service.endpoints(within: .seconds(1500))
         print("end-to-end: cold build and start of the new project took \(ContinuousClock.now - coldStart)")
+        // The HTTP address came from E2E_HTTP_ADDR through `${E2E_HTTP_ADDR:0.0.0.0:8000}`.
+        #expect(http.hasPrefix("http://127.0.0.1:") && !http.hasSuffix(":8000"), "\(http)")
         let hello = try await curl(["-i", http + "/helloworld/kratos"])
         #expect(hello.status == 200)
         #expect(hello.headers["content-type"]?.hasPrefix("application/json") == true)
