@@ -76,6 +76,33 @@ struct Mirror: Kratos_Test_V1_MirrorService {
         }
     }
 
+    /// The wire items with curl: go-kratos query forms bind (TestDecodeValues' Go duration,
+    /// TestParseURLQueryMapKey's `map[]`, TestParseField's enum), an undefined enum number is a 400
+    /// naming the parameter, an empty reply carries every unpopulated field, and odd content types
+    /// are read as httputil.ContentSubtype reads them.
+    @Test func goKratosWireFormsOverCurl() async throws {
+        let server = loopbackServer()
+        try Mirror().register(on: server)
+        try await withServer(server) { endpoint in
+            let bound = try await curl("-g", endpoint + "/v1/mirror?wait=2m0.000000022s&color=GREEN&labels[]=e&labels.x=y&numberOne=1")
+            #expect(bound.status == 200)
+            let json = try bound.json()
+            #expect(json["wait"] as? String == "120.000000022s" && json["color"] as? String == "GREEN")
+            #expect(json["labels"] as? [String: String] == ["": "e", "x": "y"] && json["numberOne"] as? String == "1")
+            let undefined = try await curl(endpoint + "/v1/mirror?color=7")
+            #expect(undefined.status == 400 && undefined.text.contains(#"parameter color: \"7\" is not a valid value"#), "\(undefined.text)")
+            let empty = try await curl(endpoint + "/v1/mirror")
+            #expect(empty.text.hasPrefix(#"{"name":"","count":0,"big":"0","small":0,"ratio":0,"flag":false,"blob":"","color":"COLOR_UNSPECIFIED","tags":[]"#))
+            for contentType in ["Application/JSON", "application/json ; charset=utf-8"] {
+                let reply = try await curl("-X", "POST", "-H", "content-type: \(contentType)", "-d", #"{"name":"n"}"#, endpoint + "/v1/mirror")
+                let name = try reply.json()["name"] as? String
+                #expect(reply.status == 200 && name == "n", "\(contentType)")
+            }
+            let bare = try await curl("-X", "POST", "-H", "content-type: application", "-d", #"{"name":"n"}"#, endpoint + "/v1/mirror")
+            #expect(bare.status == 400 && bare.text.contains("unsupported Content-Type application"))
+        }
+    }
+
     @Test func theQueryFollowsGoKratosFormDecoderRules() throws {
         let parameters = try FormCodec.encodeMessage(Self.full)
         #expect(parameters.pairs.map(\.key) == parameters.pairs.map(\.key).sorted(), "keys sorted as url.Values.Encode sorts them")
