@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "Kratos", targets: ["Kratos"]),
         .library(name: "KratosHTTP", targets: ["KratosHTTP"]),
         .library(name: "KratosTLS", targets: ["KratosTLS"]),
+        .library(name: "KratosPrometheus", targets: ["KratosPrometheus"]),
+        .library(name: "KratosOTel", targets: ["KratosOTel"]),
         .library(name: "KratosHTTPClient", targets: ["KratosHTTPClient"]),
         .library(name: "KratosGRPC", targets: ["KratosGRPC"]),
         .library(name: "KratosTesting", targets: ["KratosTesting"]),
@@ -36,6 +38,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.28.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
@@ -58,6 +64,8 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         .target(
@@ -77,6 +85,28 @@ let package = Package(
                 "KratosHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // Prometheus apart: a service on another metrics backend compiles no swift-prometheus.
+        .target(
+            name: "KratosPrometheus",
+            dependencies: [
+                "Kratos", "KratosHTTP",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // OTLP export apart: only services that export spans compile swift-otel.
+        .target(
+            name: "KratosOTel",
+            dependencies: [
+                "Kratos",
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -177,7 +207,11 @@ let package = Package(
         .testTarget(name: "KratosHTTPTests", dependencies: ["KratosHTTP", "KratosTLS", "KratosHTTPClient", "KratosTestSupport"]),
         .testTarget(
             name: "KratosGRPCTests",
-            dependencies: ["KratosGRPC", "KratosHTTP", "KratosTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["KratosGRPC", "KratosHTTP", "KratosPrometheus", "KratosOTel", "KratosTestSupport",
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")],
             exclude: ["Python"]
         ),
         .testTarget(

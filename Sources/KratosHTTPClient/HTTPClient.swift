@@ -96,6 +96,7 @@ public final class KratosHTTPClient: Sendable {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in context.requestHeaders.fields { request.headers.add(name: name, value: value) }
+        for (name, value) in context.outgoingHeaders.fields { request.headers.replaceOrAdd(name: name, value: value) }
         request.headers.add(name: "accept", value: configuration.codec.contentType)
         if let value = body?.value {
             request.headers.add(name: "content-type", value: configuration.codec.contentType)

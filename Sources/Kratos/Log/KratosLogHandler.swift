@@ -200,8 +200,10 @@ public enum KratosLogging {
         return FilteringLogHandler(base, minimumLevel: configuration.logLevel, maskedKeys: Set(configuration.mask))
     }
 
-    /// Bootstraps swift-log for the whole process (once, at start-up).
-    public static func bootstrap(_ configuration: Configuration, app: AppInfo?, output: LogOutput = .standardError) {
-        LoggingSystem.bootstrap { _ in handler(configuration, app: app, output: output) }
+    /// Bootstraps swift-log for the whole process (once, at start-up); `extraProvider` adds
+    /// fields to every record, e.g. `KratosOTel.logMetadata`'s `trace.id` and `span.id`.
+    public static func bootstrap(_ configuration: Configuration, app: AppInfo?, output: LogOutput = .standardError,
+                                 extraProvider: Logger.MetadataProvider? = nil) {
+        LoggingSystem.bootstrap { _ in handler(configuration, app: app, output: output, extraProvider: extraProvider) }
     }
 }

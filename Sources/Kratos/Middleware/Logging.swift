@@ -1,13 +1,20 @@
 import Logging
+import SwiftProtobuf
 
 /// Logs each request once it is answered, with go-kratos's keys: `kind`, `component`,
-/// `operation`, `args`, `code`, `reason`, `stack` and `latency` (seconds).
+/// `operation`, `args`, `code`, `reason`, `stack` and `latency` (seconds), one line each, fit for
+/// a log collector:
+///
+/// - the message says what happened (`server request`, `server request failed`);
+/// - `args` is the request on one line: compact protojson for messages, else its description;
+///   a request that conforms to ``Redacter`` writes its own redacted form instead;
+/// - `code` is `200` on success (as ``MetricsMiddleware`` counts it), the error's code otherwise.
 ///
 /// Requests that fail are logged at `error`, the others at `info`.
 public struct LoggingMiddleware: Middleware {
     /// `server` or `client`.
     public var component: String
-    /// Whether to log the request's description as `args`.
+    /// Whether to log the request as `args`.
     public var logArguments: Bool
 
     public init(component: String = "server", logArguments: Bool = true) {
@@ -23,7 +30,7 @@ public struct LoggingMiddleware: Middleware {
             "operation": "\(context.operation)",
         ]
         if logArguments {
-            metadata["args"] = "\(String(describing: request))"
+            metadata["args"] = "\(Self.arguments(request))"
         }
         func latency() -> Logger.MetadataValue {
             let elapsed = ContinuousClock.now - start
@@ -32,10 +39,10 @@ public struct LoggingMiddleware: Middleware {
         }
         do {
             let reply = try await next(request, context)
-            metadata["code"] = "0"
+            metadata["code"] = "200"
             metadata["reason"] = ""
             metadata["latency"] = latency()
-            context.logger.info("", metadata: metadata)
+            context.logger.info("\(component) request", metadata: metadata)
             return reply
         } catch {
             let kratos = KratosError(error)
@@ -43,8 +50,28 @@ public struct LoggingMiddleware: Middleware {
             metadata["reason"] = "\(kratos.reason)"
             metadata["stack"] = "\(String(reflecting: kratos.cause ?? error))"
             metadata["latency"] = latency()
-            context.logger.error("", metadata: metadata)
+            context.logger.error("\(component) request failed", metadata: metadata)
             throw error
         }
     }
+
+    /// The request as `args`: redacted if it says how, protojson on one line for messages.
+    static func arguments(_ request: any Sendable) -> String {
+        if let redacter = request as? any Redacter { return redacter.redact() }
+        if let message = request as? any SwiftProtobuf.Message, let json = try? message.jsonString() { return json }
+        return String(describing: request).split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}
+
+/// A request that logs a redacted form of itself as `args` (go-kratos's `Redacter`), hiding
+/// secrets such as passwords and tokens:
+///
+/// ```swift
+/// extension LoginRequest: Redacter {
+///     public func redact() -> String { "{\"user\":\"\(user)\",\"password\":\"***\"}" }
+/// }
+/// ```
+public protocol Redacter {
+    /// The text logged in place of the request.
+    func redact() -> String
 }

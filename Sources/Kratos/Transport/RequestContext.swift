@@ -26,7 +26,18 @@ public final class RequestContext: Sendable {
     public let logger: Logger
     /// The app serving the request, when it runs inside a ``KratosApp``.
     public let app: AppInfo?
-    private let reply = Mutex(Headers())
+    /// For HTTP: the request's method, path, and the route's template (`/v1/books/{id}`).
+    public let method: String?
+    public let path: String?
+    public let route: String?
+    private let state = Mutex(State())
+
+    private struct State {
+        var reply = Headers()
+        var outgoing = Headers()
+        var traceID: String?
+        var spanID: String?
+    }
 
     public init(
         kind: TransportKind,
@@ -36,7 +47,10 @@ public final class RequestContext: Sendable {
         metadata: Metadata = Metadata(),
         deadline: ContinuousClock.Instant? = nil,
         logger: Logger = Logger(label: "kratos"),
-        app: AppInfo? = nil
+        app: AppInfo? = nil,
+        method: String? = nil,
+        path: String? = nil,
+        route: String? = nil
     ) {
         self.kind = kind
         self.endpoint = endpoint
@@ -46,28 +60,54 @@ public final class RequestContext: Sendable {
         self.deadline = deadline
         self.logger = logger
         self.app = app
+        self.method = method
+        self.path = path
+        self.route = route
     }
 
     /// Headers to send with the reply; handlers and middleware may add to them.
     public var replyHeaders: Headers {
-        get { reply.withLock { $0 } }
+        get { state.withLock { $0.reply } }
     }
 
     /// Calls `body` for each reply header, without copying them.
     public func forEachReplyHeader(_ body: (String, String) -> Void) {
-        reply.withLock { headers in
-            for (name, value) in headers.fields { body(name, value) }
+        state.withLock { state in
+            for (name, value) in state.reply.fields { body(name, value) }
         }
     }
 
     /// Sets a reply header, replacing earlier values.
     public func setReplyHeader(_ name: String, _ value: String) {
-        reply.withLock { $0.set(name, value) }
+        state.withLock { $0.reply.set(name, value) }
     }
 
     /// Adds a reply header value.
     public func addReplyHeader(_ name: String, _ value: String) {
-        reply.withLock { $0.add(name, value) }
+        state.withLock { $0.reply.add(name, value) }
+    }
+
+    /// On a client: headers (gRPC metadata) the call sends besides ``requestHeaders``, which
+    /// client middleware add (the tracing middleware's `traceparent`).
+    public var outgoingHeaders: Headers {
+        state.withLock { $0.outgoing }
+    }
+
+    /// Sets a header the client call sends, replacing earlier values.
+    public func setOutgoingHeader(_ name: String, _ value: String) {
+        state.withLock { $0.outgoing.set(name, value) }
+    }
+
+    /// The trace the request is part of and its span, when a tracing middleware traces it (hex,
+    /// as in `traceparent`).
+    public var traceID: String? { state.withLock { $0.traceID } }
+    public var spanID: String? { state.withLock { $0.spanID } }
+
+    func setTrace(id: String, spanID: String) {
+        state.withLock {
+            $0.traceID = id
+            $0.spanID = spanID
+        }
     }
 
     /// The request being served by the current task, if any.

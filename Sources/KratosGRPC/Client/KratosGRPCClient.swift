@@ -164,6 +164,8 @@ public final class KratosGRPCClient: Service, Sendable {
                                      deadline: .now + configuration.timeout)
         let options = CallOptions.defaults.with { $0.timeout = configuration.timeout }
         let chain = middleware.wrap { request, context in
+            var metadata = metadata
+            for (name, value) in context.outgoingHeaders.fields { metadata.replaceOrAddString(value, forKey: name) }
             do {
                 return try await send(request, context, metadata, options)
             } catch {

@@ -11,10 +11,12 @@ public struct PendingRoute: Sendable {
     let respond: @Sendable (HTTPRequest, @escaping Middleware.Handler) async throws -> HTTPResponse
     /// The handler inside the middleware.
     let inner: Middleware.Handler
+    /// Whether the handler runs without the server's middleware (``KratosHTTPServer/handle(_:_:_:)``).
+    var bypassesMiddleware = false
 
     /// The route for the router, with the middleware for its operation around the handler.
     func resolved(with middleware: MiddlewareSet) -> Router.Route {
-        let chain = middleware.chain(for: operation, around: inner)
+        let chain = bypassesMiddleware ? inner : middleware.chain(for: operation, around: inner)
         let respond = self.respond
         return Router.Route(method: method, template: template, operation: operation) { request in
             try await respond(request, chain)
@@ -55,6 +57,22 @@ extension KratosHTTPServer {
         } inner: { input, context in
             try await handler(context.typed(input, as: Input.self), context)
         })
+    }
+
+    /// Registers a raw handler outside the server's middleware, as go-kratos's `Server.Handle`
+    /// mounts a plain `http.Handler` (a metrics or health endpoint that should not be counted,
+    /// traced or logged as a request); filters still apply.
+    public func handle(_ method: HTTPMethod, _ path: String,
+                       _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) throws {
+        let template = try PathTemplate(configuration.pathPrefix + path)
+        var route = PendingRoute(method: method, template: template, operation: template.description) { request, chain in
+            let reply = try await chain(request, request.context)
+            return try (reply as? HTTPResponse) ?? Reply.encode(reply, for: request)
+        } inner: { request, context in
+            try await handler(context.typed(request, as: HTTPRequest.self))
+        }
+        route.bypassesMiddleware = true
+        try core.register(route)
     }
 
     /// A group of routes under a common path prefix.

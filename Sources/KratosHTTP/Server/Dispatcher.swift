@@ -38,11 +38,13 @@ struct Dispatcher: Sendable {
         let operation: String
         let handler: HTTPHandler
         var captures: [(name: String, value: String)] = []
+        var template: String?
         switch router.match(head.method, path) {
         case .found(let route, let found):
             operation = route.operation
             handler = route.handler
             captures = found
+            template = route.template.description
         case .methodNotAllowed(let allowed):
             operation = String(path)
             handler = { request in
@@ -67,7 +69,10 @@ struct Dispatcher: Sendable {
             metadata: Metadata.extract(from: head.headers),
             deadline: .now + timeout,
             logger: logger,
-            app: app
+            app: app,
+            method: head.method.rawValue,
+            path: String(path),
+            route: template
         )
         let request = HTTPRequest(method: head.method, uri: head.uri, path: path, headers: head.headers, body: body,
                                   pathParameters: captures, context: context, codecs: codecs)
