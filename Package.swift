@@ -192,7 +192,7 @@ let package = Package(
             name: "KratosTestSupport",
             dependencies: ["Kratos", "KratosHTTP", "KratosHTTPClient", "KratosGRPC", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Tests/KratosTestSupport",
-            exclude: ["Protos"]
+            exclude: ["Protos", "Python"]
         ),
         // Generated code of a gRPC-only service: it must build from Kratos and KratosGRPC alone
         // (no KratosHTTP), which building this target checks.
@@ -228,7 +228,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "kratos", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors",
+                "kratos", "KratosTestSupport", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors",
                 .product(name: "protoc-gen-swift", package: "swift-protobuf"),
             ]
         ),

@@ -3,7 +3,7 @@ import Kratos
 import KratosHTTP
 import NIOCore
 import NIOHTTP1
-import Prometheus
+@_exported import Prometheus
 
 /// Prometheus for Kratos services: swift-prometheus as the swift-metrics backend, and the
 /// exposition served on a Kratos HTTP server.

@@ -32,6 +32,11 @@ let package = Package(
                 .product(name: "Kratos", package: "kratos-swift"),
                 .product(name: "KratosHTTP", package: "kratos-swift"),
                 .product(name: "KratosGRPC", package: "kratos-swift"),
+                // Prometheus at GET /metrics.
+                .product(name: "KratosPrometheus", package: "kratos-swift"),
+                // OTLP export of the traces (when OTEL_EXPORTER_OTLP_ENDPOINT or trace.endpoint is
+                // set); remove this line and the service builds without swift-otel.
+                .product(name: "KratosOTel", package: "kratos-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -79,9 +79,10 @@ struct Project {
         ProcessInfo.processInfo.environment["KRATOS_E2E_SCRATCH_PATH"].map { ["--scratch-path", $0] } ?? []
     }
 
-    func run(_ arguments: [String]) throws -> RunningService {
+    func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> RunningService {
         let run = ["run"] + Self.scratchPath + arguments
-        return try RunningService(kratos: Self.kratos, arguments: run, directory: directory, environment: environment)
+        return try RunningService(kratos: Self.kratos, arguments: run, directory: directory,
+                                  environment: environment.merging(extra) { $1 })
     }
 
     /// SayHello through Python's grpcio with stubs made by grpc_tools from the project's protos.

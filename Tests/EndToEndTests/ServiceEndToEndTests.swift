@@ -1,4 +1,5 @@
 import Foundation
+import class KratosTestSupport.OTLPReceiver
 import Synchronization
 import Testing
 
@@ -30,10 +31,32 @@ import Testing
         let python = try await project.pythonGreeting(grpc)
         #expect(python == "Hello python", "grpcio said \(python)")
 
+        // Metrics on by default: GET /metrics counts the greeting. No OTEL_* set: nothing is
+        // exported and nothing is logged as an error.
+        let metrics = try await curl([http + "/metrics"])
+        #expect(metrics.body.contains(#"server_requests_code_total{kind="http",operation="/helloworld.v1.Greeter/SayHello",code="200",reason=""} 1"#),
+                "\(metrics.body.prefix(2000))")
+        #expect(!service.log.contains("level=ERROR"), "\(service.log.suffix(2000))")
+
         // SIGTERM: kratos passes it on; the service stops gracefully and kratos exits 0 within 5 s.
         let stopped = try await service.terminate()
         #expect(stopped.status == 0)
         #expect(stopped.seconds < 5)
+
+        // With OTEL_EXPORTER_OTLP_ENDPOINT the template exports its spans over OTLP/HTTP; the span
+        // of a request carrying traceparent is in that trace, SIGTERM flushes it to the receiver
+        // (the batch would wait seconds), and the request's log line names the trace and span.
+        let receiver = try OTLPReceiver()
+        defer { receiver.stop() }
+        let traced = try project.run(["--", "-conf", project.testConfig.path], environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint])
+        let (tracedHTTP, _) = try await traced.endpoints(within: .seconds(600))
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+        #expect(try await curl(["-i", "-H", "traceparent: 00-\(trace)-00f067aa0ba902b7-01", tracedHTTP + "/helloworld/otel"]).status == 200)
+        #expect(try await traced.terminate().status == 0)
+        let spans = try await receiver.spans(atLeast: 1)
+        let span = try #require(spans.first { $0.traceID == trace }, "\(spans)")
+        #expect(span.parentID == "00f067aa0ba902b7" && span.kind == "server" && span.service == "helloworld")
+        #expect(traced.log.contains("trace.id=\(trace)") && traced.log.contains("span.id=\(span.spanID)"), "\(traced.log.suffix(2000))")
 
         // A second API, generated and wired in.
         try project.kratos("proto", "add", "api/helloworld/v1/demo.proto")

@@ -2,7 +2,9 @@ import Foundation
 import Kratos
 import KratosGRPC
 import KratosHTTP
+import KratosPrometheus
 import Logging
+import ServiceLifecycle
 
 /// The service's name and version, as the app reports them; set `version` at build time as you like.
 public enum ServiceInfo {
@@ -12,17 +14,23 @@ public enum ServiceInfo {
 
 /// Wires the layers with plain constructors, in one place: data → biz → service → servers. Tests
 /// drive these servers in-process (`http.test { … }`, `grpc.test { … }` from KratosTesting).
-public func wireServers(_ bootstrap: Bootstrap, logger: Logger) throws -> (http: KratosHTTPServer, grpc: KratosGRPCServer) {
+/// Request metrics go into `metrics`, which `GET /metrics` serves.
+public func wireServers(_ bootstrap: Bootstrap, logger: Logger,
+                        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws -> (http: KratosHTTPServer, grpc: KratosGRPCServer) {
     let repository = GreeterRepo(bootstrap.data)
     let usecase = GreeterUsecase(repository, logger: logger)
     let greeter = Greeter(usecase: usecase)
-    let http = try makeHTTPServer(bootstrap.server.http, greeter: greeter, logger: logger)
-    let grpc = try makeGRPCServer(bootstrap.server.grpc, greeter: greeter, logger: logger)
+    let http = try makeHTTPServer(bootstrap.server.http, greeter: greeter, logger: logger, metrics: metrics)
+    let grpc = try makeGRPCServer(bootstrap.server.grpc, greeter: greeter, logger: logger, metrics: metrics)
     return (http, grpc)
 }
 
-/// The app: the wired servers, run until a signal or `stop()`.
-public func wireApp(_ bootstrap: Bootstrap, id: String = ProcessInfo.processInfo.hostName, logger: Logger) throws -> KratosApp {
-    let (http, grpc) = try wireServers(bootstrap, logger: logger)
-    return KratosApp(.init(id: id, name: ServiceInfo.name, version: ServiceInfo.version), servers: [http, grpc], logger: logger)
+/// The app: the wired servers and `services` (the trace exporter, when there is one), run until a
+/// signal or `stop()`; the services start first and stop last, so spans still buffered are sent.
+public func wireApp(_ bootstrap: Bootstrap, id: String = ProcessInfo.processInfo.hostName, logger: Logger,
+                    metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                    services: [any Service] = []) throws -> KratosApp {
+    let (http, grpc) = try wireServers(bootstrap, logger: logger, metrics: metrics)
+    return KratosApp(.init(id: id, name: ServiceInfo.name, version: ServiceInfo.version), servers: [http, grpc],
+                     services: services, logger: logger)
 }

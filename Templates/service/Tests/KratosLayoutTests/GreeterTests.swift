@@ -36,6 +36,19 @@ import Testing
         }
     }
 
+    /// The metrics middleware counts each request; GET /metrics serves them for Prometheus.
+    @Test func servesMetrics() async throws {
+        try await wireServers(Self.bootstrap, logger: Self.logger).http.test { client in
+            _ = try await client.call(.GET, "/helloworld/kratos", as: Helloworld_V1_HelloReply.self)
+            _ = try await client.call(.GET, "/helloworld/kratos", as: Helloworld_V1_HelloReply.self)
+            let metrics = await client.execute(.GET, "/metrics")
+            #expect(metrics.status == .ok)
+            #expect(metrics.text.contains(#"server_requests_code_total{kind="http",operation="/helloworld.v1.Greeter/SayHello",code="200",reason=""} 2"#),
+                    "\(metrics.text)")
+            #expect(metrics.text.contains("server_requests_seconds_bucket"))
+        }
+    }
+
     @Test func greetsOverGRPC() async throws {
         try await wireServers(Self.bootstrap, logger: Self.logger).grpc.test { client in
             let reply = try await client.unary(Helloworld_V1_GreeterOperation.sayHello, Helloworld_V1_HelloRequest.with { $0.name = "grpc" },

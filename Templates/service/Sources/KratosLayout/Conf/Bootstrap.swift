@@ -23,7 +23,20 @@ public struct Bootstrap: Decodable, Sendable {
         public var database: Database
     }
 
+    /// Where traces go: `trace.endpoint`, an OTLP collector's base URL (`OTEL_*` variables win).
+    public struct TraceConfig: Decodable, Sendable {
+        public var endpoint: String?
+    }
+
     public var server: Server
     public var data: DataConfig
     public var log: KratosLogging.Configuration?
+    public var trace: TraceConfig?
+
+    public init(server: Server, data: DataConfig, log: KratosLogging.Configuration? = nil, trace: TraceConfig? = nil) {
+        self.server = server
+        self.data = data
+        self.log = log
+        self.trace = trace
+    }
 }

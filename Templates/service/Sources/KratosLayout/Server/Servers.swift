@@ -2,22 +2,41 @@ import API
 import Kratos
 import KratosGRPC
 import KratosHTTP
+import KratosPrometheus
 import Logging
+#if canImport(KratosOTel)
+import KratosOTel
+#endif
 
-/// The HTTP server from `server.http`, with recovery and logging middleware.
-func makeHTTPServer(_ configuration: Bootstrap.Endpoint, greeter: Greeter, logger: Logger) throws -> KratosHTTPServer {
+/// The middleware both servers run, outermost first: recovery, tracing (a span per request, child
+/// of the caller's `traceparent`), metrics (`server_requests_code_total`,
+/// `server_requests_seconds` into `registry`) and a log line per request.
+func serverMiddleware(metrics registry: PrometheusCollectorRegistry) -> [any Middleware] {
+    #if canImport(KratosOTel)
+    let tracing = KratosOTel.tracingMiddleware()
+    #else
+    let tracing = TracingMiddleware()
+    #endif
+    return [Recovery(), tracing, MetricsMiddleware(factory: KratosPrometheus.factory(registry: registry)), LoggingMiddleware()]
+}
+
+/// The HTTP server from `server.http`, with the middleware and Prometheus's `GET /metrics`.
+func makeHTTPServer(_ configuration: Bootstrap.Endpoint, greeter: Greeter, logger: Logger,
+                    metrics registry: PrometheusCollectorRegistry) throws -> KratosHTTPServer {
     var http = KratosHTTPServer.Configuration(address: configuration.addr, timeout: configuration.timeout)
     http.logger = logger
-    let server = KratosHTTPServer(http, middleware: [Recovery(), LoggingMiddleware()])
+    let server = KratosHTTPServer(http, middleware: serverMiddleware(metrics: registry))
     try greeter.register(on: server)
+    try server.serveMetrics(registry)
     return server
 }
 
 /// The gRPC server from `server.grpc`, with the same middleware.
-func makeGRPCServer(_ configuration: Bootstrap.Endpoint, greeter: Greeter, logger: Logger) throws -> KratosGRPCServer {
+func makeGRPCServer(_ configuration: Bootstrap.Endpoint, greeter: Greeter, logger: Logger,
+                    metrics registry: PrometheusCollectorRegistry) throws -> KratosGRPCServer {
     var grpc = KratosGRPCServer.Configuration(address: configuration.addr, timeout: configuration.timeout)
     grpc.logger = logger
-    let server = KratosGRPCServer(grpc, middleware: [Recovery(), LoggingMiddleware()])
+    let server = KratosGRPCServer(grpc, middleware: serverMiddleware(metrics: registry))
     try greeter.register(on: server)
     return server
 }
