@@ -57,6 +57,17 @@ import Testing
         let span = try #require(spans.first { $0.traceID == trace }, "\(spans)")
         #expect(span.parentID == "00f067aa0ba902b7" && span.kind == "server" && span.service == "helloworld")
         #expect(traced.log.contains("trace.id=\(trace)") && traced.log.contains("span.id=\(span.spanID)"), "\(traced.log.suffix(2000))")
+        // The same over OTLP/gRPC, as OTEL_EXPORTER_OTLP_PROTOCOL picks it.
+        let grpcReceiver = try OTLPReceiver(grpc: true)
+        defer { grpcReceiver.stop() }
+        let tracedGRPC = try project.run(["--", "-conf", project.testConfig.path], environment: [
+            "OTEL_EXPORTER_OTLP_ENDPOINT": grpcReceiver.endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+        ])
+        let (grpcTracedHTTP, _) = try await tracedGRPC.endpoints(within: .seconds(600))
+        #expect(try await curl(["-i", "-H", "traceparent: 00-\(trace)-00f067aa0ba902b8-01", grpcTracedHTTP + "/helloworld/otlp-grpc"]).status == 200)
+        #expect(try await tracedGRPC.terminate().status == 0)
+        let grpcSpans = try await grpcReceiver.spans(atLeast: 1)
+        #expect(grpcSpans.contains { $0.traceID == trace && $0.parentID == "00f067aa0ba902b8" }, "\(grpcSpans)")
 
         // A second API, generated and wired in.
         try project.kratos("proto", "add", "api/helloworld/v1/demo.proto")

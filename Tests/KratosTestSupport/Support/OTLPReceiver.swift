@@ -13,19 +13,20 @@ public struct ReceivedSpan: @unchecked Sendable {
     public var events: [String]
 }
 
-/// Tests/KratosTestSupport/Python/otlp_receiver.py (an OTLP/HTTP trace receiver written with
-/// opentelemetry-proto) on a loopback port; `endpoint` is its base URL.
+/// Tests/KratosTestSupport/Python/otlp_receiver.py (an OTLP trace receiver written with
+/// opentelemetry-proto, over HTTP or, with grpcio, gRPC) on a loopback port; `endpoint` is its
+/// base URL.
 public final class OTLPReceiver: @unchecked Sendable {
     let process = Process()
     let output: URL
     public private(set) var endpoint = ""
 
-    public init() throws {
+    public init(grpc: Bool = false) throws {
         output = FileManager.default.temporaryDirectory.appendingPathComponent("spans-\(UUID().uuidString.prefix(8)).jsonl")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Python/otlp_receiver.py")
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, output.path]
+        process.arguments = ["python3", script.path, output.path, grpc ? "grpc" : "http"]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
