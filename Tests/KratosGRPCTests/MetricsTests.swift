@@ -24,7 +24,10 @@ import Testing
                 for name in ["a", "b", "c"] { #expect(try await curl(httpEndpoint + "/helloworld/" + name).status == 200) }
                 for _ in 0..<2 { #expect(try await curl(httpEndpoint + "/helloworld/missing").status == 404) }
                 #expect(try await curl(httpEndpoint + "/helloworld/boom").status == 500)
-                try await withGreeterClient(grpcEndpoint) { greeter in
+                // The gRPC calls through a client with the client-side middleware, into the same registry.
+                let clientMetrics = MetricsMiddleware(side: .client, factory: KratosPrometheus.factory(registry: registry))
+                try await KratosGRPCClient.with(.init(endpoint: grpcEndpoint), middleware: [clientMetrics]) { client in
+                    let greeter = Kratos_Test_V1_GreeterGRPCClient(client)
                     for name in ["x", "y"] { _ = try await greeter.sayHello(.with { $0.name = name }) }
                     await #expect(throws: KratosError.self) { try await greeter.sayHello(.with { $0.name = "missing" }) }
                 }
@@ -39,6 +42,8 @@ import Testing
                 #expect(exposition.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8")
                 let parsed = try await Self.parse(exposition.text)
                 #expect(parsed.counts == expected, "\(exposition.text)")
+                #expect(parsed.clientCounts == ["grpc|\(operation)|200|": 2, "grpc|\(operation)|404|USER_NOT_FOUND": 1], "\(exposition.text)")
+                #expect(parsed.histograms.contains("client_requests_seconds|grpc|\(operation)"))
                 #expect(parsed.histograms.contains("server_requests_seconds|http|\(operation)"))
                 #expect(parsed.histograms.contains("server_requests_seconds|grpc|\(operation)"))
 
@@ -55,20 +60,20 @@ import Testing
     }
 
     /// Counters and histograms from prometheus_client's text parser.
-    static func parse(_ text: String) async throws -> (counts: [String: Double], histograms: Set<String>) {
+    static func parse(_ text: String) async throws -> (counts: [String: Double], clientCounts: [String: Double], histograms: Set<String>) {
         let script = """
             import sys, json
             from prometheus_client.parser import text_string_to_metric_families
-            counts, histograms = {}, []
+            counts, client_counts, histograms = {}, {}, []
             for family in text_string_to_metric_families(sys.stdin.read()):
                 for sample in family.samples:
                     labels = sample.labels
-                    if family.name == "server_requests_code" and sample.name.endswith("_total"):
+                    if family.name in ("server_requests_code", "client_requests_code") and sample.name.endswith("_total"):
                         key = "|".join([labels["kind"], labels["operation"], labels["code"], labels["reason"]])
-                        counts[key] = sample.value
+                        (counts if family.name.startswith("server") else client_counts)[key] = sample.value
                     if family.type == "histogram" and sample.name.endswith("_bucket"):
                         histograms.append("|".join([family.name, labels["kind"], labels["operation"]]))
-            print(json.dumps({"counts": counts, "histograms": sorted(set(histograms))}))
+            print(json.dumps({"counts": counts, "client": client_counts, "histograms": sorted(set(histograms))}))
             """
         let input = FileManager.default.temporaryDirectory.appendingPathComponent("exposition-\(UUID().uuidString).txt")
         try text.write(to: input, atomically: true, encoding: .utf8)
@@ -78,7 +83,8 @@ import Testing
             throw ProcessFailure(description: "prometheus_client failed: \(String(decoding: output.stderr, as: UTF8.self))")
         }
         let json = try JSONSerialization.jsonObject(with: output.stdout) as? [String: Any] ?? [:]
-        return ((json["counts"] as? [String: Double]) ?? [:], Set((json["histograms"] as? [String]) ?? []))
+        return ((json["counts"] as? [String: Double]) ?? [:], (json["client"] as? [String: Double]) ?? [:],
+                Set((json["histograms"] as? [String]) ?? []))
     }
 }
 

@@ -20,6 +20,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Kratos", package: "kratos-swift"),
                 .product(name: "KratosHTTP", package: "kratos-swift"),
+                .product(name: "KratosPrometheus", package: "kratos-swift"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["hello.proto"]
