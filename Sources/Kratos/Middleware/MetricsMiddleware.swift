@@ -47,24 +47,34 @@ public struct MetricsMiddleware: Middleware {
     }
 
     /// The counters and timers made so far, by their dimensions: swift-metrics asks its factory
-    /// for a metric on every `init`, so they are made once.
+    /// for a metric on every `init`, so they are made once. One lookup per request finds the
+    /// operation's timer and success counter; errors look up their code and reason after that.
     final class Instruments: Sendable {
         let counterLabel: String
         let timerLabel: String
         let factory: (any MetricsFactory)?
-        private let counters = Mutex<[CounterKey: Counter]>([:])
-        private let timers = Mutex<[TimerKey: Timer]>([:])
+        private let series = Mutex<[SeriesKey: Series]>([:])
 
-        struct CounterKey: Hashable {
+        struct SeriesKey: Hashable {
             var kind: TransportKind
             var operation: String
-            var code: Int
-            var reason: String
         }
 
-        struct TimerKey: Hashable {
-            var kind: TransportKind
-            var operation: String
+        /// One operation's metrics.
+        final class Series: Sendable {
+            let timer: Timer
+            let success: Counter
+            let errors = Mutex<[ErrorKey: Counter]>([:])
+
+            init(timer: Timer, success: Counter) {
+                self.timer = timer
+                self.success = success
+            }
+        }
+
+        struct ErrorKey: Hashable {
+            var code: Int
+            var reason: String
         }
 
         init(prefix: String, factory: (any MetricsFactory)?) {
@@ -76,31 +86,42 @@ public struct MetricsMiddleware: Middleware {
         func record(context: RequestContext, code: Int, reason: String, since start: ContinuousClock.Instant) {
             let elapsed = ContinuousClock.now - start
             let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-            counter(CounterKey(kind: context.kind, operation: context.operation, code: code, reason: reason)).increment()
-            timer(TimerKey(kind: context.kind, operation: context.operation)).recordNanoseconds(nanoseconds)
-        }
-
-        private func counter(_ key: CounterKey) -> Counter {
-            counters.withLock { counters in
-                if let counter = counters[key] { return counter }
-                let dimensions = [("kind", key.kind.rawValue), ("operation", key.operation), ("code", String(key.code)),
-                                  ("reason", key.reason)]
-                let counter = factory.map { Counter(label: counterLabel, dimensions: dimensions, factory: $0) }
-                    ?? Counter(label: counterLabel, dimensions: dimensions)
-                counters[key] = counter
-                return counter
+            let series = series(SeriesKey(kind: context.kind, operation: context.operation))
+            series.timer.recordNanoseconds(nanoseconds)
+            if code == 200, reason.isEmpty {
+                series.success.increment()
+            } else {
+                let key = ErrorKey(code: code, reason: reason)
+                series.errors.withLock { errors in
+                    if let counter = errors[key] { return counter }
+                    let counter = makeCounter(context: context, code: code, reason: reason)
+                    errors[key] = counter
+                    return counter
+                }.increment()
             }
         }
 
-        private func timer(_ key: TimerKey) -> Timer {
-            timers.withLock { timers in
-                if let timer = timers[key] { return timer }
+        private func series(_ key: SeriesKey) -> Series {
+            series.withLock { all in
+                if let known = all[key] { return known }
                 let dimensions = [("kind", key.kind.rawValue), ("operation", key.operation)]
                 let timer = factory.map { Timer(label: timerLabel, dimensions: dimensions, factory: $0) }
                     ?? Timer(label: timerLabel, dimensions: dimensions)
-                timers[key] = timer
-                return timer
+                let success = makeCounter(kind: key.kind, operation: key.operation, code: 200, reason: "")
+                let made = Series(timer: timer, success: success)
+                all[key] = made
+                return made
             }
+        }
+
+        private func makeCounter(context: RequestContext, code: Int, reason: String) -> Counter {
+            makeCounter(kind: context.kind, operation: context.operation, code: code, reason: reason)
+        }
+
+        private func makeCounter(kind: TransportKind, operation: String, code: Int, reason: String) -> Counter {
+            let dimensions = [("kind", kind.rawValue), ("operation", operation), ("code", String(code)), ("reason", reason)]
+            return factory.map { Counter(label: counterLabel, dimensions: dimensions, factory: $0) }
+                ?? Counter(label: counterLabel, dimensions: dimensions)
         }
     }
 }

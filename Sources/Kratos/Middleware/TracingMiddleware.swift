@@ -44,13 +44,16 @@ public struct TracingMiddleware: Middleware {
             tracer.extract(context.requestHeaders, into: &parent, using: HeaderExtractor())
         }
         let span = tracer.startSpan(context.operation, context: parent, ofKind: side == .server ? .server : .client)
-        Self.describe(span, context: context)
+        // A span that is not recorded (not sampled, or no tracer) gets no attributes: they would be
+        // computed for nothing on every request.
+        let recording = span.isRecording
+        if recording { Self.describe(span, context: context) }
         if side == .client {
             var outgoing = Headers()
             tracer.inject(span.context, into: &outgoing, using: HeaderInjector())
             for (name, value) in outgoing.fields { context.setOutgoingHeader(name, value) }
         }
-        if side == .server, let ids {
+        if side == .server, recording, let ids {
             ServiceContext.withValue(span.context) {
                 let metadata = ids.get()
                 if case .string(let trace)? = metadata["trace.id"], case .string(let spanID)? = metadata["span.id"] {
@@ -60,11 +63,14 @@ public struct TracingMiddleware: Middleware {
         }
         do {
             let reply = try await ServiceContext.withValue(span.context) { try await next(request, context) }
-            Self.finish(span, context: context, error: nil)
+            if recording { Self.finish(span, context: context, error: nil) }
+            span.end()
             return reply
         } catch {
-            Self.finish(span, context: context, error: KratosError(error))
-            span.recordError(error)
+            if recording {
+                Self.finish(span, context: context, error: KratosError(error))
+                span.recordError(error)
+            }
             span.end()
             throw error
         }
@@ -90,17 +96,14 @@ public struct TracingMiddleware: Middleware {
         }
     }
 
-    /// Status attributes and the span's status; the span ends here on success.
+    /// Status attributes, and the span's status on failure.
     static func finish(_ span: any Span, context: RequestContext, error: KratosError?) {
         let code = error?.code ?? 200
         switch context.kind {
         case .http: span.attributes["http.response.status_code"] = code
         case .grpc: span.attributes["rpc.grpc.status_code"] = GRPCStatusCode(httpStatus: code).rawValue
         }
-        guard let error else {
-            span.end()
-            return
-        }
+        guard let error else { return }
         span.attributes["error.type"] = error.reason
         span.setStatus(SpanStatus(code: .error, message: error.message))
     }
