@@ -1,4 +1,3 @@
-import GRPCCore
 import Kratos
 import KratosGRPC
 import SwiftProtobuf
@@ -39,9 +38,7 @@ public struct GRPCTestClient: Sendable {
         try await server.callInProcess(operation, requests, metadata: Self.metadata(metadata), as: Output.self)
     }
 
-    static func metadata(_ pairs: [String: String]) -> GRPCCore.Metadata {
-        var metadata = GRPCCore.Metadata()
-        for (key, value) in pairs { metadata.addString(value, forKey: key.lowercased()) }
-        return metadata
+    static func metadata(_ pairs: [String: String]) -> [(name: String, value: String)] {
+        pairs.map { (name: $0.key.lowercased(), value: $0.value) }
     }
 }

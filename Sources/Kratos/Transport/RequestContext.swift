@@ -34,6 +34,7 @@ public final class RequestContext: Sendable {
 
     private struct State {
         var reply = Headers()
+        var trailers = Headers()
         var outgoing = Headers()
         var traceID: String?
         var spanID: String?
@@ -85,6 +86,16 @@ public final class RequestContext: Sendable {
     /// Adds a reply header value.
     public func addReplyHeader(_ name: String, _ value: String) {
         state.withLock { $0.reply.add(name, value) }
+    }
+
+    /// gRPC trailers to send after the reply (trailing metadata); HTTP replies have none.
+    public var replyTrailers: Headers {
+        state.withLock { $0.trailers }
+    }
+
+    /// Sets a reply trailer (gRPC trailing metadata), replacing earlier values.
+    public func setReplyTrailer(_ name: String, _ value: String) {
+        state.withLock { $0.trailers.set(name, value) }
     }
 
     /// On a client: headers (gRPC metadata) the call sends besides ``requestHeaders``, which

@@ -1,11 +1,10 @@
-import GRPCCore
-import GRPCProtobuf
+import Kratos
 import Synchronization
 
 /// The statuses `grpc.health.v1.Health` reports: the server as a whole (service `""`) and any
 /// service whose status is set. Check answers NOT_FOUND for an unknown service; Watch streams
 /// every change until the call ends.
-public final class HealthStatus: RegistrableRPCService, Sendable {
+public final class HealthStatus: Sendable {
     /// A service's serving status.
     public enum Status: Sendable {
         case serving
@@ -65,47 +64,44 @@ public final class HealthStatus: RegistrableRPCService, Sendable {
         state.withLock { $0.statuses[service] }
     }
 
-    private static let check = MethodDescriptor(fullyQualifiedService: "grpc.health.v1.Health", method: "Check")
-    private static let list = MethodDescriptor(fullyQualifiedService: "grpc.health.v1.Health", method: "List")
-    private static let watch = MethodDescriptor(fullyQualifiedService: "grpc.health.v1.Health", method: "Watch")
+    /// The health service's methods, as the engine serves them (outside the middleware).
+    var methods: [String: GRPCMethod] {
+        [
+            "/grpc.health.v1.Health/Check": .unary(Grpc_Health_V1_HealthCheckRequest.self) { request, _ in
+                guard let status = self.status(of: request.service) else {
+                    throw GRPCStatusError(.notFound, "unknown service \(request.service)")
+                }
+                return Grpc_Health_V1_HealthCheckResponse.with { $0.status = status.wire }
+            },
+            "/grpc.health.v1.Health/List": .unary(Grpc_Health_V1_HealthListRequest.self) { _, _ in
+                let statuses = self.state.withLock { $0.statuses }
+                return Grpc_Health_V1_HealthListResponse.with { reply in
+                    for (service, status) in statuses { reply.statuses[service] = .with { $0.status = status.wire } }
+                }
+            },
+            "/grpc.health.v1.Health/Watch": .serverStreaming(Grpc_Health_V1_HealthCheckRequest.self,
+                                                             Grpc_Health_V1_HealthCheckResponse.self) { request, writer, _ in
+                try await self.watch(request.service, writer)
+            },
+        ]
+    }
 
-    public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
-        router.registerHandler(forMethod: Self.check, deserializer: ProtobufDeserializer<Grpc_Health_V1_HealthCheckRequest>(),
-                               serializer: ProtobufSerializer<Grpc_Health_V1_HealthCheckResponse>()) { request, _ in
-            let service = try await ServerRequest(stream: request).message.service
-            guard let status = self.status(of: service) else {
-                return StreamingServerResponse(error: RPCError(code: .notFound, message: "unknown service \(service)"))
-            }
-            return StreamingServerResponse(single: ServerResponse(message: .with { $0.status = status.wire }))
+    /// Streams `service`'s status, once now and again on every change, until the server stops.
+    private func watch(_ service: String, _ writer: MessageWriter<Grpc_Health_V1_HealthCheckResponse>) async throws {
+        let (changes, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = state.withLock { state in
+            defer { state.nextWatcher += 1 }
+            state.watchers[state.nextWatcher] = continuation
+            return state.nextWatcher
         }
-        router.registerHandler(forMethod: Self.list, deserializer: ProtobufDeserializer<Grpc_Health_V1_HealthListRequest>(),
-                               serializer: ProtobufSerializer<Grpc_Health_V1_HealthListResponse>()) { _, _ in
-            let statuses = self.state.withLock { $0.statuses }
-            return StreamingServerResponse(single: ServerResponse(message: .with { reply in
-                for (service, status) in statuses { reply.statuses[service] = .with { $0.status = status.wire } }
-            }))
-        }
-        router.registerHandler(forMethod: Self.watch, deserializer: ProtobufDeserializer<Grpc_Health_V1_HealthCheckRequest>(),
-                               serializer: ProtobufSerializer<Grpc_Health_V1_HealthCheckResponse>()) { request, _ in
-            let service = try await ServerRequest(stream: request).message.service
-            return StreamingServerResponse { writer in
-                let (changes, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-                let id = self.state.withLock { state in
-                    defer { state.nextWatcher += 1 }
-                    state.watchers[state.nextWatcher] = continuation
-                    return state.nextWatcher
-                }
-                defer { _ = self.state.withLock { $0.watchers.removeValue(forKey: id) } }
-                var last: Grpc_Health_V1_HealthCheckResponse.ServingStatus?
-                continuation.yield()
-                for await _ in changes {
-                    let status = self.status(of: service)?.wire ?? .serviceUnknown
-                    if status != last {
-                        try await writer.write(.with { $0.status = status })
-                        last = status
-                    }
-                }
-                return [:]
+        defer { _ = state.withLock { $0.watchers.removeValue(forKey: id) } }
+        var last: Grpc_Health_V1_HealthCheckResponse.ServingStatus?
+        continuation.yield()
+        for await _ in changes {
+            let status = self.status(of: service)?.wire ?? .serviceUnknown
+            if status != last {
+                try await writer.write(.with { $0.status = status })
+                last = status
             }
         }
     }

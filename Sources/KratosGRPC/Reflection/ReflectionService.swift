@@ -1,6 +1,5 @@
 import Foundation
-import GRPCCore
-import GRPCProtobuf
+import Kratos
 import SwiftProtobuf
 
 /// gRPC server reflection (`grpc.reflection.v1` and `v1alpha`) over a set of file descriptors,
@@ -13,7 +12,7 @@ import SwiftProtobuf
 /// var configuration = KratosGRPCServer.Configuration(address: ":9000")
 /// configuration.reflection = try ReflectionService.descriptorSet(contentsOf: "api.desc")
 /// ```
-public struct ReflectionService: RegistrableRPCService {
+public struct ReflectionService: Sendable {
     private let files: [String: Google_Protobuf_FileDescriptorProto]
     /// Fully qualified symbol (message, enum, service, method, extension) → the file declaring it.
     private let symbols: [String: String]
@@ -64,24 +63,17 @@ public struct ReflectionService: RegistrableRPCService {
         try Google_Protobuf_FileDescriptorSet(serializedBytes: try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
-    public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
-        for service in ["grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"] {
-            router.registerHandler(
-                forMethod: MethodDescriptor(fullyQualifiedService: service, method: "ServerReflectionInfo"),
-                deserializer: ProtobufDeserializer<Grpc_Reflection_V1_ServerReflectionRequest>(),
-                serializer: ProtobufSerializer<Grpc_Reflection_V1_ServerReflectionResponse>()
-            ) { request, _ in
-                StreamingServerResponse { writer in
-                    for try await message in request.messages {
-                        try await writer.write(answer(message))
-                    }
-                    return [:]
-                }
-            }
+    /// The reflection service's methods (v1 and v1alpha, the same messages), as the engine
+    /// serves them (outside the middleware).
+    var methods: [String: GRPCMethod] {
+        let method = GRPCMethod.requestStreaming(Grpc_Reflection_V1_ServerReflectionRequest.self,
+                                                 Grpc_Reflection_V1_ServerReflectionResponse.self) { requests, writer, _ in
+            for try await request in requests { try await writer.write(answer(request)) }
         }
+        return ["/grpc.reflection.v1.ServerReflection/ServerReflectionInfo": method,
+                "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": method]
     }
 
-    /// The reply to one reflection request.
     func answer(_ request: Grpc_Reflection_V1_ServerReflectionRequest) -> Grpc_Reflection_V1_ServerReflectionResponse {
         var reply = Grpc_Reflection_V1_ServerReflectionResponse()
         reply.validHost = request.host
@@ -109,7 +101,7 @@ public struct ReflectionService: RegistrableRPCService {
             }
         case nil:
             reply.errorResponse = .with {
-                $0.errorCode = Int32(RPCError.Code.invalidArgument.rawValue)
+                $0.errorCode = Int32(GRPCStatusCode.invalidArgument.rawValue)
                 $0.errorMessage = "the request names nothing to look up"
             }
         }
@@ -136,7 +128,7 @@ public struct ReflectionService: RegistrableRPCService {
 
     private func notFound(_ what: String) -> Grpc_Reflection_V1_ServerReflectionResponse.OneOf_MessageResponse {
         .errorResponse(.with {
-            $0.errorCode = Int32(RPCError.Code.notFound.rawValue)
+            $0.errorCode = Int32(GRPCStatusCode.notFound.rawValue)
             $0.errorMessage = "\(what) is not known to this server"
         })
     }

@@ -1,18 +1,17 @@
-import GRPCCore
-import GRPCNIOTransportHTTP2Posix
-import GRPCProtobuf
 import Kratos
+import NIOCore
+import NIOHPACK
 import SwiftProtobuf
 import Synchronization
 
-/// A method as registered, kept until the server binds and its middleware is final: `register`
-/// adds it to the router with the middleware chain made for its operation.
+/// A method as registered, kept until the server binds and its middleware is final: `make`
+/// turns the middleware chain made for its operation into what the engine runs.
 public struct PendingMethod: Sendable {
     let operation: String
     /// Streaming kinds see a ``StreamingRequest`` holding an `Exchange`; unary ones the message.
     let isStreaming: Bool
     let inner: Middleware.Handler
-    let register: @Sendable (inout RPCRouter<HTTP2ServerTransport.Posix>, _ chain: @escaping Middleware.Handler) -> Void
+    let make: @Sendable (_ chain: @escaping Middleware.Handler) -> GRPCMethod
 }
 
 extension KratosGRPCServer {
@@ -22,21 +21,19 @@ extension KratosGRPCServer {
         _ operation: String,
         _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
     ) throws {
-        let descriptor = try methodDescriptor(operation)
-        try add(operation, isStreaming: false, inner: { request, context in try await handler(context.typed(request, as: Input.self), context) }) { [self] router, chain in
-            router.registerHandler(forMethod: descriptor, deserializer: ProtobufDeserializer<Input>(),
-                                   serializer: ProtobufSerializer<Output>()) { request, server in
-                await self.started.pass()
-                let context = self.requestContext(operation, request.metadata)
+        _ = try operationParts(operation)
+        try add(operation, isStreaming: false, inner: { request, context in try await handler(context.typed(request, as: Input.self), context) }) { [self] chain in
+            .unary { bytes, call in
+                let context = self.requestContext(operation, call)
                 do {
-                    let message = try await ServerRequest(stream: request).message
-                    let reply = try await RequestContext.$current.withValue(context) {
-                        try await Deadline.run(until: context.deadline) { try await chain(message, context) }
-                    }
+                    let message = try Input.decoded(from: bytes)
+                    let reply = try await RequestContext.$current.withValue(context) { try await chain(message, context) }
                     let output = try context.typed(reply, as: Output.self, role: "reply")
-                    return StreamingServerResponse(single: ServerResponse(message: output, metadata: GRPCCore.Metadata(replyHeadersOf: context)))
+                    call.setReplyHeaders(context.replyHeaders.fields)
+                    call.setReplyTrailers(context.replyTrailers.fields)
+                    return try output.serializedBytes()
                 } catch {
-                    return StreamingServerResponse(error: self.rpcError(error, context))
+                    throw self.logged(error, context)
                 }
             }
         }
@@ -48,7 +45,7 @@ extension KratosGRPCServer {
         _ operation: String,
         _ handler: @escaping @Sendable (Input, MessageWriter<Output>, RequestContext) async throws -> Void
     ) throws {
-        try streaming(operation, Input.self, Output.self) { messages, writer, context in
+        try streaming(operation, Input.self, Output.self, singleRequest: true) { messages, writer, context in
             var iterator = messages.makeAsyncIterator()
             guard let message = try await iterator.next() else {
                 throw KratosError.badRequest("CODEC", "\(operation) expects one request message")
@@ -64,7 +61,7 @@ extension KratosGRPCServer {
         _ operation: String,
         _ handler: @escaping @Sendable (MessageStream<Input>, RequestContext) async throws -> Output
     ) throws {
-        try streaming(operation, Input.self, Output.self) { messages, writer, context in
+        try streaming(operation, Input.self, Output.self, singleRequest: false) { messages, writer, context in
             let reply = try await handler(messages, context)
             try await writer.write(reply)
             return reply
@@ -76,62 +73,69 @@ extension KratosGRPCServer {
         _ operation: String,
         _ handler: @escaping @Sendable (MessageStream<Input>, MessageWriter<Output>, RequestContext) async throws -> Void
     ) throws {
-        try streaming(operation, Input.self, Output.self) { messages, writer, context in
+        try streaming(operation, Input.self, Output.self, singleRequest: false) { messages, writer, context in
             try await handler(messages, writer, context)
             return nil
         }
     }
 
     /// The shared shape of the three streaming kinds: the middleware runs once around the whole
-    /// exchange; reply headers travel in the trailers.
+    /// exchange; reply headers go out before the first reply (or with the trailers).
     private func streaming<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>(
-        _ operation: String, _: Input.Type, _: Output.Type,
+        _ operation: String, _: Input.Type, _: Output.Type, singleRequest: Bool,
         _ body: @escaping @Sendable (MessageStream<Input>, MessageWriter<Output>, RequestContext) async throws -> Output?
     ) throws {
-        let descriptor = try methodDescriptor(operation)
+        _ = try operationParts(operation)
         let inner: Middleware.Handler = { request, context in
             let streaming = try context.typed(request, as: StreamingRequest.self)
             let exchange = try context.typed(streaming.message as any Sendable, as: Exchange<Input, Output>.self)
             return StreamingReply(message: try await body(exchange.messages, exchange.writer, context))
         }
-        try add(operation, isStreaming: true, inner: inner) { [self] router, chain in
-            router.registerHandler(forMethod: descriptor, deserializer: ProtobufDeserializer<Input>(),
-                                   serializer: ProtobufSerializer<Output>()) { request, server in
-                await self.started.pass()
-                let context = self.requestContext(operation, request.metadata)
-                return StreamingServerResponse(metadata: [:]) { writer in
-                    let exchange = Exchange(messages: MessageStream(request.messages),
-                                            writer: MessageWriter { try await writer.write($0) })
-                    do {
-                        _ = try await RequestContext.$current.withValue(context) {
-                            try await Deadline.run(until: context.deadline) { try await chain(StreamingRequest(message: exchange), context) }
-                        }
-                    } catch {
-                        throw self.rpcError(error, context)
+        try add(operation, isStreaming: true, inner: inner) { [self] chain in
+            let serve: @Sendable (MessageStream<Input>, ServerCall) async throws -> Void = { messages, call in
+                let context = self.requestContext(operation, call)
+                let writer = MessageWriter<Output> { reply in
+                    call.setReplyHeaders(context.replyHeaders.fields)
+                    try await call.write(reply.serializedBytes())
+                }
+                do {
+                    _ = try await RequestContext.$current.withValue(context) {
+                        try await chain(StreamingRequest(message: Exchange(messages: messages, writer: writer)), context)
                     }
-                    return GRPCCore.Metadata(replyHeadersOf: context)
+                } catch {
+                    throw self.logged(error, context)
+                }
+                call.setReplyHeaders(context.replyHeaders.fields)
+                call.setReplyTrailers(context.replyTrailers.fields)
+            }
+            if singleRequest {
+                return .serverStreaming { bytes, call in
+                    let message = try Input.decoded(from: bytes)
+                    try await serve(MessageStream(SingleMessage(message: message)), call)
                 }
             }
+            return .requestStreaming { call in try await serve(call.messages(of: Input.self), call) }
         }
     }
 
     private func add(_ operation: String, isStreaming: Bool, inner: @escaping Middleware.Handler,
-                     register: @escaping @Sendable (inout RPCRouter<HTTP2ServerTransport.Posix>, @escaping Middleware.Handler) -> Void) throws {
-        try core.register(PendingMethod(operation: operation, isStreaming: isStreaming, inner: inner, register: register))
+                     make: @escaping @Sendable (@escaping Middleware.Handler) -> GRPCMethod) throws {
+        try core.register(PendingMethod(operation: operation, isStreaming: isStreaming, inner: inner, make: make))
     }
 
     /// Calls a method without a socket, through the same middleware and handler, within the
     /// server's timeout: the request messages in, the reply messages out (one for unary and
     /// client-streaming methods). Errors come out as the client would see them. For KratosTesting.
     package func callInProcess<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>(
-        _ operation: String, _ messages: [Input], metadata: GRPCCore.Metadata = [:], as _: Output.Type = Output.self
+        _ operation: String, _ messages: [Input], metadata: [(name: String, value: String)] = [], as _: Output.Type = Output.self
     ) async throws -> [Output] {
         let (methods, middleware) = core.registered
         guard let method = methods.first(where: { $0.operation == operation }) else {
             throw KratosError(code: 501, reason: "UNIMPLEMENTED", message: "no method \(operation) is registered")
         }
         let chain = middleware.chain(for: operation, around: method.inner)
-        let context = requestContext(operation, metadata)
+        let deadline = configuration.timeout == .zero ? nil : ContinuousClock.now + configuration.timeout
+        let context = requestContext(operation, headers: GRPCHeaders(metadata), deadline: deadline)
         do {
             return try await RequestContext.$current.withValue(context) {
                 try await Deadline.run(until: context.deadline) {
@@ -150,31 +154,47 @@ extension KratosGRPCServer {
                 }
             }
         } catch {
-            // As a remote client would see it: an RPCError keeps its status code.
+            // As a remote client would see it.
             throw KratosError.fromGRPC(error)
         }
     }
 
     /// The request's context: kind, endpoint, operation, headers, `x-md-` metadata, deadline.
-    private func requestContext(_ operation: String, _ metadata: GRPCCore.Metadata) -> RequestContext {
+    private func requestContext(_ operation: String, _ call: ServerCall) -> RequestContext {
+        requestContext(operation, headers: GRPCHeaders(call.headers), deadline: call.deadline)
+    }
+
+    private func requestContext(_ operation: String, headers: GRPCHeaders, deadline: ContinuousClock.Instant?) -> RequestContext {
         // Only x-md- keys are metadata; gRPC metadata keys are already lower-case.
-        let carried = metadata.lazy.filter { $0.key.hasPrefix(KratosMetadata.prefix) }.map { (name: $0.key, value: $0.value.encoded()) }
+        let carried = headers.fields.lazy.filter { $0.name.hasPrefix(KratosMetadata.prefix) }
         let (endpoint, app) = core.serving
-        return RequestContext(kind: .grpc, endpoint: endpoint, operation: operation, requestHeaders: GRPCHeaders(metadata),
-                              metadata: KratosMetadata.extract(from: carried),
-                              deadline: configuration.timeout == .zero ? nil : .now + configuration.timeout,
+        return RequestContext(kind: .grpc, endpoint: endpoint, operation: operation, requestHeaders: headers,
+                              metadata: KratosMetadata.extract(from: carried), deadline: deadline,
                               logger: configuration.logger, app: app)
     }
 
-    /// A thrown error as the status the client sees; a plain error's text stays in the log.
-    private func rpcError(_ error: any Error, _ context: RequestContext) -> RPCError {
-        if let error = error as? RPCError { return error }
-        let kratos = KratosError(error)
-        if kratos.code >= 500, !(error is KratosError) {
+    /// A plain error's text stays in the log; the client sees the framework's status.
+    private func logged(_ error: any Error, _ context: RequestContext) -> any Error {
+        if !(error is KratosError), !(error is GRPCStatusError), !(error is CancellationError), KratosError(error).code >= 500 {
             context.logger.error("request failed", metadata: ["operation": "\(context.operation)", "error": "\(String(reflecting: error))"])
         }
-        return kratos.rpcError
+        return error
     }
+}
+
+/// The one request message of a server-streaming call, as the stream its handler reads.
+private struct SingleMessage<Element: Sendable>: AsyncSequence, Sendable {
+    let message: Element
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var message: Element?
+        mutating func next() async -> Element? {
+            defer { message = nil }
+            return message
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(message: message) }
 }
 
 /// The replies an in-process streaming call wrote.

@@ -1,16 +1,16 @@
-import GRPCCore
-import GRPCNIOTransportHTTP2Posix
 import Kratos
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// A gRPC server on grpc-swift-2 and its NIO HTTP/2 transport that runs the same middleware as
-/// ``KratosHTTPServer`` around every method, answers framework errors as gRPC status with
-/// `google.rpc.ErrorInfo`, and serves the standard health service.
+/// A gRPC server on Kratos's own engine (HTTP/2 from swift-nio-http2, calls served at the frame
+/// level) that runs the same middleware as ``KratosHTTPServer`` around every method, answers
+/// framework errors as gRPC status with `google.rpc.ErrorInfo`, and serves the standard health
+/// service and, given descriptors, reflection.
 ///
-/// Generated code registers methods with ``unary(_:_:)`` and its streaming siblings; plain
-/// grpc-swift services can be added with ``register(_:)``.
+/// Generated code registers methods with ``unary(_:_:)`` and its streaming siblings.
 ///
 /// ```swift
 /// let server = KratosGRPCServer(.init(address: "0.0.0.0:9000"), middleware: [Recovery()])
@@ -24,14 +24,11 @@ public final class KratosGRPCServer: TransportServer, MiddlewareServer, Sendable
     public let health = HealthStatus()
     /// Middleware, methods, the once-only bind and the app served.
     public let core: ServerCore<PendingMethod>
-    /// Holds calls accepted before ``run()`` until the app is known.
-    let started = StartGate()
     private let state = Mutex(State())
 
     private struct State {
-        var services: [any RegistrableRPCService] = []
-        var server: GRPCServer<HTTP2ServerTransport.Posix>?
-        var serving: Task<Void, any Error>?
+        var listener: GRPCListener?
+        var stopped: EventLoopFuture<Void>?
     }
 
     /// - Parameter middleware: applied to every method, the first outermost.
@@ -40,85 +37,99 @@ public final class KratosGRPCServer: TransportServer, MiddlewareServer, Sendable
         core = ServerCore(middleware: middleware, logger: configuration.logger)
     }
 
-    /// Adds a plain grpc-swift service (no framework middleware runs around it).
-    public func register(_ service: any RegistrableRPCService) {
-        guard !core.warnIfBound("service \(type(of: service))") else { return }
-        state.withLock { $0.services.append(service) }
-    }
-
     // MARK: Lifecycle
 
-    /// Starts listening (once) and returns the endpoint, e.g. `grpc://127.0.0.1:43125`. Calls
-    /// that arrive before ``run()`` wait for it.
+    /// Starts listening (once) and returns the endpoint, e.g. `grpc://127.0.0.1:43125`.
+    /// Connections wait in the backlog until ``run()``.
     public func bind() async throws -> String {
         try await core.bind { methods, middleware in
             try await self.listen(methods: methods, middleware: middleware)
         }
     }
 
-    private func listen(methods: [PendingMethod], middleware: MiddlewareSet) async throws -> String {
-        var router = RPCRouter<HTTP2ServerTransport.Posix>()
+    /// Every path the server answers: the registered methods with their middleware, then health
+    /// and reflection.
+    private func routes(methods: [PendingMethod], middleware: MiddlewareSet) -> [String: GRPCMethod] {
+        var routes: [String: GRPCMethod] = [:]
         for method in methods {
-            method.register(&router, middleware.chain(for: method.operation, around: method.inner))
+            routes[method.operation] = method.make(middleware.chain(for: method.operation, around: method.inner))
         }
-        for service in state.withLock({ $0.services }) { service.registerMethods(with: &router) }
-        if configuration.health { health.registerMethods(with: &router) }
+        if configuration.health { routes.merge(health.methods) { registered, _ in registered } }
         if let descriptors = configuration.reflection {
-            let served = Set(router.methods.map(\.service.fullyQualifiedService))
+            let served = Set(routes.keys.compactMap { try? operationParts($0).service })
                 .union(["grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"])
-            ReflectionService(descriptors, services: served.sorted()).registerMethods(with: &router)
+            routes.merge(ReflectionService(descriptors, services: served.sorted()).methods) { registered, _ in registered }
         }
+        return routes
+    }
 
-        var config = HTTP2ServerTransport.Posix.Config.defaults
-        config.rpc.maxRequestPayloadSize = configuration.maxRequestSize
-        let transport = HTTP2ServerTransport.Posix(
-            address: configuration.host.contains(":") ? .ipv6(host: configuration.host, port: configuration.port)
-                                                      : .ipv4(host: configuration.host, port: configuration.port),
-            transportSecurity: .plaintext, config: config)
-        let server = GRPCServer(transport: transport, router: router)
-        let serving = Task { try await server.serve() }
-        state.withLock {
-            $0.server = server
-            $0.serving = serving
-        }
-        let address = try await transport.listeningAddress
-        let port = address.ipv4?.port ?? address.ipv6?.port ?? configuration.port
-        let endpoint = "grpc://\(ListenAddress.advertisedHost(forBound: configuration.host)):\(port)"
+    private func listen(methods: [PendingMethod], middleware: MiddlewareSet) async throws -> String {
+        let configuration = self.configuration
+        let timeout = configuration.timeout == .zero ? nil : configuration.timeout
+        let calls = GRPCServerHandler.Settings(
+            methods: routes(methods: methods, middleware: middleware),
+            maxRequestSize: configuration.maxRequestSize,
+            maxReplySize: configuration.maxReplySize,
+            timeout: timeout,
+            timeoutStatus: CallStatus(KratosError.gatewayTimeout("TIMEOUT", "no answer within the server's timeout of \(configuration.timeout)")),
+            replyEncoding: configuration.replyCompression,
+            streamWindow: 1 << 20,
+            connectionWindow: 8 << 20,
+            logger: configuration.logger)
+        let connections = GRPCListener.ConnectionSettings(
+            maxConcurrentStreams: configuration.maxConcurrentStreams,
+            maxIdle: configuration.maxConnectionIdle,
+            maxAge: configuration.maxConnectionAge,
+            keepaliveInterval: configuration.keepaliveInterval,
+            keepaliveTimeout: configuration.keepaliveTimeout,
+            gracefulStopTimeout: configuration.gracefulStopTimeout)
+        let listener = try await GRPCListener.bind(host: configuration.host, port: configuration.port,
+                                                   group: configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton,
+                                                   calls: calls, connections: connections)
+        state.withLock { $0.listener = listener }
+        let host = ListenAddress.advertisedHost(forBound: listener.channel.localAddress?.ipAddress ?? configuration.host)
+        let endpoint = "grpc://\(host):\(listener.channel.localAddress?.port ?? configuration.port)"
         configuration.logger.info("gRPC server listening", metadata: ["endpoint": "\(endpoint)"])
         return endpoint
     }
 
-    /// Serves until graceful shutdown: health turns NOT_SERVING, new calls are refused, calls in
-    /// flight finish.
+    /// Serves until graceful shutdown: health turns NOT_SERVING, connections get GOAWAY, calls
+    /// in flight finish.
     public func run() async throws {
         _ = try await bind()
         core.start()
-        started.open()
-        guard let (server, serving) = state.withLock({ state -> (GRPCServer<HTTP2ServerTransport.Posix>, Task<Void, any Error>)? in
-            guard let server = state.server, let serving = state.serving else { return nil }
-            return (server, serving)
-        }) else { return }
+        guard let listener = state.withLock({ $0.listener }) else { return }
         health.start()
-        try await withTaskCancellationHandler {
-            try await withGracefulShutdownHandler {
-                try await serving.value
+        await listener.startAccepting()
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await listener.channel.closeFuture.get()
             } onGracefulShutdown: {
-                self.health.stop()
-                server.beginGracefulShutdown()
+                self.initiateShutdown()
             }
         } onCancel: {
-            serving.cancel()
+            listener.channel.close(promise: nil)
+        }
+        if let stopped = state.withLock({ $0.stopped }) {
+            try? await stopped.get()
         }
         configuration.logger.info("gRPC server stopped")
     }
 
     /// Stops accepting calls and waits until those in flight have finished.
     public func shutdown() async {
-        let (server, serving) = state.withLock { ($0.server, $0.serving) }
-        // Calls held for a `run()` that never came are let through to finish.
-        started.open()
+        try? await initiateShutdown()?.get()
+    }
+
+    /// Starts a graceful stop once; returns what completes when it is done (nil before bind).
+    @discardableResult
+    private func initiateShutdown() -> EventLoopFuture<Void>? {
         health.stop()
-        server?.beginGracefulShutdown()
-        _ = try? await serving?.value
+        return state.withLock { state -> EventLoopFuture<Void>? in
+            if let stopped = state.stopped { return stopped }
+            guard let listener = state.listener else { return nil }
+            state.stopped = listener.stop()
+            return state.stopped
+        }
     }
 }

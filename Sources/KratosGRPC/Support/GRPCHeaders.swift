@@ -1,25 +1,34 @@
 import GRPCCore
 import Kratos
+import NIOHPACK
 
-/// A gRPC request's metadata as the ``HeaderFields`` middleware reads; binary values appear
-/// base64-encoded, as they travel on the wire.
+/// A gRPC call's metadata as the ``HeaderFields`` middleware reads: lower-case names, binary
+/// (`-bin`) values base64-encoded, as they travel on the wire. Pseudo-headers are left out.
 public struct GRPCHeaders: HeaderFields {
-    public let metadata: GRPCCore.Metadata
+    public let fields: [(name: String, value: String)]
 
-    public init(_ metadata: GRPCCore.Metadata) {
-        self.metadata = metadata
+    public init(_ fields: [(name: String, value: String)]) {
+        self.fields = fields
+    }
+
+    /// The request headers of a call the engine serves.
+    init(_ headers: HPACKHeaders) {
+        fields = headers.compactMap { $0.name.hasPrefix(":") ? nil : (name: $0.name, value: $0.value) }
+    }
+
+    /// Metadata of a grpc-swift call (the client).
+    init(_ metadata: GRPCCore.Metadata) {
+        fields = metadata.map { (name: $0.key, value: $0.value.encoded()) }
     }
 
     public func first(_ name: String) -> String? {
-        metadata[name.lowercased()].first { _ in true }?.encoded()
+        let name = name.lowercased()
+        return fields.first { $0.name == name }?.value
     }
 
     public func values(_ name: String) -> [String] {
-        metadata[name.lowercased()].map { $0.encoded() }
-    }
-
-    public var fields: [(name: String, value: String)] {
-        metadata.map { (name: $0.key, value: $0.value.encoded()) }
+        let name = name.lowercased()
+        return fields.filter { $0.name == name }.map(\.value)
     }
 }
 
@@ -29,19 +38,19 @@ extension GRPCCore.Metadata {
         self.init()
         for (key, value) in metadata { addString(value, forKey: key) }
     }
-
-    /// Reply headers set by handlers and middleware, as response metadata.
-    init(replyHeadersOf context: RequestContext) {
-        self.init()
-        context.forEachReplyHeader { addString($1, forKey: $0.lowercased()) }
-    }
 }
 
 /// `/pkg.Service/Method` → the grpc-swift method descriptor.
 func methodDescriptor(_ operation: String) throws -> MethodDescriptor {
+    let parts = try operationParts(operation)
+    return MethodDescriptor(fullyQualifiedService: parts.service, method: parts.method)
+}
+
+/// `/pkg.Service/Method` → its service and method names.
+func operationParts(_ operation: String) throws -> (service: String, method: String) {
     let parts = operation.split(separator: "/", omittingEmptySubsequences: true)
     guard operation.hasPrefix("/"), parts.count == 2 else {
         throw KratosError.internalServer("BAD_OPERATION", "\(operation) is not of the form /package.Service/Method")
     }
-    return MethodDescriptor(fullyQualifiedService: String(parts[0]), method: String(parts[1]))
+    return (String(parts[0]), String(parts[1]))
 }

@@ -1,5 +1,6 @@
 import Kratos
 import NIOCore
+import KratosNIO
 import NIOHTTP1
 
 /// One connection, directly behind NIO's HTTP/1.1 request decoder: carries out what its

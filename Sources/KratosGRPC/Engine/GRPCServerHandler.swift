@@ -1,0 +1,507 @@
+import Kratos
+import KratosNIO
+import Logging
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+
+/// Serves gRPC on one HTTP/2 connection at the frame level: no channel per stream. Each call's
+/// handler starts on the connection's event loop as soon as it can run (the one request message
+/// arrived, or the headers of a streaming request) and runs there until it first suspends, so a
+/// handler that does not suspend is answered within the read that brought its request, with one
+/// flush per read batch.
+final class GRPCServerHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame
+    typealias OutboundOut = HTTP2Frame
+
+    /// What every connection of a server shares.
+    struct Settings: Sendable {
+        var methods: [String: GRPCMethod]
+        var maxRequestSize: Int
+        var maxReplySize: Int
+        /// The server's own limit for a call; a shorter `grpc-timeout` wins.
+        var timeout: Duration?
+        /// The status a call past the server's own deadline ends with.
+        var timeoutStatus: CallStatus
+        /// Compress replies with this when the client accepts it.
+        var replyEncoding: MessageEncoding?
+        /// SETTINGS_INITIAL_WINDOW_SIZE we advertise, and the connection window we keep open.
+        var streamWindow: Int
+        var connectionWindow: Int
+        var logger: Logger
+    }
+
+    private let settings: Settings
+    private let executor: EventLoopExecutor
+    private var streams: [HTTP2StreamID: ServerStream] = [:]
+    private var context: ChannelHandlerContext?
+    private var reading = false
+    private var flushPending = false
+    private var flushScheduled = false
+    /// Reply bytes in flight per stream above which a writer waits for the socket.
+    private let writeHighWatermark = 64 * 1024
+
+    init(settings: Settings, eventLoop: any EventLoop) {
+        self.settings = settings
+        executor = EventLoopExecutor(eventLoop)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        // The connection window starts at 64 KiB whatever SETTINGS say; open it to our size.
+        if settings.connectionWindow > 65535 {
+            context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: .rootStream,
+                                                             payload: .windowUpdate(windowSizeIncrement: settings.connectionWindow - 65535))),
+                                  promise: nil)
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        reading = true
+        let frame = unwrapInboundIn(data)
+        switch frame.payload {
+        case .headers(let headers):
+            received(headers, on: frame.streamID)
+        case .data(let data):
+            received(data, on: frame.streamID)
+        default:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        reading = false
+        if flushPending {
+            flushPending = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case let update as NIOHTTP2WindowUpdatedEvent:
+            guard let size = update.inboundWindowSize else { break }
+            if update.streamID == .rootStream {
+                if size <= settings.connectionWindow / 2 {
+                    write(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: settings.connectionWindow - size)))
+                }
+            } else if let stream = streams[update.streamID] {
+                stream.inboundWindow = size
+                openWindow(stream)
+            }
+        case let closed as StreamClosedEvent:
+            if let stream = streams.removeValue(forKey: closed.streamID) { abandon(stream) }
+        default:
+            break
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let open = streams.values
+        streams = [:]
+        for stream in open { abandon(stream) }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Stream errors are answered by the HTTP/2 layer (RST_STREAM) and connection errors
+        // close the connection there; nothing here needs them.
+        settings.logger.debug("gRPC connection error", metadata: ["error": "\(error)"])
+    }
+
+    // MARK: Requests
+
+    private func received(_ frame: HTTP2Frame.FramePayload.Headers, on id: HTTP2StreamID) {
+        if let stream = streams[id] {
+            // Trailers from the client: only their END_STREAM matters.
+            if frame.endStream { inputEnded(stream) }
+            return
+        }
+        let headers = frame.headers
+        guard headers.first(name: ":method") == "POST" else {
+            return refuse(id, httpStatus: "405", CallStatus(code: .internal, message: "gRPC requires POST"), inputOpen: !frame.endStream)
+        }
+        guard let contentType = headers.first(name: "content-type"), contentType.hasPrefix("application/grpc") else {
+            return refuse(id, httpStatus: "415", CallStatus(code: .internal, message: "content-type must be application/grpc"),
+                          inputOpen: !frame.endStream)
+        }
+        guard headers.first(name: "te") == "trailers" else {
+            return refuse(id, CallStatus(code: .internal, message: "the te: trailers header is required"), inputOpen: !frame.endStream)
+        }
+        let path = headers.first(name: ":path") ?? ""
+        guard let method = settings.methods[path] else {
+            return refuse(id, CallStatus(code: .unimplemented, message: Self.unknown(path, among: settings.methods.keys)),
+                          inputOpen: !frame.endStream)
+        }
+        guard let encoding = MessageEncoding.named(headers.first(name: "grpc-encoding")) else {
+            return refuse(id, CallStatus(code: .unimplemented,
+                                         message: "grpc-encoding \(headers.first(name: "grpc-encoding") ?? "") is not supported; use one of \(MessageEncoding.acceptHeader)"),
+                          inputOpen: !frame.endStream, extra: [("grpc-accept-encoding", MessageEncoding.acceptHeader)])
+        }
+        var limit = settings.timeout
+        var timeoutStatus = settings.timeoutStatus
+        if let value = headers.first(name: "grpc-timeout") {
+            guard let asked = GRPCTimeout.parse(value) else {
+                return refuse(id, CallStatus(code: .internal, message: "grpc-timeout \(value) is malformed"), inputOpen: !frame.endStream)
+            }
+            if limit.map({ asked < $0 }) ?? true {
+                limit = asked
+                timeoutStatus = CallStatus(code: .deadlineExceeded, message: "the call's deadline passed")
+            }
+        }
+        let stream = ServerStream(id: id, method: method, path: path,
+                                  deframer: MessageDeframer(limit: settings.maxRequestSize, encoding: encoding),
+                                  inboundWindow: settings.streamWindow,
+                                  replyEncoding: MessageEncoding.reply(preferring: settings.replyEncoding,
+                                                                       accepted: headers.first(name: "grpc-accept-encoding")))
+        streams[id] = stream
+        let deadline = limit.map { ContinuousClock.now + $0 }
+        if let limit, let context {
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            stream.timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limit.saturatingNanoseconds)) {
+                this.value.timedOut(id, timeoutStatus)
+            }
+        }
+        if case .requestStreaming(let body) = method {
+            start(stream, headers: headers, deadline: deadline, body: body)
+        } else {
+            stream.call = makeCall(stream, headers: headers, deadline: deadline, messages: .none)
+        }
+        if frame.endStream { inputEnded(stream) }
+    }
+
+    private func received(_ frame: HTTP2Frame.FramePayload.Data, on id: HTTP2StreamID) {
+        guard let stream = streams[id], !stream.finished, case .byteBuffer(let bytes) = frame.data else { return }
+        if !stream.inboundClosed, let context {
+            stream.deframer.append(bytes)
+            do {
+                while let message = try stream.deframer.next(allocator: context.channel.allocator) {
+                    deliver(message, to: stream)
+                    if stream.finished { return }
+                }
+            } catch {
+                return fail(stream, Self.status(of: error))
+            }
+        }
+        if frame.endStream { inputEnded(stream) }
+        openWindow(stream)
+    }
+
+    private func deliver(_ message: ByteBuffer, to stream: ServerStream) {
+        if let source = stream.source {
+            if source.yield(message) == .stopProducing { stream.paused = true }
+        } else if stream.request == nil {
+            stream.request = message
+        } else {
+            fail(stream, CallStatus(code: .unimplemented, message: "\(stream.path) takes one request message, not several"))
+        }
+    }
+
+    private func inputEnded(_ stream: ServerStream) {
+        guard !stream.inboundClosed else { return }
+        stream.inboundClosed = true
+        guard !stream.finished else { return }
+        if stream.deframer.hasPartialMessage {
+            return fail(stream, CallStatus(code: .internal, message: "the request ended inside a message"))
+        }
+        if let source = stream.source {
+            source.finish()
+            return
+        }
+        guard let request = stream.request, let call = stream.call else {
+            return fail(stream, CallStatus(code: .unimplemented, message: "\(stream.path) needs one request message; none came"))
+        }
+        stream.request = nil
+        run(stream, call: call, request: request)
+    }
+
+    /// Opens the stream's window again once half is used, unless a streaming request's reader
+    /// has asked to stop (a message in the middle of arriving is always let through).
+    private func openWindow(_ stream: ServerStream) {
+        guard !stream.inboundClosed, !stream.finished,
+              stream.inboundWindow <= settings.streamWindow / 2,
+              !stream.paused || stream.deframer.hasPartialMessage else { return }
+        write(HTTP2Frame(streamID: stream.id, payload: .windowUpdate(windowSizeIncrement: settings.streamWindow - stream.inboundWindow)))
+        stream.inboundWindow = settings.streamWindow
+    }
+
+    // MARK: Running handlers
+
+    private func makeCall(_ stream: ServerStream, headers: HPACKHeaders, deadline: ContinuousClock.Instant?,
+                          messages: RequestMessages) -> ServerCall {
+        let loop = executor.eventLoop
+        let this = NIOLoopBound(self, eventLoop: loop)
+        let id = stream.id
+        return ServerCall(path: stream.path, headers: headers, deadline: deadline, messages: messages,
+                          allocator: context?.channel.allocator ?? ByteBufferAllocator()) { message in
+            let wait = loop.inEventLoop ? try this.value.send(message, on: id)
+                                        : try await loop.submit { try this.value.send(message, on: id) }.get()
+            try await wait?.get()
+        }
+    }
+
+    private func start(_ stream: ServerStream, headers: HPACKHeaders, deadline: ContinuousClock.Instant?,
+                       body: @escaping @Sendable (ServerCall) async throws -> Void) {
+        let loop = executor.eventLoop
+        let this = NIOLoopBound(self, eventLoop: loop)
+        let id = stream.id
+        let delegate = RequestMessagesDelegate(
+            onDemand: { GRPCServerHandler.onLoop(loop) { this.value.resumeReading(id) } },
+            onTerminate: { GRPCServerHandler.onLoop(loop) { this.value.resumeReading(id) } })
+        let sequence = RequestMessages.Producer.makeSequence(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8),
+                                                             finishOnDeinit: false, delegate: delegate)
+        stream.source = sequence.source
+        let call = makeCall(stream, headers: headers, deadline: deadline, messages: RequestMessages(producer: sequence.sequence))
+        stream.call = call
+        let task = Task.immediate(executorPreference: executor) {
+            let status = await GRPCServerHandler.ending(of: body, call)
+            GRPCServerHandler.onLoop(loop) { this.value.finished(id, status, call: call) }
+        }
+        stream.task = task
+    }
+
+    private func run(_ stream: ServerStream, call: ServerCall, request: ByteBuffer) {
+        let loop = executor.eventLoop
+        let this = NIOLoopBound(self, eventLoop: loop)
+        let id = stream.id
+        switch stream.method {
+        case .unary(let body):
+            let task = Task.immediate(executorPreference: executor) {
+                let reply = await GRPCServerHandler.reply(of: body, request, call)
+                GRPCServerHandler.onLoop(loop) { this.value.answered(id, reply, call: call) }
+            }
+            stream.task = task
+        case .serverStreaming(let body):
+            let task = Task.immediate(executorPreference: executor) {
+                let status = await GRPCServerHandler.ending(of: body, request, call)
+                GRPCServerHandler.onLoop(loop) { this.value.finished(id, status, call: call) }
+            }
+            stream.task = task
+        case .requestStreaming:
+            break
+        }
+    }
+
+    private static func reply(of body: @Sendable (ByteBuffer, ServerCall) async throws -> [UInt8], _ request: ByteBuffer,
+                              _ call: ServerCall) async -> Result<[UInt8], any Error> {
+        do { return .success(try await body(request, call)) } catch { return .failure(error) }
+    }
+
+    private static func ending(of body: @Sendable (ByteBuffer, ServerCall) async throws -> Void, _ request: ByteBuffer,
+                               _ call: ServerCall) async -> CallStatus {
+        do {
+            try await body(request, call)
+            return .ok
+        } catch {
+            return CallStatus(error)
+        }
+    }
+
+    private static func ending(of body: @Sendable (ServerCall) async throws -> Void, _ call: ServerCall) async -> CallStatus {
+        do {
+            try await body(call)
+            return .ok
+        } catch {
+            return CallStatus(error)
+        }
+    }
+
+    private static func onLoop(_ loop: any EventLoop, _ body: @escaping @Sendable () -> Void) {
+        if loop.inEventLoop { body() } else { loop.execute(body) }
+    }
+
+    private func resumeReading(_ id: HTTP2StreamID) {
+        guard let stream = streams[id] else { return }
+        stream.paused = false
+        openWindow(stream)
+    }
+
+    // MARK: Replies
+
+    /// A unary handler's answer: headers, the message and the trailers in one go.
+    private func answered(_ id: HTTP2StreamID, _ reply: Result<[UInt8], any Error>, call: ServerCall) {
+        guard let stream = streams[id], !stream.finished else { return }
+        switch reply {
+        case .success(let bytes):
+            do {
+                try writeMessage(bytes, on: stream, call: call, promise: nil)
+                finish(stream, .ok, call: call)
+            } catch {
+                finish(stream, CallStatus(error), call: call)
+            }
+        case .failure(let error):
+            finish(stream, CallStatus(error), call: call)
+        }
+    }
+
+    /// A streaming handler returned or threw.
+    private func finished(_ id: HTTP2StreamID, _ status: CallStatus, call: ServerCall) {
+        guard let stream = streams[id], !stream.finished else { return }
+        finish(stream, status, call: call)
+    }
+
+    /// Writes one reply message of a streaming call; returns what to wait for when too much is
+    /// already waiting for the socket.
+    private func send(_ bytes: [UInt8], on id: HTTP2StreamID) throws -> EventLoopFuture<Void>? {
+        guard let stream = streams[id], !stream.finished, let call = stream.call, let context else {
+            throw GRPCStatusError(.cancelled, "the call has ended")
+        }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        let size = try writeMessage(bytes, on: stream, call: call, promise: promise)
+        stream.pendingOutbound += size
+        promise.futureResult.assumeIsolated().whenComplete { _ in stream.pendingOutbound -= size }
+        return stream.pendingOutbound > writeHighWatermark ? promise.futureResult : nil
+    }
+
+    @discardableResult
+    private func writeMessage(_ bytes: [UInt8], on stream: ServerStream, call: ServerCall,
+                              promise: EventLoopPromise<Void>?) throws -> Int {
+        guard bytes.count <= settings.maxReplySize else {
+            throw GRPCStatusError(.resourceExhausted, "the reply of \(bytes.count) bytes is over the limit of \(settings.maxReplySize)")
+        }
+        guard let context else { throw GRPCStatusError(.cancelled, "the connection has closed") }
+        let allocator = context.channel.allocator
+        let framed = try stream.replyEncoding.map { encoding in
+            try framedMessage(ByteBuffer(bytes: bytes), encoding: encoding, allocator: allocator)
+        } ?? framedMessage(bytes: bytes, allocator: allocator)
+        sendHeaders(stream, call: call)
+        write(HTTP2Frame(streamID: stream.id, payload: .data(.init(data: .byteBuffer(framed)))), promise: promise)
+        return framed.readableBytes
+    }
+
+    private func sendHeaders(_ stream: ServerStream, call: ServerCall) {
+        guard !stream.headersSent else { return }
+        stream.headersSent = true
+        var headers = Self.replyHeaders
+        if let encoding = stream.replyEncoding { headers.add(name: "grpc-encoding", value: encoding.rawValue) }
+        Self.add(call.replyMetadata.headers, to: &headers)
+        write(HTTP2Frame(streamID: stream.id, payload: .headers(.init(headers: headers))))
+    }
+
+    /// Ends the call with its status: trailers after the replies, or trailers only.
+    private func finish(_ stream: ServerStream, _ status: CallStatus, call: ServerCall?) {
+        stream.finished = true
+        stream.timer?.cancel()
+        stream.timer = nil
+        stream.source?.finish(GRPCStatusError(.cancelled, "the call has ended"))
+        var trailers: HPACKHeaders
+        let metadata = call?.replyMetadata
+        if stream.headersSent {
+            trailers = HPACKHeaders()
+        } else {
+            stream.headersSent = true
+            trailers = Self.replyHeaders
+            Self.add(metadata?.headers ?? [], to: &trailers)
+        }
+        status.write(into: &trailers)
+        Self.add(metadata?.trailers ?? [], to: &trailers)
+        guard let context else { return }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        write(HTTP2Frame(streamID: stream.id, payload: .headers(.init(headers: trailers, endStream: true))), promise: promise)
+        if !stream.inboundClosed {
+            // The client is still sending: once the trailers are out, tell it to stop.
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let id = stream.id
+            promise.futureResult.assumeIsolated().whenSuccess {
+                guard this.value.streams[id] != nil else { return }
+                this.value.write(HTTP2Frame(streamID: id, payload: .rstStream(.noError)))
+            }
+        }
+    }
+
+    private func fail(_ stream: ServerStream, _ status: CallStatus) {
+        guard !stream.finished else { return }
+        stream.task?.cancel()
+        finish(stream, status, call: stream.call)
+    }
+
+    private func timedOut(_ id: HTTP2StreamID, _ status: CallStatus) {
+        guard let stream = streams[id], !stream.finished else { return }
+        stream.timer = nil
+        fail(stream, status)
+    }
+
+    /// The stream is gone (both sides done, reset by the peer, or the connection closed): a
+    /// handler still running is cancelled.
+    private func abandon(_ stream: ServerStream) {
+        stream.timer?.cancel()
+        stream.task?.cancel()
+        stream.source?.finish(GRPCStatusError(.cancelled, "the client cancelled the call"))
+        stream.finished = true
+    }
+
+    /// Answers without running anything: trailers only.
+    private func refuse(_ id: HTTP2StreamID, httpStatus: String = "200", _ status: CallStatus, inputOpen: Bool,
+                        extra: [(String, String)] = []) {
+        var headers = HPACKHeaders([(":status", httpStatus), ("content-type", "application/grpc")])
+        for (name, value) in extra { headers.add(name: name, value: value) }
+        status.write(into: &headers)
+        write(HTTP2Frame(streamID: id, payload: .headers(.init(headers: headers, endStream: true))))
+        if inputOpen { write(HTTP2Frame(streamID: id, payload: .rstStream(.noError))) }
+    }
+
+    private func write(_ frame: HTTP2Frame, promise: EventLoopPromise<Void>? = nil) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        context.write(wrapOutboundOut(frame), promise: promise)
+        if reading {
+            flushPending = true
+        } else if !flushScheduled {
+            flushScheduled = true
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.assumeIsolated().execute {
+                this.value.flushScheduled = false
+                this.value.context?.flush()
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    private static let replyHeaders = HPACKHeaders([(":status", "200"), ("content-type", "application/grpc")])
+    private static let reserved: Set<String> = ["content-type", "te", "grpc-status", "grpc-message", "grpc-status-details-bin",
+                                                "grpc-encoding", "grpc-accept-encoding", "grpc-timeout", "connection",
+                                                "transfer-encoding", "keep-alive", "upgrade"]
+
+    /// Adds user metadata, lower-cased, leaving out pseudo-headers and what gRPC itself sends.
+    private static func add(_ fields: [(name: String, value: String)], to headers: inout HPACKHeaders) {
+        for (name, value) in fields {
+            let name = name.lowercased()
+            guard !name.hasPrefix(":"), !reserved.contains(name), !name.isEmpty else { continue }
+            headers.add(name: name, value: value)
+        }
+    }
+
+    private static func unknown(_ path: String, among methods: Dictionary<String, GRPCMethod>.Keys) -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else {
+            return "\(path) is not a gRPC method path (/package.Service/Method)"
+        }
+        let service = "/\(parts[1])/"
+        return methods.contains { $0.hasPrefix(service) } ? "unknown method \(parts[2]) of service \(parts[1])"
+                                                           : "unknown service \(parts[1])"
+    }
+
+    private static func status(of error: any Error) -> CallStatus {
+        switch error as? MessageDeframer.Failure {
+        case .tooLarge(let length, let limit)?:
+            return CallStatus(code: .resourceExhausted, message: "the request message of \(length) bytes is over the limit of \(limit)")
+        case .compressedWithoutEncoding?:
+            return CallStatus(code: .internal, message: "a compressed message came without grpc-encoding")
+        case .badFlag(let flag)?:
+            return CallStatus(code: .internal, message: "message flag \(flag) is not 0 or 1")
+        case .corrupt?:
+            return CallStatus(code: .internal, message: "the compressed message could not be decompressed")
+        case nil:
+            return CallStatus(code: .internal, message: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Kratos
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+import Synchronization
+
+/// One call as a method's handler sees it: the request headers and deadline, the request
+/// messages (streaming methods), and where replies and reply metadata go.
+package final class ServerCall: Sendable {
+    /// `/package.Service/Method`.
+    package let path: String
+    /// The request headers, pseudo-headers included; `-bin` values as sent (base64).
+    package let headers: HPACKHeaders
+    /// When the call must end: the server's timeout or the client's `grpc-timeout`, the sooner.
+    package let deadline: ContinuousClock.Instant?
+    /// The request messages of a streaming request; empty for the other kinds.
+    package let messages: RequestMessages
+    package let allocator: ByteBufferAllocator
+    private let writer: @Sendable ([UInt8]) async throws -> Void
+    private let metadata = Mutex(ReplyMetadata())
+
+    struct ReplyMetadata {
+        var headers: [(name: String, value: String)] = []
+        var trailers: [(name: String, value: String)] = []
+    }
+
+    init(path: String, headers: HPACKHeaders, deadline: ContinuousClock.Instant?, messages: RequestMessages,
+         allocator: ByteBufferAllocator, writer: @escaping @Sendable ([UInt8]) async throws -> Void) {
+        self.path = path
+        self.headers = headers
+        self.deadline = deadline
+        self.messages = messages
+        self.allocator = allocator
+        self.writer = writer
+    }
+
+    /// Sends one serialized reply message; suspends while the peer is not reading (flow control),
+    /// throws once the call has ended (cancelled, reset, past its deadline).
+    package func write(_ message: [UInt8]) async throws {
+        try await writer(message)
+    }
+
+    /// Headers to send before the first reply message (or with the trailers when there is none).
+    package func setReplyHeaders(_ fields: [(name: String, value: String)]) {
+        metadata.withLock { $0.headers = fields }
+    }
+
+    /// Metadata to send in the trailers, after the status.
+    package func setReplyTrailers(_ fields: [(name: String, value: String)]) {
+        metadata.withLock { $0.trailers = fields }
+    }
+
+    var replyMetadata: ReplyMetadata { metadata.withLock { $0 } }
+}
+
+/// A streaming request's messages, as they arrive; the peer's flow-control window opens only as
+/// they are read, so a handler that stops reading stops the peer.
+package struct RequestMessages: AsyncSequence, Sendable {
+    package typealias Element = ByteBuffer
+    typealias Producer = NIOThrowingAsyncSequenceProducer<ByteBuffer, any Error,
+        NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, RequestMessagesDelegate>
+
+    let producer: Producer?
+
+    package struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Producer.AsyncIterator?
+
+        package mutating func next() async throws -> ByteBuffer? {
+            try await base?.next()
+        }
+    }
+
+    package func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: producer?.makeAsyncIterator())
+    }
+
+    static let none = RequestMessages(producer: nil)
+}
+
+/// Tells the connection when a streaming request's reader wants more (open the window again) or
+/// has gone (stop buffering).
+struct RequestMessagesDelegate: NIOAsyncSequenceProducerDelegate {
+    let onDemand: @Sendable () -> Void
+    let onTerminate: @Sendable () -> Void
+
+    func produceMore() { onDemand() }
+    func didTerminate() { onTerminate() }
+}

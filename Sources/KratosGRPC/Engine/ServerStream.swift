@@ -1,0 +1,40 @@
+import NIOCore
+import NIOHTTP2
+
+/// One call's state on its connection, touched only on the connection's event loop.
+final class ServerStream {
+    let id: HTTP2StreamID
+    let method: GRPCMethod
+    let path: String
+    var deframer: MessageDeframer
+    /// The one request message of a unary or server-streaming call, once it has arrived.
+    var request: ByteBuffer?
+    /// Where a streaming request's messages go; nil for the other kinds.
+    var source: RequestMessages.Producer.Source?
+    var call: ServerCall?
+    /// The reader of a streaming request asked to stop: the window stays shut until it reads on.
+    var paused = false
+    /// What the peer may still send before we open the window (from the HTTP/2 layer's events).
+    var inboundWindow: Int
+    /// The peer has ended its side (END_STREAM seen).
+    var inboundClosed = false
+    var headersSent = false
+    /// Trailers sent or the stream reset: nothing more is written.
+    var finished = false
+    var task: Task<Void, Never>?
+    var timer: Scheduled<Void>?
+    /// The encoding replies are compressed with, if the peer accepts the one we prefer.
+    let replyEncoding: MessageEncoding?
+    /// Reply bytes written and not yet on the socket.
+    var pendingOutbound = 0
+
+    init(id: HTTP2StreamID, method: GRPCMethod, path: String, deframer: MessageDeframer, inboundWindow: Int,
+         replyEncoding: MessageEncoding?) {
+        self.id = id
+        self.method = method
+        self.path = path
+        self.deframer = deframer
+        self.inboundWindow = inboundWindow
+        self.replyEncoding = replyEncoding
+    }
+}
