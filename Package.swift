@@ -5,7 +5,8 @@ import PackageDescription
 ///
 /// Targets are split where dependencies differ, so nobody compiles what they don't use:
 /// - `Kratos`: the runtime core, no NIO.
-/// - `KratosHTTP` (SwiftNIO), `KratosHTTPClient` (AsyncHTTPClient), `KratosGRPC` (grpc-swift-2):
+/// - `KratosHTTP` (SwiftNIO), `KratosHTTPClient` (AsyncHTTPClient), `KratosGRPC` (our own
+///   engine on swift-nio-http2):
 ///   transports, each a product of its own so a service compiles only the ones it uses.
 /// - `KratosTLS` (swift-nio-ssl): TLS for the HTTP server, apart so plain services skip BoringSSL.
 /// - `KratosTesting`, `KratosGRPCTesting`: in-process and live test harnesses for users' services.
@@ -48,9 +49,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
-        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.0"),
-        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.0"),
-        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.0"),
         .package(url: "https://github.com/swiftlang/swift-syntax.git", "600.0.0"..<"700.0.0"),
     ],
     targets: [
@@ -130,7 +128,7 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
-        // Our own gRPC engine on swift-nio-http2 (server); the client is still on grpc-swift-2.
+        // gRPC, server and client, on our own engine over swift-nio-http2.
         .target(
             name: "KratosGRPC",
             dependencies: [
@@ -140,9 +138,6 @@ let package = Package(
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -88,7 +88,7 @@ import Testing
             let error = await #expect(throws: KratosError.self) {
                 try await withGreeterClient(endpoint, timeout: .milliseconds(300)) { try await $0.sayHello(.with { $0.name = "slow" }) }
             }
-            #expect(error?.code == 504)
+            #expect(error?.code == 504, "\(String(describing: error))")
             #expect(ContinuousClock.now - start < .seconds(3))
         }
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRPCCore
 import GRPCOnlyFixture
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -21,7 +20,7 @@ struct Greeter: Kratos_Test_V1_GreeterService {
     func sayHello(_ request: HelloRequest, context: RequestContext) async throws -> HelloReply {
         if request.name.isEmpty { throw KratosError.notFound("USER_NOT_FOUND", "no name").with(metadata: ["field": "name"]) }
         if request.name == "slow" { try await Task.sleep(for: .seconds(5)) }
-        if request.name == "grpc-status" { throw RPCError(code: .notFound, message: "gone") }
+        if request.name == "grpc-status" { throw GRPCStatusError(.notFound, "gone") }
         let tenant = context.metadata["x-md-global-tenant"].map { " of \($0)" } ?? ""
         return .with { $0.message = "Hello \(request.name)\(tenant) via \(context.kind.rawValue)" }
     }

@@ -1,16 +1,18 @@
-import GRPCCore
-import GRPCNIOTransportHTTP2Posix
-import GRPCProtobuf
 import Kratos
+import NIOCore
+import NIOHPACK
+import NIOPosix
 import ServiceLifecycle
 import SwiftProtobuf
+import Synchronization
 
-/// A gRPC client for Kratos services on grpc-swift-2: runs client middleware, sends the metadata
-/// to propagate, applies the timeout as the call's deadline, and turns failures into
-/// ``KratosError`` (reason and metadata from the status's `ErrorInfo`).
+/// A gRPC client for Kratos services on Kratos's own engine: runs client middleware, sends the
+/// metadata to propagate, applies the timeout as the call's deadline (`grpc-timeout`), and turns
+/// failures into ``KratosError`` (reason and metadata from the status's `ErrorInfo`).
 ///
 /// Endpoints: `host:port` or `grpc://host:port`, `direct:///h1:p1,h2:p2` (round-robin over the
-/// list), `discovery:///name` (through ``Configuration/resolver``).
+/// list, skipping one that cannot be reached), `discovery:///name` (through
+/// ``Configuration/resolver``).
 ///
 /// ```swift
 /// try await KratosGRPCClient.with(.init(endpoint: "127.0.0.1:9000")) { client in
@@ -25,54 +27,78 @@ public final class KratosGRPCClient: Service, Sendable {
         public var timeout: Duration
         /// Resolves `discovery:///name` to `grpc://host:port` (the registry provides one).
         public var resolver: (any EndpointResolver)?
+        /// The largest reply message accepted (RESOURCE_EXHAUSTED past it).
+        public var maxReplySize: Int
+        /// Compress request messages with this; nil sends them as they are.
+        public var compression: MessageEncoding?
+        /// The event loops connections run on; nil uses NIO's shared group.
+        public var eventLoopGroup: (any EventLoopGroup)?
 
-        public init(endpoint: String, timeout: Duration = .seconds(2), resolver: (any EndpointResolver)? = nil) {
+        public init(endpoint: String, timeout: Duration = .seconds(2), resolver: (any EndpointResolver)? = nil,
+                    maxReplySize: Int = 4 << 20, compression: MessageEncoding? = nil, eventLoopGroup: (any EventLoopGroup)? = nil) {
             self.endpoint = endpoint
             self.timeout = timeout
             self.resolver = resolver
+            self.maxReplySize = maxReplySize
+            self.compression = compression
+            self.eventLoopGroup = eventLoopGroup
         }
     }
 
     public let configuration: Configuration
     private let middleware: MiddlewareChain
-    private let client: GRPCClient<HTTP2ClientTransport.Posix>
+    private let pool: ConnectionPool
+    private let authority: String
+    private let closed: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
 
-    /// Creates the client; its connections live while ``run()`` runs (``with(_:middleware:_:)``
-    /// does that for a scope).
+    /// Creates the client; connections open on the first call and live until ``close()``
+    /// (``with(_:middleware:_:)`` does that for a scope).
     public init(_ configuration: Configuration, middleware: [any Middleware] = []) async throws {
         self.configuration = configuration
         self.middleware = MiddlewareChain(middleware)
-        let target = try await Self.target(for: configuration)
-        let roundRobin = ServiceConfig(loadBalancingConfig: [.roundRobin])
-        client = GRPCClient(transport: try HTTP2ClientTransport.Posix(target: target, transportSecurity: .plaintext,
-                                                                      serviceConfig: roundRobin))
+        let addresses = try await Self.addresses(for: configuration)
+        authority = addresses.first?.description ?? configuration.endpoint
+        pool = ConnectionPool(addresses: addresses, group: configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton,
+                              connectTimeout: configuration.timeout)
+        closed = AsyncStream<Void>.makeStream()
     }
 
-    /// A client whose connections run while `body` does.
+    /// A client whose connections live while `body` runs.
     public static func with<Result: Sendable>(
         _ configuration: Configuration, middleware: [any Middleware] = [],
         _ body: (KratosGRPCClient) async throws -> Result
     ) async throws -> Result {
         let client = try await KratosGRPCClient(configuration, middleware: middleware)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await client.run() }
-            defer { client.close() }
-            return try await body(client)
+        do {
+            let result = try await body(client)
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
         }
     }
 
-    /// Maintains the connections until ``close()`` or graceful shutdown.
+    /// Runs until ``close()`` or graceful shutdown, then closes the connections once their calls end.
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await client.runConnections()
+        await withGracefulShutdownHandler {
+            for await _ in closed.stream {}
         } onGracefulShutdown: {
             self.close()
         }
+        await pool.close()
     }
 
     /// Lets calls in flight finish, then closes the connections.
     public func close() {
-        client.beginGracefulShutdown()
+        closed.continuation.finish()
+        Task { await pool.close() }
+    }
+
+    /// Closes and waits until the connections have closed.
+    func shutdown() async {
+        closed.continuation.finish()
+        await pool.close()
     }
 
     // MARK: Calls
@@ -82,12 +108,13 @@ public final class KratosGRPCClient: Service, Sendable {
     public func unary<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>(
         _ operation: String, _ request: Input, as _: Output.Type = Output.self
     ) async throws -> Output {
-        let descriptor = try methodDescriptor(operation)
-        return try await call(operation, request, replying: Output.self) { message, context, metadata, options in
+        _ = try operationParts(operation)
+        return try await call(operation, request, replying: Output.self) { message, context, head in
             let message = try context.typed(message, as: Input.self)
-            return try await self.client.unary(request: ClientRequest(message: message, metadata: metadata), descriptor: descriptor,
-                                               serializer: ProtobufSerializer<Input>(), deserializer: ProtobufDeserializer<Output>(),
-                                               options: options) { try $0.message }
+            let connection = try await self.pool.connection()
+            let ending = try await connection.call(head, message: try self.framed(message, connection), maxReplySize: self.configuration.maxReplySize,
+                                                   timeout: self.remaining(context))
+            return try Self.single(ending, as: Output.self)
         }
     }
 
@@ -96,13 +123,13 @@ public final class KratosGRPCClient: Service, Sendable {
         _ operation: String, _ request: Input, as _: Output.Type = Output.self,
         onMessage: @escaping @Sendable (Output) async throws -> Void
     ) async throws {
-        let descriptor = try methodDescriptor(operation)
-        _ = try await call(operation, StreamingRequest(message: request), replying: StreamingReply.self) { _, _, metadata, options in
-            try await self.client.serverStreaming(request: ClientRequest(message: request, metadata: metadata), descriptor: descriptor,
-                                                  serializer: ProtobufSerializer<Input>(), deserializer: ProtobufDeserializer<Output>(),
-                                                  options: options) { response in
-                for try await message in response.messages { try await onMessage(message) }
-            }
+        _ = try operationParts(operation)
+        _ = try await call(operation, StreamingRequest(message: request), replying: StreamingReply.self) { _, context, head in
+            let connection = try await self.pool.connection()
+            let call = try await connection.stream(head, collecting: false, maxReplySize: self.configuration.maxReplySize,
+                                                   timeout: self.remaining(context))
+            try await self.sendAll(call, connection, finishing: true) { send in try await send(request) }
+            try await self.receive(call, onMessage)
             return StreamingReply(message: nil)
         }
     }
@@ -112,16 +139,13 @@ public final class KratosGRPCClient: Service, Sendable {
         _ operation: String, as _: Output.Type = Output.self,
         requests: @escaping @Sendable (MessageWriter<Input>) async throws -> Void
     ) async throws -> Output {
-        let descriptor = try methodDescriptor(operation)
-        let reply = try await call(operation, StreamingRequest(message: nil), replying: StreamingReply.self) { _, _, metadata, options in
-            let request = StreamingClientRequest<Input>(metadata: metadata) { writer in
-                try await requests(MessageWriter { try await writer.write($0) })
-            }
-            let message = try await self.client.clientStreaming(request: request, descriptor: descriptor,
-                                                                serializer: ProtobufSerializer<Input>(),
-                                                                deserializer: ProtobufDeserializer<Output>(),
-                                                                options: options) { try $0.message }
-            return StreamingReply(message: message)
+        _ = try operationParts(operation)
+        let reply = try await call(operation, StreamingRequest(message: nil), replying: StreamingReply.self) { _, context, head in
+            let connection = try await self.pool.connection()
+            let call = try await connection.stream(head, collecting: true, maxReplySize: self.configuration.maxReplySize,
+                                                   timeout: self.remaining(context))
+            try await self.sendAll(call, connection, finishing: true) { send in try await requests(MessageWriter(send)) }
+            return StreamingReply(message: try Self.single(try await call.ending.get(), as: Output.self))
         }
         guard let message = reply.message as? Output else {
             throw KratosError.typeMismatch(operation: operation, role: "reply", expected: Output.self,
@@ -136,49 +160,115 @@ public final class KratosGRPCClient: Service, Sendable {
         requests: @escaping @Sendable (MessageWriter<Input>) async throws -> Void,
         onMessage: @escaping @Sendable (Output) async throws -> Void
     ) async throws {
-        let descriptor = try methodDescriptor(operation)
-        _ = try await call(operation, StreamingRequest(message: nil), replying: StreamingReply.self) { _, _, metadata, options in
-            let request = StreamingClientRequest<Input>(metadata: metadata) { writer in
-                try await requests(MessageWriter { try await writer.write($0) })
-            }
-            try await self.client.bidirectionalStreaming(request: request, descriptor: descriptor,
-                                                         serializer: ProtobufSerializer<Input>(),
-                                                         deserializer: ProtobufDeserializer<Output>(),
-                                                         options: options) { response in
-                for try await message in response.messages { try await onMessage(message) }
+        _ = try operationParts(operation)
+        _ = try await call(operation, StreamingRequest(message: nil), replying: StreamingReply.self) { _, context, head in
+            let connection = try await self.pool.connection()
+            let call = try await connection.stream(head, collecting: false, maxReplySize: self.configuration.maxReplySize,
+                                                   timeout: self.remaining(context))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await self.sendAll(call, connection, finishing: true) { send in try await requests(MessageWriter(send)) }
+                }
+                do {
+                    try await self.receive(call, onMessage)
+                } catch {
+                    group.cancelAll()
+                    throw error
+                }
+                try await group.waitForAll()
             }
             return StreamingReply(message: nil)
         }
     }
 
-    /// Runs `send` inside the client middleware with the propagated metadata and the deadline;
-    /// any failure comes out as a ``KratosError``.
+    // MARK: Plumbing
+
+    /// Runs `send` inside the client middleware with the request headers (propagated metadata,
+    /// headers middleware added, the deadline); any failure comes out as a ``KratosError``.
     private func call<Reply>(
         _ operation: String, _ request: any Sendable, replying _: Reply.Type,
-        _ send: @escaping @Sendable (any Sendable, RequestContext, GRPCCore.Metadata, CallOptions) async throws -> any Sendable
+        _ send: @escaping @Sendable (any Sendable, RequestContext, HPACKHeaders) async throws -> any Sendable
     ) async throws -> Reply {
         let outgoing = KratosMetadata.propagated(client: KratosMetadata.outgoing, server: RequestContext.current?.metadata)
-        let metadata = GRPCCore.Metadata(outgoing)
+        let fields = outgoing.map { (name: $0.key.lowercased(), value: $0.value) }
         let context = RequestContext(kind: .grpc, endpoint: configuration.endpoint, operation: operation,
-                                     requestHeaders: GRPCHeaders(metadata), metadata: outgoing,
+                                     requestHeaders: GRPCHeaders(fields), metadata: outgoing,
                                      deadline: .now + configuration.timeout)
-        let options = CallOptions.defaults.with { $0.timeout = configuration.timeout }
         let chain = middleware.wrap { request, context in
-            var metadata = metadata
-            for (name, value) in context.outgoingHeaders.fields { metadata.replaceOrAddString(value, forKey: name) }
+            var head = self.head(operation, context)
+            for (name, value) in fields { head.add(name: name, value: value) }
+            for (name, value) in context.outgoingHeaders.fields { head.replaceOrAdd(name: name.lowercased(), value: value) }
             do {
-                return try await send(request, context, metadata, options)
+                return try await send(request, context, head)
             } catch {
-                throw KratosError.fromGRPC(error)
+                throw KratosError(error)
             }
         }
         return try context.typed(try await chain(request, context), as: Reply.self, role: "reply")
     }
 
-    // MARK: Targets
+    private func head(_ operation: String, _ context: RequestContext) -> HPACKHeaders {
+        var head = HPACKHeaders([(":method", "POST"), (":scheme", "http"), (":path", operation), (":authority", authority),
+                                 ("content-type", "application/grpc"), ("te", "trailers"),
+                                 ("grpc-accept-encoding", MessageEncoding.acceptHeader), ("user-agent", "kratos-swift/\(Kratos.version)")])
+        if let compression = configuration.compression { head.add(name: "grpc-encoding", value: compression.rawValue) }
+        if let remaining = remaining(context) { head.add(name: "grpc-timeout", value: GRPCTimeout.encode(remaining)) }
+        return head
+    }
 
-    /// The transport target for the configured endpoint.
-    static func target(for configuration: Configuration) async throws -> any ResolvableTarget {
+    /// The time left before the call's deadline.
+    private func remaining(_ context: RequestContext) -> Duration? {
+        context.deadline.map { max($0 - .now, .zero) }
+    }
+
+    private func framed(_ message: some SwiftProtobuf.Message, _ connection: GRPCClientConnection) throws -> ByteBuffer {
+        let bytes: [UInt8] = try message.serializedBytes()
+        let allocator = connection.channel.allocator
+        guard let compression = configuration.compression else { return framedMessage(bytes: bytes, allocator: allocator) }
+        return try framedMessage(ByteBuffer(bytes: bytes), encoding: compression, allocator: allocator)
+    }
+
+    /// Lets `write` send request messages, then ends the request side; a failure cancels the call.
+    private func sendAll<Input: SwiftProtobuf.Message>(
+        _ call: StreamingCall, _ connection: GRPCClientConnection, finishing: Bool,
+        _ write: (@escaping @Sendable (Input) async throws -> Void) async throws -> Void
+    ) async throws {
+        do {
+            try await write { message in try await call.send(try self.framed(message, connection)) }
+            if finishing { call.finish() }
+        } catch {
+            call.cancel()
+            throw error
+        }
+    }
+
+    /// Hands each reply to `onMessage`, then checks the status.
+    private func receive<Output: SwiftProtobuf.Message>(_ call: StreamingCall, _ onMessage: @Sendable (Output) async throws -> Void) async throws {
+        do {
+            for try await bytes in call.replies {
+                try await onMessage(try Output(serializedBytes: Array(bytes.readableBytesView)))
+            }
+        } catch {
+            call.cancel()
+            throw error
+        }
+        let ending = try await call.ending.get()
+        guard ending.status.code == .ok else { throw KratosError(ending.status) }
+    }
+
+    /// The one reply of a call that ended OK, else the status as an error.
+    private static func single<Output: SwiftProtobuf.Message>(_ ending: CallEnding, as _: Output.Type) throws -> Output {
+        guard ending.status.code == .ok else { throw KratosError(ending.status) }
+        guard ending.replies.count == 1, let bytes = ending.replies.first else {
+            throw KratosError(CallStatus(code: .internal, message: "the server sent \(ending.replies.count) replies to a call expecting one"))
+        }
+        return try Output(serializedBytes: Array(bytes.readableBytesView))
+    }
+
+    // MARK: Addresses
+
+    /// The addresses the configured endpoint names.
+    static func addresses(for configuration: Configuration) async throws -> [ConnectionPool.Address] {
         var endpoint = configuration.endpoint
         if endpoint.hasPrefix("discovery:///") {
             guard let resolver = configuration.resolver else {
@@ -187,37 +277,23 @@ public final class KratosGRPCClient: Service, Sendable {
             endpoint = try await resolver.resolve(service: String(endpoint.dropFirst("discovery:///".count)))
         }
         if endpoint.hasPrefix("direct:///") {
-            let pairs = try endpoint.dropFirst("direct:///".count).split(separator: ",").map { try hostPort(String($0)) }
-            guard !pairs.isEmpty else { throw KratosError.badRequest("BAD_ENDPOINT", "\(endpoint) lists no address") }
-            return pairs.allSatisfy { !$0.host.contains(":") } ? ResolvableTargets.IPv4(addresses: pairs.map { .init(host: $0.host, port: $0.port) })
-                : ResolvableTargets.IPv6(addresses: pairs.map { .init(host: $0.host, port: $0.port) })
+            let addresses = try endpoint.dropFirst("direct:///".count).split(separator: ",").map { try hostPort(String($0)) }
+            guard !addresses.isEmpty else { throw KratosError.badRequest("BAD_ENDPOINT", "\(endpoint) lists no address") }
+            return addresses
         }
         for scheme in ["grpc://", "http://", "dns:///"] where endpoint.hasPrefix(scheme) {
             endpoint.removeFirst(scheme.count)
         }
-        let (host, port) = try hostPort(endpoint)
-        if host.contains(":") { return ResolvableTargets.IPv6(addresses: [.init(host: host, port: port)]) }
-        if host.split(separator: ".").count == 4, host.split(separator: ".").allSatisfy({ UInt8($0) != nil }) {
-            return ResolvableTargets.IPv4(addresses: [.init(host: host, port: port)])
-        }
-        return ResolvableTargets.DNS(host: host, port: port)
+        return [try hostPort(endpoint)]
     }
 
     /// `host:port` or `[v6]:port`.
-    private static func hostPort(_ text: String) throws -> (host: String, port: Int) {
+    private static func hostPort(_ text: String) throws -> ConnectionPool.Address {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
             throw KratosError.badRequest("BAD_ENDPOINT", "\(text) is not host:port")
         }
         var host = text[..<colon]
         if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
-        return (String(host), port)
-    }
-}
-
-extension CallOptions {
-    func with(_ change: (inout CallOptions) -> Void) -> CallOptions {
-        var copy = self
-        change(&copy)
-        return copy
+        return ConnectionPool.Address(host: String(host), port: port)
     }
 }

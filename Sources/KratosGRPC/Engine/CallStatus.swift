@@ -28,7 +28,7 @@ package struct CallStatus: Sendable, Equatable {
         } else if error is CancellationError {
             self.init(code: .cancelled, message: "the call was cancelled")
         } else {
-            let kratos = KratosError.fromGRPC(error)
+            let kratos = KratosError(error)
             self.init(code: kratos.grpcCode, message: kratos.message, details: kratos.wireStatus)
         }
     }
@@ -111,4 +111,20 @@ package enum Base64 {
         while padded.count % 4 != 0 { padded += "=" }
         return Data(base64Encoded: padded).map { [UInt8]($0) }
     }
+}
+
+extension KratosError {
+    /// The framework error a call's status carries: the code mapped back to HTTP (NOT_FOUND →
+    /// 404, …), reason and metadata from its `ErrorInfo` detail when there is one.
+    package init(_ status: CallStatus) {
+        let info = status.details?.details.lazy.compactMap { try? Google_Rpc_ErrorInfo(unpackingAny: $0) }.first
+        self.init(code: status.code.httpStatus, reason: info?.reason ?? "", message: status.details?.message ?? status.message,
+                  metadata: info?.metadata ?? [:], cause: RemoteStatus(status: status))
+    }
+}
+
+/// The status a remote call ended with, kept as a framework error's cause.
+package struct RemoteStatus: Error, Sendable, CustomStringConvertible {
+    package let status: CallStatus
+    package var description: String { "gRPC status \(status.code) \(status.message)" }
 }

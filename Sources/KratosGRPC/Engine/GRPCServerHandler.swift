@@ -19,7 +19,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
         var methods: [String: GRPCMethod]
         var maxRequestSize: Int
         var maxReplySize: Int
-        /// The server's own limit for a call; a shorter `grpc-timeout` wins.
+        /// The server's own limit for a unary call; a shorter `grpc-timeout` wins.
         var timeout: Duration?
         /// The status a call past the server's own deadline ends with.
         var timeoutStatus: CallStatus
@@ -33,35 +33,29 @@ final class GRPCServerHandler: ChannelInboundHandler {
 
     private let settings: Settings
     private let executor: EventLoopExecutor
+    private let connection: FrameConnection
     private var streams: [HTTP2StreamID: ServerStream] = [:]
-    private var context: ChannelHandlerContext?
-    private var reading = false
-    private var flushPending = false
-    private var flushScheduled = false
+    private var context: ChannelHandlerContext? { connection.context }
     /// Reply bytes in flight per stream above which a writer waits for the socket.
     private let writeHighWatermark = 64 * 1024
 
     init(settings: Settings, eventLoop: any EventLoop) {
         self.settings = settings
         executor = EventLoopExecutor(eventLoop)
+        connection = FrameConnection(connectionWindow: settings.connectionWindow)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
+        connection.added(context)
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        // The connection window starts at 64 KiB whatever SETTINGS say; open it to our size.
-        if settings.connectionWindow > 65535 {
-            context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: .rootStream,
-                                                             payload: .windowUpdate(windowSizeIncrement: settings.connectionWindow - 65535))),
-                                  promise: nil)
-        }
+        connection.active()
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        reading = true
+        connection.readStarted()
         let frame = unwrapInboundIn(data)
         switch frame.payload {
         case .headers(let headers):
@@ -74,11 +68,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        reading = false
-        if flushPending {
-            flushPending = false
-            context.flush()
-        }
+        connection.readComplete()
         context.fireChannelReadComplete()
     }
 
@@ -87,11 +77,9 @@ final class GRPCServerHandler: ChannelInboundHandler {
         case let update as NIOHTTP2WindowUpdatedEvent:
             guard let size = update.inboundWindowSize else { break }
             if update.streamID == .rootStream {
-                if size <= settings.connectionWindow / 2 {
-                    write(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: settings.connectionWindow - size)))
-                }
+                connection.connectionWindowChanged(to: size)
             } else if let stream = streams[update.streamID] {
-                stream.inboundWindow = size
+                stream.window.remaining = size
                 openWindow(stream)
             }
         case let closed as StreamClosedEvent:
@@ -144,7 +132,9 @@ final class GRPCServerHandler: ChannelInboundHandler {
                                          message: "grpc-encoding \(headers.first(name: "grpc-encoding") ?? "") is not supported; use one of \(MessageEncoding.acceptHeader)"),
                           inputOpen: !frame.endStream, extra: [("grpc-accept-encoding", MessageEncoding.acceptHeader)])
         }
-        var limit = settings.timeout
+        // The server's own timeout bounds unary calls, as go-kratos's does; a streaming call
+        // lasts as long as the client lets it (its grpc-timeout).
+        var limit: Duration? = if case .unary = method { settings.timeout } else { nil }
         var timeoutStatus = settings.timeoutStatus
         if let value = headers.first(name: "grpc-timeout") {
             guard let asked = GRPCTimeout.parse(value) else {
@@ -157,7 +147,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
         }
         let stream = ServerStream(id: id, method: method, path: path,
                                   deframer: MessageDeframer(limit: settings.maxRequestSize, encoding: encoding),
-                                  inboundWindow: settings.streamWindow,
+                                  window: InboundWindow(target: settings.streamWindow),
                                   replyEncoding: MessageEncoding.reply(preferring: settings.replyEncoding,
                                                                        accepted: headers.first(name: "grpc-accept-encoding")))
         streams[id] = stream
@@ -195,7 +185,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
 
     private func deliver(_ message: ByteBuffer, to stream: ServerStream) {
         if let source = stream.source {
-            if source.yield(message) == .stopProducing { stream.paused = true }
+            if source.yield(message) == .stopProducing { stream.window.paused = true }
         } else if stream.request == nil {
             stream.request = message
         } else {
@@ -221,25 +211,21 @@ final class GRPCServerHandler: ChannelInboundHandler {
         run(stream, call: call, request: request)
     }
 
-    /// Opens the stream's window again once half is used, unless a streaming request's reader
-    /// has asked to stop (a message in the middle of arriving is always let through).
     private func openWindow(_ stream: ServerStream) {
         guard !stream.inboundClosed, !stream.finished,
-              stream.inboundWindow <= settings.streamWindow / 2,
-              !stream.paused || stream.deframer.hasPartialMessage else { return }
-        write(HTTP2Frame(streamID: stream.id, payload: .windowUpdate(windowSizeIncrement: settings.streamWindow - stream.inboundWindow)))
-        stream.inboundWindow = settings.streamWindow
+              let increment = stream.window.increment(partialMessage: stream.deframer.hasPartialMessage) else { return }
+        write(HTTP2Frame(streamID: stream.id, payload: .windowUpdate(windowSizeIncrement: increment)))
     }
 
     // MARK: Running handlers
 
     private func makeCall(_ stream: ServerStream, headers: HPACKHeaders, deadline: ContinuousClock.Instant?,
-                          messages: RequestMessages) -> ServerCall {
+                          messages: IncomingMessages) -> ServerCall {
         let loop = executor.eventLoop
         let this = NIOLoopBound(self, eventLoop: loop)
         let id = stream.id
         return ServerCall(path: stream.path, headers: headers, deadline: deadline, messages: messages,
-                          allocator: context?.channel.allocator ?? ByteBufferAllocator()) { message in
+                          allocator: connection.allocator) { message in
             let wait = loop.inEventLoop ? try this.value.send(message, on: id)
                                         : try await loop.submit { try this.value.send(message, on: id) }.get()
             try await wait?.get()
@@ -251,17 +237,13 @@ final class GRPCServerHandler: ChannelInboundHandler {
         let loop = executor.eventLoop
         let this = NIOLoopBound(self, eventLoop: loop)
         let id = stream.id
-        let delegate = RequestMessagesDelegate(
-            onDemand: { GRPCServerHandler.onLoop(loop) { this.value.resumeReading(id) } },
-            onTerminate: { GRPCServerHandler.onLoop(loop) { this.value.resumeReading(id) } })
-        let sequence = RequestMessages.Producer.makeSequence(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8),
-                                                             finishOnDeinit: false, delegate: delegate)
-        stream.source = sequence.source
-        let call = makeCall(stream, headers: headers, deadline: deadline, messages: RequestMessages(producer: sequence.sequence))
+        let (messages, source) = IncomingMessages.make { onEventLoop(loop) { this.value.resumeReading(id) } }
+        stream.source = source
+        let call = makeCall(stream, headers: headers, deadline: deadline, messages: messages)
         stream.call = call
         let task = Task.immediate(executorPreference: executor) {
             let status = await GRPCServerHandler.ending(of: body, call)
-            GRPCServerHandler.onLoop(loop) { this.value.finished(id, status, call: call) }
+            onEventLoop(loop) { this.value.finished(id, status, call: call) }
         }
         stream.task = task
     }
@@ -274,13 +256,13 @@ final class GRPCServerHandler: ChannelInboundHandler {
         case .unary(let body):
             let task = Task.immediate(executorPreference: executor) {
                 let reply = await GRPCServerHandler.reply(of: body, request, call)
-                GRPCServerHandler.onLoop(loop) { this.value.answered(id, reply, call: call) }
+                onEventLoop(loop) { this.value.answered(id, reply, call: call) }
             }
             stream.task = task
         case .serverStreaming(let body):
             let task = Task.immediate(executorPreference: executor) {
                 let status = await GRPCServerHandler.ending(of: body, request, call)
-                GRPCServerHandler.onLoop(loop) { this.value.finished(id, status, call: call) }
+                onEventLoop(loop) { this.value.finished(id, status, call: call) }
             }
             stream.task = task
         case .requestStreaming:
@@ -312,13 +294,9 @@ final class GRPCServerHandler: ChannelInboundHandler {
         }
     }
 
-    private static func onLoop(_ loop: any EventLoop, _ body: @escaping @Sendable () -> Void) {
-        if loop.inEventLoop { body() } else { loop.execute(body) }
-    }
-
     private func resumeReading(_ id: HTTP2StreamID) {
         guard let stream = streams[id] else { return }
-        stream.paused = false
+        stream.window.paused = false
         openWindow(stream)
     }
 
@@ -447,21 +425,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
     }
 
     private func write(_ frame: HTTP2Frame, promise: EventLoopPromise<Void>? = nil) {
-        guard let context else {
-            promise?.fail(ChannelError.ioOnClosedChannel)
-            return
-        }
-        context.write(wrapOutboundOut(frame), promise: promise)
-        if reading {
-            flushPending = true
-        } else if !flushScheduled {
-            flushScheduled = true
-            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-            context.eventLoop.assumeIsolated().execute {
-                this.value.flushScheduled = false
-                this.value.context?.flush()
-            }
-        }
+        connection.write(frame, promise: promise)
     }
 
     // MARK: Helpers

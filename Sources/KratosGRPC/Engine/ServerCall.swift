@@ -15,7 +15,7 @@ package final class ServerCall: Sendable {
     /// When the call must end: the server's timeout or the client's `grpc-timeout`, the sooner.
     package let deadline: ContinuousClock.Instant?
     /// The request messages of a streaming request; empty for the other kinds.
-    package let messages: RequestMessages
+    package let messages: IncomingMessages
     package let allocator: ByteBufferAllocator
     private let writer: @Sendable ([UInt8]) async throws -> Void
     private let metadata = Mutex(ReplyMetadata())
@@ -25,7 +25,7 @@ package final class ServerCall: Sendable {
         var trailers: [(name: String, value: String)] = []
     }
 
-    init(path: String, headers: HPACKHeaders, deadline: ContinuousClock.Instant?, messages: RequestMessages,
+    init(path: String, headers: HPACKHeaders, deadline: ContinuousClock.Instant?, messages: IncomingMessages,
          allocator: ByteBufferAllocator, writer: @escaping @Sendable ([UInt8]) async throws -> Void) {
         self.path = path
         self.headers = headers
@@ -54,12 +54,12 @@ package final class ServerCall: Sendable {
     var replyMetadata: ReplyMetadata { metadata.withLock { $0 } }
 }
 
-/// A streaming request's messages, as they arrive; the peer's flow-control window opens only as
-/// they are read, so a handler that stops reading stops the peer.
-package struct RequestMessages: AsyncSequence, Sendable {
+/// Messages as they arrive on a stream (a streaming request's, or a call's replies); the peer's
+/// flow-control window opens only as they are read, so a reader that stops stops the peer.
+package struct IncomingMessages: AsyncSequence, Sendable {
     package typealias Element = ByteBuffer
     typealias Producer = NIOThrowingAsyncSequenceProducer<ByteBuffer, any Error,
-        NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, RequestMessagesDelegate>
+        NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, IncomingMessagesDelegate>
 
     let producer: Producer?
 
@@ -75,15 +75,21 @@ package struct RequestMessages: AsyncSequence, Sendable {
         AsyncIterator(base: producer?.makeAsyncIterator())
     }
 
-    static let none = RequestMessages(producer: nil)
+    static let none = IncomingMessages(producer: nil)
+
+    /// A sequence and its source; `demand` runs when the reader wants more after having asked
+    /// to stop, or has gone.
+    static func make(demand: @escaping @Sendable () -> Void) -> (IncomingMessages, Producer.Source) {
+        let made = Producer.makeSequence(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8), finishOnDeinit: false,
+                                         delegate: IncomingMessagesDelegate(onDemand: demand))
+        return (IncomingMessages(producer: made.sequence), made.source)
+    }
 }
 
-/// Tells the connection when a streaming request's reader wants more (open the window again) or
-/// has gone (stop buffering).
-struct RequestMessagesDelegate: NIOAsyncSequenceProducerDelegate {
+/// Tells the connection when a reader wants more (open the window again) or has gone.
+struct IncomingMessagesDelegate: NIOAsyncSequenceProducerDelegate {
     let onDemand: @Sendable () -> Void
-    let onTerminate: @Sendable () -> Void
 
     func produceMore() { onDemand() }
-    func didTerminate() { onTerminate() }
+    func didTerminate() { onDemand() }
 }

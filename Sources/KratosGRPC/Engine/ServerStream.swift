@@ -10,12 +10,10 @@ final class ServerStream {
     /// The one request message of a unary or server-streaming call, once it has arrived.
     var request: ByteBuffer?
     /// Where a streaming request's messages go; nil for the other kinds.
-    var source: RequestMessages.Producer.Source?
+    var source: IncomingMessages.Producer.Source?
     var call: ServerCall?
-    /// The reader of a streaming request asked to stop: the window stays shut until it reads on.
-    var paused = false
-    /// What the peer may still send before we open the window (from the HTTP/2 layer's events).
-    var inboundWindow: Int
+    /// The stream's inbound flow control (from the HTTP/2 layer's events).
+    var window: InboundWindow
     /// The peer has ended its side (END_STREAM seen).
     var inboundClosed = false
     var headersSent = false
@@ -28,13 +26,13 @@ final class ServerStream {
     /// Reply bytes written and not yet on the socket.
     var pendingOutbound = 0
 
-    init(id: HTTP2StreamID, method: GRPCMethod, path: String, deframer: MessageDeframer, inboundWindow: Int,
+    init(id: HTTP2StreamID, method: GRPCMethod, path: String, deframer: MessageDeframer, window: InboundWindow,
          replyEncoding: MessageEncoding?) {
         self.id = id
         self.method = method
         self.path = path
         self.deframer = deframer
-        self.inboundWindow = inboundWindow
+        self.window = window
         self.replyEncoding = replyEncoding
     }
 }

@@ -9,8 +9,9 @@ extension KratosGRPCServer {
         public var host: String
         /// Port to bind; 0 picks a free one (see ``KratosGRPCServer/bind()``).
         public var port: Int
-        /// The deadline for each handler (a shorter `grpc-timeout` from the client wins); past it
-        /// the call ends with DEADLINE_EXCEEDED and the handler is cancelled. `.zero`: none.
+        /// The deadline for each unary call (a shorter `grpc-timeout` from the client wins); past
+        /// it the call ends with DEADLINE_EXCEEDED and the handler is cancelled. `.zero`: none.
+        /// Streaming calls last as long as the client's `grpc-timeout` allows, as in go-kratos.
         public var timeout: Duration
         /// The largest request message accepted (RESOURCE_EXHAUSTED past it).
         public var maxRequestSize: Int

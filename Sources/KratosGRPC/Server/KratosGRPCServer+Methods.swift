@@ -123,8 +123,8 @@ extension KratosGRPCServer {
         try core.register(PendingMethod(operation: operation, isStreaming: isStreaming, inner: inner, make: make))
     }
 
-    /// Calls a method without a socket, through the same middleware and handler, within the
-    /// server's timeout: the request messages in, the reply messages out (one for unary and
+    /// Calls a method without a socket, through the same middleware and handler (a unary one
+    /// within the server's timeout): the request messages in, the reply messages out (one for unary and
     /// client-streaming methods). Errors come out as the client would see them. For KratosTesting.
     package func callInProcess<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>(
         _ operation: String, _ messages: [Input], metadata: [(name: String, value: String)] = [], as _: Output.Type = Output.self
@@ -134,7 +134,8 @@ extension KratosGRPCServer {
             throw KratosError(code: 501, reason: "UNIMPLEMENTED", message: "no method \(operation) is registered")
         }
         let chain = middleware.chain(for: operation, around: method.inner)
-        let deadline = configuration.timeout == .zero ? nil : ContinuousClock.now + configuration.timeout
+        // As on the wire: the server's timeout bounds unary calls only.
+        let deadline = configuration.timeout == .zero || method.isStreaming ? nil : ContinuousClock.now + configuration.timeout
         let context = requestContext(operation, headers: GRPCHeaders(metadata), deadline: deadline)
         do {
             return try await RequestContext.$current.withValue(context) {
@@ -155,7 +156,7 @@ extension KratosGRPCServer {
             }
         } catch {
             // As a remote client would see it.
-            throw KratosError.fromGRPC(error)
+            throw KratosError(error)
         }
     }
 

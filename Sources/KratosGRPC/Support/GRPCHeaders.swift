@@ -1,4 +1,3 @@
-import GRPCCore
 import Kratos
 import NIOHPACK
 
@@ -16,11 +15,6 @@ public struct GRPCHeaders: HeaderFields {
         fields = headers.compactMap { $0.name.hasPrefix(":") ? nil : (name: $0.name, value: $0.value) }
     }
 
-    /// Metadata of a grpc-swift call (the client).
-    init(_ metadata: GRPCCore.Metadata) {
-        fields = metadata.map { (name: $0.key, value: $0.value.encoded()) }
-    }
-
     public func first(_ name: String) -> String? {
         let name = name.lowercased()
         return fields.first { $0.name == name }?.value
@@ -30,20 +24,6 @@ public struct GRPCHeaders: HeaderFields {
         let name = name.lowercased()
         return fields.filter { $0.name == name }.map(\.value)
     }
-}
-
-extension GRPCCore.Metadata {
-    /// String metadata from the framework's ``Kratos/Metadata`` (`x-md-*` keys).
-    init(_ metadata: KratosMetadata) {
-        self.init()
-        for (key, value) in metadata { addString(value, forKey: key) }
-    }
-}
-
-/// `/pkg.Service/Method` → the grpc-swift method descriptor.
-func methodDescriptor(_ operation: String) throws -> MethodDescriptor {
-    let parts = try operationParts(operation)
-    return MethodDescriptor(fullyQualifiedService: parts.service, method: parts.method)
 }
 
 /// `/pkg.Service/Method` → its service and method names.

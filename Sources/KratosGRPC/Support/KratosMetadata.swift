@@ -1,5 +1,5 @@
 import Kratos
 
-/// The framework's ``Kratos/Metadata`` under a name that does not clash with GRPCCore's
-/// `Metadata` in files that import both.
+/// The framework's ``Kratos/Metadata`` (`x-md-*` keys) under a name that reads apart from gRPC
+/// metadata (every request header) in this module.
 typealias KratosMetadata = Metadata
