@@ -24,6 +24,7 @@ let package = Package(
                 "Hello",
                 .product(name: "Kratos", package: "kratos-swift"),
                 .product(name: "KratosGRPC", package: "kratos-swift"),
+                .product(name: "KratosPrometheus", package: "kratos-swift"),
             ]
         ),
         .executableTarget(
