@@ -55,11 +55,9 @@ import Testing
         #expect(run.status == 0)
     }
 
-    /// Our client through the cases its API can express. Not run: client_compressed_unary (the
-    /// client has no per-call compression option). custom_metadata sends both keys, but the
-    /// client cannot read reply metadata, so the echo is not checked here. server_compressed_unary
-    /// runs: the client must take the gzip-compressed reply grpcio sends when asked.
-    static let clientCases = cases.filter { $0 != "client_compressed_unary" }
+    /// Our client through every case (compression is chosen per client, so
+    /// client_compressed_unary uses two).
+    static let clientCases = cases
 
     @Test func ourClientPassesTheCasesItCanExpressAgainstGrpcio() async throws {
         let stubs = try await Self.makeStubs()
@@ -152,6 +150,7 @@ struct InteropClientCases {
         switch name {
         case "empty_unary": try await emptyUnary()
         case "large_unary": try await largeUnary()
+        case "client_compressed_unary": try await clientCompressedUnary()
         case "server_compressed_unary": try await serverCompressedUnary()
         case "client_streaming": try await clientStreaming()
         case "server_streaming": try await serverStreaming()
@@ -170,9 +169,9 @@ struct InteropClientCases {
     }
 
     /// A typed TestService client, connected while `body` runs.
-    func withClient<T: Sendable>(timeout: Duration = .seconds(20), middleware: [any Middleware] = [],
+    func withClient<T: Sendable>(timeout: Duration = .seconds(20), compression: MessageEncoding? = nil, middleware: [any Middleware] = [],
                                  _ body: (Grpc_Testing_TestServiceGRPCClient) async throws -> T) async throws -> T {
-        try await KratosGRPCClient.with(.init(endpoint: endpoint, timeout: timeout), middleware: middleware) { client in
+        try await KratosGRPCClient.with(.init(endpoint: endpoint, timeout: timeout, compression: compression), middleware: middleware) { client in
             try await body(Grpc_Testing_TestServiceGRPCClient(client))
         }
     }
@@ -192,8 +191,9 @@ struct InteropClientCases {
         do {
             try await call()
         } catch let error as KratosError {
-            // The client reports the gRPC code as the HTTP status it maps to (UNKNOWN → 500).
-            try check(error.code == code.httpStatus, """
+            // The client reports the gRPC code as the HTTP status it maps to (UNKNOWN → 500),
+            // and the code itself as received.
+            try check(error.code == code.httpStatus && error.receivedGRPCCode == code, """
                 error \(error.code) \(error.reason) \(error.message.debugDescription) (cause: \(error.cause.map { String(reflecting: $0) } ?? "none")), \
                 not \(code) (\(code.httpStatus))
                 """)
@@ -227,6 +227,25 @@ struct InteropClientCases {
             })
         }
         try checkZeros(reply.payload, 314159)
+    }
+
+    /// The probe (expect_compressed on an uncompressed request) must fail INVALID_ARGUMENT; the
+    /// same request gzip-compressed succeeds, and an uncompressed one not expecting compression.
+    func clientCompressedUnary() async throws {
+        let request = Grpc_Testing_SimpleRequest.with {
+            $0.responseSize = 314159
+            $0.payload = .zeros(271828)
+            $0.expectCompressed = .with { $0.value = true }
+        }
+        try await withClient { client in
+            try await expectFailure(.invalidArgument) { _ = try await client.unaryCall(request) }
+        }
+        let compressed = try await withClient(compression: .gzip) { try await $0.unaryCall(request) }
+        try checkZeros(compressed.payload, 314159, "compressed request's reply")
+        var plain = request
+        plain.expectCompressed.value = false
+        let reply = try await withClient { try await $0.unaryCall(plain) }
+        try checkZeros(reply.payload, 314159, "uncompressed request's reply")
     }
 
     /// The reply's compressed flag is out of the client's sight: the replies are checked.
@@ -339,12 +358,20 @@ struct InteropClientCases {
         }
     }
 
-    /// Sends both echo keys (the binary one base64-encoded, as gRPC carries it); the echoes
-    /// arrive in reply metadata the client API does not show, so only the calls are checked.
+    /// Sends both echo keys (the binary one base64-encoded, as gRPC carries it); the initial one
+    /// comes back in the reply headers, the trailing one in the trailers, of both calls.
     func customMetadata() async throws {
+        let trailing = Data([0xAB, 0xAB, 0xAB])
+        let echoes = Shared<[(String?, String?)]>([])
         let echo = MiddlewareFunction { request, context, next in
             context.setOutgoingHeader(InteropTestService.echoInitialKey, "test_initial_metadata_value")
-            context.setOutgoingHeader(InteropTestService.echoTrailingKey, Data([0xAB, 0xAB, 0xAB]).base64EncodedString())
+            context.setOutgoingHeader(InteropTestService.echoTrailingKey, trailing.base64EncodedString())
+            defer {
+                echoes.withLock {
+                    $0.append((context.replyHeaders.first(InteropTestService.echoInitialKey),
+                               context.replyTrailers.first(InteropTestService.echoTrailingKey)))
+                }
+            }
             return try await next(request, context)
         }
         try await withClient(middleware: [echo]) { client in
@@ -361,6 +388,12 @@ struct InteropClientCases {
             }
             try check(count.withLock { $0 } == 1, "FullDuplexCall: \(count.withLock { $0 }) replies, not 1")
         }
+        for (initial, trailer) in echoes.withLock({ $0 }) {
+            try check(initial == "test_initial_metadata_value", "initial echo \(initial ?? "missing")")
+            try check(trailer.flatMap { Data(base64Encoded: $0.padding(toLength: ($0.count + 3) / 4 * 4, withPad: "=", startingAt: 0)) } == trailing,
+                      "trailing echo \(trailer ?? "missing")")
+        }
+        try check(echoes.withLock { $0.count } == 2, "\(echoes.withLock { $0.count }) calls seen, not 2")
     }
 
     func statusCodeAndMessage() async throws {

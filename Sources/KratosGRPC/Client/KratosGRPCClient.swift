@@ -114,6 +114,7 @@ public final class KratosGRPCClient: Service, Sendable {
             let connection = try await self.pool.connection()
             let ending = try await connection.call(head, message: try self.framed(message, connection), maxReplySize: self.configuration.maxReplySize,
                                                    timeout: self.remaining(context))
+            Self.record(ending, in: context)
             return try Self.single(ending, as: Output.self)
         }
     }
@@ -129,7 +130,7 @@ public final class KratosGRPCClient: Service, Sendable {
             let call = try await connection.stream(head, collecting: false, maxReplySize: self.configuration.maxReplySize,
                                                    timeout: self.remaining(context))
             try await self.sendAll(call, connection, finishing: true) { send in try await send(request) }
-            try await self.receive(call, onMessage)
+            try await self.receive(call, context, onMessage)
             return StreamingReply(message: nil)
         }
     }
@@ -145,7 +146,9 @@ public final class KratosGRPCClient: Service, Sendable {
             let call = try await connection.stream(head, collecting: true, maxReplySize: self.configuration.maxReplySize,
                                                    timeout: self.remaining(context))
             try await self.sendAll(call, connection, finishing: true) { send in try await requests(MessageWriter(send)) }
-            return StreamingReply(message: try Self.single(try await call.ending.get(), as: Output.self))
+            let ending = try await call.ending.get()
+            Self.record(ending, in: context)
+            return StreamingReply(message: try Self.single(ending, as: Output.self))
         }
         guard let message = reply.message as? Output else {
             throw KratosError.typeMismatch(operation: operation, role: "reply", expected: Output.self,
@@ -170,7 +173,7 @@ public final class KratosGRPCClient: Service, Sendable {
                     try await self.sendAll(call, connection, finishing: true) { send in try await requests(MessageWriter(send)) }
                 }
                 do {
-                    try await self.receive(call, onMessage)
+                    try await self.receive(call, context, onMessage)
                 } catch {
                     group.cancelAll()
                     throw error
@@ -200,6 +203,8 @@ public final class KratosGRPCClient: Service, Sendable {
             for (name, value) in context.outgoingHeaders.fields { head.replaceOrAdd(name: name.lowercased(), value: value) }
             do {
                 return try await send(request, context, head)
+            } catch is CancellationError {
+                throw KratosError(CallStatus(code: .cancelled, message: "the call was cancelled"))
             } catch {
                 throw KratosError(error)
             }
@@ -243,7 +248,8 @@ public final class KratosGRPCClient: Service, Sendable {
     }
 
     /// Hands each reply to `onMessage`, then checks the status.
-    private func receive<Output: SwiftProtobuf.Message>(_ call: StreamingCall, _ onMessage: @Sendable (Output) async throws -> Void) async throws {
+    private func receive<Output: SwiftProtobuf.Message>(_ call: StreamingCall, _ context: RequestContext,
+                                                        _ onMessage: @Sendable (Output) async throws -> Void) async throws {
         do {
             for try await bytes in call.replies {
                 try await onMessage(try Output(serializedBytes: Array(bytes.readableBytesView)))
@@ -253,8 +259,22 @@ public final class KratosGRPCClient: Service, Sendable {
             throw error
         }
         let ending = try await call.ending.get()
+        Self.record(ending, in: context)
         guard ending.status.code == .ok else { throw KratosError(ending.status) }
     }
+
+    /// What the server sent besides messages, for middleware to read after the call: its
+    /// headers as the context's reply headers, its trailing metadata as reply trailers.
+    private static func record(_ ending: CallEnding, in context: RequestContext) {
+        for (name, value, _) in ending.headers ?? [:] where !name.hasPrefix(":") && !statusFields.contains(name) {
+            context.addReplyHeader(name, value)
+        }
+        for (name, value, _) in ending.trailers where !name.hasPrefix(":") && !statusFields.contains(name) {
+            context.setReplyTrailer(name, value)
+        }
+    }
+
+    private static let statusFields: Set<String> = ["grpc-status", "grpc-message", "grpc-status-details-bin", "content-type"]
 
     /// The one reply of a call that ended OK, else the status as an error.
     private static func single<Output: SwiftProtobuf.Message>(_ ending: CallEnding, as _: Output.Type) throws -> Output {

@@ -123,6 +123,14 @@ extension KratosError {
     }
 }
 
+extension KratosError {
+    /// The gRPC code a remote call ended with, exactly (``code`` holds its HTTP mapping, which
+    /// folds UNKNOWN, INTERNAL and DATA_LOSS into 500); else the code ``code`` maps to.
+    public var receivedGRPCCode: GRPCStatusCode {
+        (cause as? RemoteStatus)?.status.code ?? grpcCode
+    }
+}
+
 /// The status a remote call ended with, kept as a framework error's cause.
 package struct RemoteStatus: Error, Sendable, CustomStringConvertible {
     package let status: CallStatus

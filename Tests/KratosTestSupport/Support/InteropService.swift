@@ -91,9 +91,9 @@ public struct InteropTestService: Grpc_Testing_TestServiceService {
         if let value = context.requestHeaders.first(Self.echoInitialKey) {
             context.setReplyHeader(Self.echoInitialKey, value)
         }
-        // `x-grpc-test-echo-trailing-bin` belongs in the trailers, which RequestContext cannot
-        // set (reply headers only), so it is not echoed: custom_metadata fails on that until the
-        // framework has reply trailers.
+        if let value = context.requestHeaders.first(Self.echoTrailingKey) {
+            context.setReplyTrailer(Self.echoTrailingKey, value)
+        }
     }
 
     /// INVALID_ARGUMENT when the request says it was compressed and its `grpc-encoding` header
@@ -106,16 +106,9 @@ public struct InteropTestService: Grpc_Testing_TestServiceService {
         }
     }
 
-    /// The framework error that travels as the gRPC status `status` asks for. KratosError
-    /// carries an HTTP code, which the gRPC transport maps to a gRPC code: the HTTP code chosen
-    /// is one that maps back. ALREADY_EXISTS, FAILED_PRECONDITION, OUT_OF_RANGE and DATA_LOSS have
-    /// none and come out as UNKNOWN.
-    public static func error(for status: Grpc_Testing_EchoStatus) -> KratosError {
-        let code = GRPCStatusCode(rawValue: Int(status.code)) ?? .unknown
-        // UNKNOWN: 520, which no gRPC code maps from; the others: the HTTP status of their own
-        // mapping when it maps back.
-        let http = code == .unknown ? 520 : GRPCStatusCode(httpStatus: code.httpStatus) == code ? code.httpStatus : 520
-        return KratosError(code: http, reason: "ECHO_STATUS", message: status.message)
+    /// The exact gRPC status `status` asks for.
+    public static func error(for status: Grpc_Testing_EchoStatus) -> GRPCStatusError {
+        GRPCStatusError(GRPCStatusCode(rawValue: Int(status.code)) ?? .unknown, status.message)
     }
 }
 
