@@ -11,6 +11,9 @@ final class FrameConnection {
     private var reading = false
     private var flushPending = false
     private var flushScheduled = false
+    private var flushing = false
+    /// Runs just before each flush: the place to write what was gathered during the turn.
+    var beforeFlush: (() -> Void)?
 
     init(connectionWindow: Int) {
         self.connectionWindow = connectionWindow
@@ -39,7 +42,7 @@ final class FrameConnection {
         reading = false
         if flushPending {
             flushPending = false
-            context?.flush()
+            flushNow()
         }
     }
 
@@ -57,6 +60,12 @@ final class FrameConnection {
             return
         }
         context.write(NIOAny(frame), promise: promise)
+        if !flushing { requestFlush() }
+    }
+
+    /// Asks for a flush at the end of the read batch, or of this event-loop turn.
+    func requestFlush() {
+        guard let context else { return }
         if reading {
             flushPending = true
         } else if !flushScheduled {
@@ -64,9 +73,16 @@ final class FrameConnection {
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             context.eventLoop.assumeIsolated().execute {
                 this.value.flushScheduled = false
-                this.value.context?.flush()
+                this.value.flushNow()
             }
         }
+    }
+
+    private func flushNow() {
+        flushing = true
+        beforeFlush?()
+        flushing = false
+        context?.flush()
     }
 }
 

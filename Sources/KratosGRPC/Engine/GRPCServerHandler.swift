@@ -35,6 +35,8 @@ final class GRPCServerHandler: ChannelInboundHandler {
     private let executor: EventLoopExecutor
     private let connection: FrameConnection
     private var streams: [HTTP2StreamID: ServerStream] = [:]
+    /// Streams with reply messages gathered this turn.
+    private var gathering: [ServerStream] = []
     private var context: ChannelHandlerContext? { connection.context }
     /// Reply bytes in flight per stream above which a writer waits for the socket.
     private let writeHighWatermark = 64 * 1024
@@ -43,6 +45,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
         self.settings = settings
         executor = EventLoopExecutor(eventLoop)
         connection = FrameConnection(connectionWindow: settings.connectionWindow)
+        connection.beforeFlush = { [weak self] in self?.writeGathered() }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -308,7 +311,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
         switch reply {
         case .success(let bytes):
             do {
-                try writeMessage(bytes, on: stream, call: call, promise: nil)
+                try writeMessage(bytes, on: stream, call: call)
                 finish(stream, .ok, call: call)
             } catch {
                 finish(stream, CallStatus(error), call: call)
@@ -324,33 +327,74 @@ final class GRPCServerHandler: ChannelInboundHandler {
         finish(stream, status, call: call)
     }
 
-    /// Writes one reply message of a streaming call; returns what to wait for when too much is
-    /// already waiting for the socket.
+    /// Gathers one reply message of a streaming call (the turn's messages go out as one DATA
+    /// frame); returns what to wait for when too much is already on its way to the socket.
     private func send(_ bytes: [UInt8], on id: HTTP2StreamID) throws -> EventLoopFuture<Void>? {
         guard let stream = streams[id], !stream.finished, let call = stream.call, let context else {
             throw GRPCStatusError(.cancelled, "the call has ended")
         }
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        let size = try writeMessage(bytes, on: stream, call: call, promise: promise)
-        stream.pendingOutbound += size
-        promise.futureResult.assumeIsolated().whenComplete { _ in stream.pendingOutbound -= size }
-        return stream.pendingOutbound > writeHighWatermark ? promise.futureResult : nil
+        let framed = try frame(bytes, on: stream)
+        sendHeaders(stream, call: call)
+        stream.pendingOutbound += framed.readableBytes
+        if stream.pendingData == nil {
+            stream.pendingData = framed
+            gathering.append(stream)
+        } else {
+            stream.pendingData?.writeImmutableBuffer(framed)
+        }
+        if (stream.pendingData?.readableBytes ?? 0) >= writeHighWatermark { writeGathered(stream) }
+        connection.requestFlush()
+        guard stream.pendingOutbound > writeHighWatermark else { return nil }
+        let drained = stream.drained ?? context.eventLoop.makePromise(of: Void.self)
+        stream.drained = drained
+        return drained.futureResult
     }
 
-    @discardableResult
-    private func writeMessage(_ bytes: [UInt8], on stream: ServerStream, call: ServerCall,
-                              promise: EventLoopPromise<Void>?) throws -> Int {
+    /// Writes every stream's gathered replies, just before the flush.
+    private func writeGathered() {
+        let streams = gathering
+        gathering = []
+        for stream in streams { writeGathered(stream) }
+    }
+
+    private func writeGathered(_ stream: ServerStream) {
+        guard let data = stream.pendingData, let context else { return }
+        stream.pendingData = nil
+        let size = data.readableBytes
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenComplete { [writeHighWatermark] result in
+            stream.pendingOutbound -= size
+            guard let drained = stream.drained else { return }
+            switch result {
+            case .failure(let error):
+                stream.drained = nil
+                drained.fail(error)
+            case .success where stream.pendingOutbound <= writeHighWatermark / 2:
+                stream.drained = nil
+                drained.succeed()
+            case .success:
+                break
+            }
+        }
+        write(HTTP2Frame(streamID: stream.id, payload: .data(.init(data: .byteBuffer(data)))), promise: promise)
+    }
+
+    /// The reply framed (and compressed when the client accepts it), within the size limit.
+    private func frame(_ bytes: [UInt8], on stream: ServerStream) throws -> ByteBuffer {
         guard bytes.count <= settings.maxReplySize else {
             throw GRPCStatusError(.resourceExhausted, "the reply of \(bytes.count) bytes is over the limit of \(settings.maxReplySize)")
         }
-        guard let context else { throw GRPCStatusError(.cancelled, "the connection has closed") }
-        let allocator = context.channel.allocator
-        let framed = try stream.replyEncoding.map { encoding in
+        let allocator = connection.allocator
+        return try stream.replyEncoding.map { encoding in
             try framedMessage(ByteBuffer(bytes: bytes), encoding: encoding, allocator: allocator)
         } ?? framedMessage(bytes: bytes, allocator: allocator)
+    }
+
+    /// Writes a unary call's reply straight away.
+    private func writeMessage(_ bytes: [UInt8], on stream: ServerStream, call: ServerCall) throws {
+        let framed = try frame(bytes, on: stream)
         sendHeaders(stream, call: call)
-        write(HTTP2Frame(streamID: stream.id, payload: .data(.init(data: .byteBuffer(framed)))), promise: promise)
-        return framed.readableBytes
+        write(HTTP2Frame(streamID: stream.id, payload: .data(.init(data: .byteBuffer(framed)))))
     }
 
     private func sendHeaders(_ stream: ServerStream, call: ServerCall) {
@@ -358,12 +402,13 @@ final class GRPCServerHandler: ChannelInboundHandler {
         stream.headersSent = true
         var headers = Self.replyHeaders
         if let encoding = stream.replyEncoding { headers.add(name: "grpc-encoding", value: encoding.rawValue) }
-        Self.add(call.replyMetadata.headers, to: &headers)
+        Self.add(call.replyHeaders(), to: &headers)
         write(HTTP2Frame(streamID: stream.id, payload: .headers(.init(headers: headers))))
     }
 
     /// Ends the call with its status: trailers after the replies, or trailers only.
     private func finish(_ stream: ServerStream, _ status: CallStatus, call: ServerCall?) {
+        writeGathered(stream)
         stream.finished = true
         stream.timer?.cancel()
         stream.timer = nil
@@ -375,7 +420,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
         } else {
             stream.headersSent = true
             trailers = Self.replyHeaders
-            Self.add(metadata?.headers ?? [], to: &trailers)
+            Self.add(call?.replyHeaders() ?? [], to: &trailers)
         }
         status.write(into: &trailers)
         Self.add(metadata?.trailers ?? [], to: &trailers)
@@ -408,6 +453,9 @@ final class GRPCServerHandler: ChannelInboundHandler {
     /// The stream is gone (both sides done, reset by the peer, or the connection closed): a
     /// handler still running is cancelled.
     private func abandon(_ stream: ServerStream) {
+        stream.pendingData = nil
+        stream.drained?.fail(GRPCStatusError(.cancelled, "the client cancelled the call"))
+        stream.drained = nil
         stream.timer?.cancel()
         stream.task?.cancel()
         stream.source?.finish(GRPCStatusError(.cancelled, "the client cancelled the call"))

@@ -23,6 +23,7 @@ package final class ServerCall: Sendable {
     struct ReplyMetadata {
         var headers: [(name: String, value: String)] = []
         var trailers: [(name: String, value: String)] = []
+        var headerSource: (@Sendable () -> [(name: String, value: String)])?
     }
 
     init(path: String, headers: HPACKHeaders, deadline: ContinuousClock.Instant?, messages: IncomingMessages,
@@ -44,6 +45,18 @@ package final class ServerCall: Sendable {
     /// Headers to send before the first reply message (or with the trailers when there is none).
     package func setReplyHeaders(_ fields: [(name: String, value: String)]) {
         metadata.withLock { $0.headers = fields }
+    }
+
+    /// Where the reply headers come from, read once when they are sent (before the first reply
+    /// message, or with the trailers when there is none).
+    package func replyHeaders(from source: @escaping @Sendable () -> [(name: String, value: String)]) {
+        metadata.withLock { $0.headerSource = source }
+    }
+
+    /// The reply headers as they are now.
+    func replyHeaders() -> [(name: String, value: String)] {
+        let (headers, source) = metadata.withLock { ($0.headers, $0.headerSource) }
+        return source?() ?? headers
     }
 
     /// Metadata to send in the trailers, after the status.

@@ -25,6 +25,11 @@ final class ServerStream {
     let replyEncoding: MessageEncoding?
     /// Reply bytes written and not yet on the socket.
     var pendingOutbound = 0
+    /// Reply messages gathered during this event-loop turn, written as one DATA frame before
+    /// the flush.
+    var pendingData: ByteBuffer?
+    /// What a writer waits on while too much is on its way to the socket.
+    var drained: EventLoopPromise<Void>?
 
     init(id: HTTP2StreamID, method: GRPCMethod, path: String, deframer: MessageDeframer, window: InboundWindow,
          replyEncoding: MessageEncoding?) {

@@ -94,10 +94,8 @@ extension KratosGRPCServer {
         try add(operation, isStreaming: true, inner: inner) { [self] chain in
             let serve: @Sendable (MessageStream<Input>, ServerCall) async throws -> Void = { messages, call in
                 let context = self.requestContext(operation, call)
-                let writer = MessageWriter<Output> { reply in
-                    call.setReplyHeaders(context.replyHeaders.fields)
-                    try await call.write(reply.serializedBytes())
-                }
+                call.replyHeaders { context.replyHeaders.fields }
+                let writer = MessageWriter<Output> { reply in try await call.write(reply.serializedBytes()) }
                 do {
                     _ = try await RequestContext.$current.withValue(context) {
                         try await chain(StreamingRequest(message: Exchange(messages: messages, writer: writer)), context)
@@ -105,7 +103,6 @@ extension KratosGRPCServer {
                 } catch {
                     throw self.logged(error, context)
                 }
-                call.setReplyHeaders(context.replyHeaders.fields)
                 call.setReplyTrailers(context.replyTrailers.fields)
             }
             if singleRequest {
