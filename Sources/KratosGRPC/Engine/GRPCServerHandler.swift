@@ -37,6 +37,8 @@ final class GRPCServerHandler: ChannelInboundHandler {
     private var streams: [HTTP2StreamID: ServerStream] = [:]
     /// Streams with reply messages gathered this turn.
     private var gathering: [ServerStream] = []
+    /// Streams with a deadline that started in this read batch.
+    private var unarmed: [ServerStream] = []
     private var context: ChannelHandlerContext? { connection.context }
     /// Reply bytes in flight per stream above which a writer waits for the socket.
     private let writeHighWatermark = 64 * 1024
@@ -71,6 +73,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        if !unarmed.isEmpty { armTimers(context) }
         connection.readComplete()
         context.fireChannelReadComplete()
     }
@@ -155,11 +158,11 @@ final class GRPCServerHandler: ChannelInboundHandler {
                                                                        accepted: headers.first(name: "grpc-accept-encoding")))
         streams[id] = stream
         let deadline = limit.map { ContinuousClock.now + $0 }
-        if let limit, let context {
-            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-            stream.timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limit.saturatingNanoseconds)) {
-                this.value.timedOut(id, timeoutStatus)
-            }
+        if let limit {
+            // Armed at the end of the read batch, for calls not answered by then: most unary
+            // calls never need the timer.
+            stream.deadline = (NIODeadline.now() + .nanoseconds(limit.saturatingNanoseconds), timeoutStatus)
+            unarmed.append(stream)
         }
         if case .requestStreaming(let body) = method {
             start(stream, headers: headers, deadline: deadline, body: body)
@@ -442,6 +445,18 @@ final class GRPCServerHandler: ChannelInboundHandler {
         guard !stream.finished else { return }
         stream.task?.cancel()
         finish(stream, status, call: stream.call)
+    }
+
+    private func armTimers(_ context: ChannelHandlerContext) {
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        for stream in unarmed where !stream.finished {
+            guard let (deadline, status) = stream.deadline else { continue }
+            let id = stream.id
+            stream.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+                this.value.timedOut(id, status)
+            }
+        }
+        unarmed = []
     }
 
     private func timedOut(_ id: HTTP2StreamID, _ status: CallStatus) {

@@ -20,6 +20,8 @@ final class ServerStream {
     /// Trailers sent or the stream reset: nothing more is written.
     var finished = false
     var task: Task<Void, Never>?
+    /// When the call must end, and with what status (the server's timeout or the client's).
+    var deadline: (NIODeadline, CallStatus)?
     var timer: Scheduled<Void>?
     /// The encoding replies are compressed with, if the peer accepts the one we prefer.
     let replyEncoding: MessageEncoding?
