@@ -113,3 +113,17 @@ struct InboundWindow {
 func onEventLoop(_ loop: any EventLoop, _ body: @escaping @Sendable () -> Void) {
     if loop.inEventLoop { body() } else { loop.execute(body) }
 }
+
+/// Closes a connection once the HTTP/2 layer has answered a connection error with GOAWAY (it
+/// reports stream and connection errors alike through `errorCaught`; the GOAWAY it writes is what
+/// tells them apart). Our own graceful GOAWAYs carry NO_ERROR.
+struct ConnectionErrorWatcher: NIOHTTP2FrameDelegate {
+    let channel: any Channel
+
+    func wroteFrame(_ frame: HTTP2Frame) {
+        guard case .goAway(_, let code, _) = frame.payload, code != .noError else { return }
+        // Next turn: the GOAWAY has been flushed by then.
+        let channel = self.channel
+        channel.eventLoop.execute { channel.close(promise: nil) }
+    }
+}

@@ -37,8 +37,8 @@ final class GRPCClientConnection: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let handler = GRPCClientHandler(eventLoop: channel.eventLoop, streamWindow: streamWindow, connectionWindow: 8 << 20)
                     handler.onUnusable = { usable.value.store(false, ordering: .relaxed) }
-                    try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client, connectionConfiguration: http2,
-                                                                                  streamConfiguration: stream))
+                    try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client, frameDelegate: ConnectionErrorWatcher(channel: channel),
+                                                                                  connectionConfiguration: http2, streamConfiguration: stream))
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

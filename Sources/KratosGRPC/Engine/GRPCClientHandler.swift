@@ -100,7 +100,8 @@ final class GRPCClientHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Stream errors reset their stream (seen as StreamClosedEvent); connection errors close it.
+        // The HTTP/2 layer answered it: RST_STREAM for a stream error (seen as StreamClosedEvent);
+        // GOAWAY for a connection error, after which ``ConnectionErrorWatcher`` closes the connection.
     }
 
     private func becameUnusable() {

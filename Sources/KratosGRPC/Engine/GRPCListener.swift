@@ -5,19 +5,9 @@ import NIOHTTP2
 import NIOPosix
 
 /// A bound gRPC socket: each connection is HTTP/2 (swift-nio-http2: framing, HPACK, flow
-/// control, stream limits), its lifetime managed (keepalive pings, idle and age limits, the
-/// two-step GOAWAY of a graceful stop), its calls served by ``GRPCServerHandler``.
+/// control, stream limits), its calls and its life (keepalive, idle and age limits, the
+/// two-step GOAWAY of a graceful stop) run by ``GRPCServerHandler``.
 final class GRPCListener: Sendable {
-    /// How connections are kept and closed.
-    struct ConnectionSettings: Sendable {
-        var maxConcurrentStreams: Int
-        var maxIdle: Duration?
-        var maxAge: Duration?
-        var keepaliveInterval: Duration?
-        var keepaliveTimeout: Duration
-        var gracefulStopTimeout: Duration
-    }
-
     let channel: any Channel
     private let quiesce: ServerQuiescingHelper
 
@@ -28,21 +18,16 @@ final class GRPCListener: Sendable {
 
     /// Binds; nothing is accepted before ``startAccepting()``.
     static func bind(host: String, port: Int, group: any EventLoopGroup, calls: GRPCServerHandler.Settings,
-                     connections: ConnectionSettings) async throws -> GRPCListener {
+                     maxConcurrentStreams: Int) async throws -> GRPCListener {
         let quiesce = ServerQuiescingHelper(group: group)
         var http2 = NIOHTTP2Handler.ConnectionConfiguration()
         http2.initialSettings = [
-            HTTP2Setting(parameter: .maxConcurrentStreams, value: connections.maxConcurrentStreams),
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: maxConcurrentStreams),
             HTTP2Setting(parameter: .initialWindowSize, value: calls.streamWindow),
             HTTP2Setting(parameter: .maxHeaderListSize, value: 16 * 1024),
         ]
         var stream = NIOHTTP2Handler.StreamConfiguration()
         stream.targetWindowSize = calls.streamWindow
-        let management = NIOHTTP2ServerConnectionManagementHandler.Configuration(
-            maxIdleTime: connections.maxIdle.map(TimeAmount.init),
-            maxAge: connections.maxAge.map(TimeAmount.init),
-            maxGraceTime: TimeAmount(connections.gracefulStopTimeout),
-            keepalive: connections.keepaliveInterval.map { .init(pingInterval: TimeAmount($0), ackTimeout: TimeAmount(connections.keepaliveTimeout)) })
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -58,8 +43,8 @@ final class GRPCListener: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(NIOHTTP2Handler(mode: .server, connectionConfiguration: http2, streamConfiguration: stream))
-                    try pipeline.addHandler(NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: management))
+                    try pipeline.addHandler(NIOHTTP2Handler(mode: .server, frameDelegate: ConnectionErrorWatcher(channel: channel),
+                                                            connectionConfiguration: http2, streamConfiguration: stream))
                     try pipeline.addHandler(GRPCServerHandler(settings: calls, eventLoop: channel.eventLoop))
                 }
             }
@@ -74,8 +59,8 @@ final class GRPCListener: Sendable {
         _ = try? await channel.setOption(.autoRead, value: true).get()
     }
 
-    /// Stops accepting and sends every connection GOAWAY; completes once they have closed (calls
-    /// in flight finish, within the graceful stop timeout).
+    /// Stops accepting and closes every connection gracefully (GOAWAY); completes once they have
+    /// closed (calls in flight finish, within the graceful stop timeout).
     func stop() -> EventLoopFuture<Void> {
         let promise = channel.eventLoop.makePromise(of: Void.self)
         quiesce.initiateShutdown(promise: promise)

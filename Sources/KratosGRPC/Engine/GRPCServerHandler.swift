@@ -28,12 +28,15 @@ final class GRPCServerHandler: ChannelInboundHandler {
         /// SETTINGS_INITIAL_WINDOW_SIZE we advertise, and the connection window we keep open.
         var streamWindow: Int
         var connectionWindow: Int
+        /// Keepalive, idle and age limits, graceful close.
+        var lifecycle: ConnectionLifecycle.Limits
         var logger: Logger
     }
 
     private let settings: Settings
     private let executor: EventLoopExecutor
     private let connection: FrameConnection
+    private let lifecycle: ConnectionLifecycle
     private var streams: [HTTP2StreamID: ServerStream] = [:]
     /// Streams with reply messages gathered this turn.
     private var gathering: [ServerStream] = []
@@ -47,6 +50,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
         self.settings = settings
         executor = EventLoopExecutor(eventLoop)
         connection = FrameConnection(connectionWindow: settings.connectionWindow)
+        lifecycle = ConnectionLifecycle(limits: settings.lifecycle, connection: connection)
         connection.beforeFlush = { [weak self] in self?.writeGathered() }
     }
 
@@ -56,6 +60,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         connection.active()
+        lifecycle.active()
         context.fireChannelActive()
     }
 
@@ -67,6 +72,8 @@ final class GRPCServerHandler: ChannelInboundHandler {
             received(headers, on: frame.streamID)
         case .data(let data):
             received(data, on: frame.streamID)
+        case .ping(let data, let ack):
+            lifecycle.ping(data, ack: ack)
         default:
             break
         }
@@ -74,6 +81,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         if !unarmed.isEmpty { armTimers(context) }
+        lifecycle.readComplete()
         connection.readComplete()
         context.fireChannelReadComplete()
     }
@@ -88,8 +96,13 @@ final class GRPCServerHandler: ChannelInboundHandler {
                 stream.window.remaining = size
                 openWindow(stream)
             }
+        case let created as NIOHTTP2StreamCreatedEvent:
+            lifecycle.streamOpened(created.streamID)
         case let closed as StreamClosedEvent:
             if let stream = streams.removeValue(forKey: closed.streamID) { abandon(stream) }
+            lifecycle.streamClosed()
+        case is ChannelShouldQuiesceEvent:
+            lifecycle.close()
         default:
             break
         }
@@ -100,13 +113,14 @@ final class GRPCServerHandler: ChannelInboundHandler {
         let open = streams.values
         streams = [:]
         for stream in open { abandon(stream) }
+        lifecycle.inactive()
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Stream errors are answered by the HTTP/2 layer (RST_STREAM) and connection errors
-        // close the connection there; nothing here needs them.
-        settings.logger.debug("gRPC connection error", metadata: ["error": "\(error)"])
+        // The HTTP/2 layer answered it: RST_STREAM for a stream error; GOAWAY for a connection
+        // error, after which ``ConnectionErrorWatcher`` closes the connection.
+        settings.logger.debug("HTTP/2 error", metadata: ["error": "\(error)"])
     }
 
     // MARK: Requests

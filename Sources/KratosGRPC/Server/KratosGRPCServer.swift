@@ -75,17 +75,16 @@ public final class KratosGRPCServer: TransportServer, MiddlewareServer, Sendable
             replyEncoding: configuration.replyCompression,
             streamWindow: 1 << 20,
             connectionWindow: 8 << 20,
+            lifecycle: ConnectionLifecycle.Limits(
+                maxIdle: configuration.maxConnectionIdle.map(TimeAmount.init),
+                maxAge: configuration.maxConnectionAge.map(TimeAmount.init),
+                keepaliveInterval: configuration.keepaliveInterval.map(TimeAmount.init),
+                keepaliveTimeout: TimeAmount(configuration.keepaliveTimeout),
+                gracefulStopTimeout: TimeAmount(configuration.gracefulStopTimeout)),
             logger: configuration.logger)
-        let connections = GRPCListener.ConnectionSettings(
-            maxConcurrentStreams: configuration.maxConcurrentStreams,
-            maxIdle: configuration.maxConnectionIdle,
-            maxAge: configuration.maxConnectionAge,
-            keepaliveInterval: configuration.keepaliveInterval,
-            keepaliveTimeout: configuration.keepaliveTimeout,
-            gracefulStopTimeout: configuration.gracefulStopTimeout)
         let listener = try await GRPCListener.bind(host: configuration.host, port: configuration.port,
                                                    group: configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton,
-                                                   calls: calls, connections: connections)
+                                                   calls: calls, maxConcurrentStreams: configuration.maxConcurrentStreams)
         state.withLock { $0.listener = listener }
         let host = ListenAddress.advertisedHost(forBound: listener.channel.localAddress?.ipAddress ?? configuration.host)
         let endpoint = "grpc://\(host):\(listener.channel.localAddress?.port ?? configuration.port)"
