@@ -71,6 +71,13 @@ struct Project {
         try after.write(to: url, atomically: true, encoding: .utf8)
     }
 
+    /// The user's one-line change that turns the template's OTLP exporter on.
+    func enableOTLPExport() throws {
+        try edit("Package.swift") {
+            $0.replacingOccurrences(of: "// .product(name: \"KratosOTel\"", with: ".product(name: \"KratosOTel\"")
+        }
+    }
+
     /// `kratos run` in the background, its stderr collected.
     /// The build directory to share (Scripts/test sets `KRATOS_E2E_SCRATCH_PATH` to the package's
     /// own .build): the project's dependencies are those the package built already, so only the

@@ -43,9 +43,11 @@ import Testing
         #expect(stopped.status == 0)
         #expect(stopped.seconds < 5)
 
-        // With OTEL_EXPORTER_OTLP_ENDPOINT the template exports its spans over OTLP/HTTP; the span
+        // The OTLP exporter is one line of Package.swift away (off by default: it costs swift-otel's
+        // build). With it and OTEL_EXPORTER_OTLP_ENDPOINT the template exports its spans over OTLP/HTTP; the span
         // of a request carrying traceparent is in that trace, SIGTERM flushes it to the receiver
         // (the batch would wait seconds), and the request's log line names the trace and span.
+        try project.enableOTLPExport()
         let receiver = try OTLPReceiver()
         defer { receiver.stop() }
         let traced = try project.run(["--", "-conf", project.testConfig.path], environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint])
