@@ -114,6 +114,26 @@ struct Project {
         guard run.status == 0 else { throw E2EFailure("grpcio client failed: \(run.stderr)") }
         return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
+
+    /// What gRPC reflection tells grpcio, with no protos on this side: the services listed, and
+    /// the greeter's SayHello input type resolved from the server's descriptors.
+    func pythonReflection(_ endpoint: String) async throws -> String {
+        let script = """
+            import sys
+            import grpc
+            from google.protobuf.descriptor_pool import DescriptorPool
+            from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+            with grpc.insecure_channel(sys.argv[1]) as channel:
+                database = ProtoReflectionDescriptorDatabase(channel)
+                services = sorted(database.get_services())
+                pool = DescriptorPool(database)
+                method = pool.FindServiceByName("helloworld.v1.Greeter").FindMethodByName("SayHello")
+                print(",".join(services) + " " + method.input_type.full_name)
+            """
+        let run = try await runProcess("/usr/bin/env", ["python3", "-c", script, String(endpoint.dropFirst("grpc://".count))], in: directory)
+        guard run.status == 0 else { throw E2EFailure("grpcio reflection failed: \(run.stderr)") }
+        return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 }
 
 /// A `kratos run` process and what it has said on stderr.

@@ -30,6 +30,9 @@ import Testing
         #expect(missing.body.contains(#""code":404"#) && missing.body.contains(#""reason":"NOT_FOUND""#))
         let python = try await project.pythonGreeting(grpc)
         #expect(python == "Hello python", "grpcio said \(python)")
+        // Reflection out of the box: the generated registration brought the greeter's descriptors.
+        let reflected = try await project.pythonReflection(grpc)
+        #expect(reflected.contains("helloworld.v1.Greeter") && reflected.hasSuffix(" helloworld.v1.HelloRequest"), "\(reflected)")
 
         // Metrics on by default: GET /metrics counts the greeting. No OTEL_* set: nothing is
         // exported and nothing is logged as an error.

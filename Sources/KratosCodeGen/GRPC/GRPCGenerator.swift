@@ -1,8 +1,10 @@
 import KratosVersion
+import SwiftProtobuf
 import SwiftProtobufPluginLibrary
 
 /// protoc-gen-kratos-grpc: for each service, its registration on `KratosGRPCServer` (every
-/// method, unary and streaming, through the server's middleware) and a typed gRPC client, in
+/// method, unary and streaming, through the server's middleware, and the descriptors of the proto
+/// and all it imports, so the server answers reflection with no setup) and a typed gRPC client, in
 /// `<proto>.kratos-grpc.swift`; and the shared `<proto>.kratos.swift` with the operation constants
 /// and the service protocol they use (see ``ServiceFile``; option `Shared=false` leaves it to
 /// protoc-gen-kratos-http). Neither file imports KratosHTTP, so a gRPC-only service compiles no
@@ -39,6 +41,7 @@ public struct GRPCGenerator: CodeGenerator {
             out.block("extension \(names.serviceProtocol) {") { out in
                 out.line("/// Registers every method of \(service.fullName) on `server`.")
                 out.block("\(open) func register(on server: KratosGRPCServer) throws {") { out in
+                    out.line("server.addReflectionDescriptors(base64: reflectionDescriptors)")
                     for method in service.methods {
                         let name = names.member(method), operation = names.operation(method)
                         let input = names.input(method), output = names.output(method)
@@ -96,6 +99,44 @@ public struct GRPCGenerator: CodeGenerator {
                 }
             }
         }
+        out.line()
+        out.line("/// \(file.name) and every file it imports (deps first), as a serialized")
+        out.line("/// `google.protobuf.FileDescriptorSet` in base64: what gRPC reflection serves.")
+        out.line("private let reflectionDescriptors = \"\(reflectionDescriptors(of: file))\"")
         return out.text
+    }
+
+    /// The descriptor set of `file` and its transitive imports, dependencies first, without
+    /// source info, in base64.
+    static func reflectionDescriptors(of file: FileDescriptor) -> String {
+        var ordered: [FileDescriptor] = []
+        var seen: Set<String> = []
+        func visit(_ file: FileDescriptor) {
+            guard seen.insert(file.name).inserted else { return }
+            file.dependencies.forEach(visit)
+            ordered.append(file)
+        }
+        visit(file)
+        var set = Google_Protobuf_FileDescriptorSet()
+        set.file = ordered.map { $0.extractProto() }
+        let bytes: [UInt8] = (try? set.serializedBytes()) ?? []
+        return base64(bytes)
+    }
+
+    /// Standard base64, padded (the plugin has no Foundation).
+    static func base64(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index < bytes.count {
+            let chunk = bytes[index..<min(index + 3, bytes.count)]
+            let value = chunk.enumerated().reduce(0) { $0 | Int($1.element) << (16 - 8 * $1.offset) }
+            for position in 0..<4 {
+                out.append(position <= chunk.count ? alphabet[(value >> (18 - 6 * position)) & 63] : UInt8(ascii: "="))
+            }
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -22,14 +22,15 @@ final class GRPCClientConnection: Sendable {
 
     static func connect(host: String, port: Int, group: any EventLoopGroup, timeout: Duration) async throws -> GRPCClientConnection {
         let usable = UsableFlag()
-        var http2 = NIOHTTP2Handler.ConnectionConfiguration()
-        http2.initialSettings = [
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
             HTTP2Setting(parameter: .enablePush, value: 0),
             HTTP2Setting(parameter: .initialWindowSize, value: streamWindow),
             HTTP2Setting(parameter: .maxHeaderListSize, value: 16 * 1024),
         ]
-        var stream = NIOHTTP2Handler.StreamConfiguration()
-        stream.targetWindowSize = streamWindow
+        var streams = NIOHTTP2Handler.StreamConfiguration()
+        streams.targetWindowSize = streamWindow
+        let (http2, stream) = (connection, streams)
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(TimeAmount(timeout))

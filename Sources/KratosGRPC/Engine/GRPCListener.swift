@@ -20,14 +20,15 @@ final class GRPCListener: Sendable {
     static func bind(host: String, port: Int, group: any EventLoopGroup, calls: GRPCServerHandler.Settings,
                      maxConcurrentStreams: Int) async throws -> GRPCListener {
         let quiesce = ServerQuiescingHelper(group: group)
-        var http2 = NIOHTTP2Handler.ConnectionConfiguration()
-        http2.initialSettings = [
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: maxConcurrentStreams),
             HTTP2Setting(parameter: .initialWindowSize, value: calls.streamWindow),
             HTTP2Setting(parameter: .maxHeaderListSize, value: 16 * 1024),
         ]
-        var stream = NIOHTTP2Handler.StreamConfiguration()
-        stream.targetWindowSize = calls.streamWindow
+        var streams = NIOHTTP2Handler.StreamConfiguration()
+        streams.targetWindowSize = calls.streamWindow
+        let (http2, stream) = (connection, streams)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -34,8 +34,11 @@ extension KratosGRPCServer {
         public var gracefulStopTimeout: Duration
         /// Serve `grpc.health.v1.Health`: SERVING once started, NOT_SERVING when stopping.
         public var health: Bool
-        /// Serve gRPC reflection (v1 and v1alpha) from these descriptors, listing the server's
-        /// services; nil serves none. See ``ReflectionService``.
+        /// Serve gRPC reflection (v1 and v1alpha), listing the server's services: on by default,
+        /// as in go-kratos. Generated registrations bring their protos' descriptors.
+        public var serveReflection: Bool
+        /// Descriptors to serve besides those generated registrations bring (e.g. from
+        /// `protoc --include_imports --descriptor_set_out`). See ``ReflectionService``.
         public var reflection: Google_Protobuf_FileDescriptorSet?
         /// The event loops connections run on; nil uses NIO's shared group.
         public var eventLoopGroup: (any EventLoopGroup)?
@@ -55,6 +58,7 @@ extension KratosGRPCServer {
             keepaliveTimeout: Duration = .seconds(20),
             gracefulStopTimeout: Duration = .seconds(10),
             health: Bool = true,
+            serveReflection: Bool = true,
             reflection: Google_Protobuf_FileDescriptorSet? = nil,
             eventLoopGroup: (any EventLoopGroup)? = nil,
             logger: Logger = Logger(label: "kratos.grpc")
@@ -72,6 +76,7 @@ extension KratosGRPCServer {
             self.keepaliveTimeout = keepaliveTimeout
             self.gracefulStopTimeout = gracefulStopTimeout
             self.health = health
+            self.serveReflection = serveReflection
             self.reflection = reflection
             self.eventLoopGroup = eventLoopGroup
             self.logger = logger

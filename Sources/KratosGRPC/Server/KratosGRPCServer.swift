@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import SwiftProtobuf
 import Synchronization
 
 /// A gRPC server on Kratos's own engine (HTTP/2 from swift-nio-http2, calls served at the frame
@@ -29,12 +30,27 @@ public final class KratosGRPCServer: TransportServer, MiddlewareServer, Sendable
     private struct State {
         var listener: GRPCListener?
         var stopped: EventLoopFuture<Void>?
+        /// Files for reflection that generated registrations brought, by name, in arrival order.
+        var descriptors: [Google_Protobuf_FileDescriptorProto] = []
+        var described: Set<String> = []
     }
 
     /// - Parameter middleware: applied to every method, the first outermost.
     public init(_ configuration: Configuration = Configuration(), middleware: [any Middleware] = [Recovery()]) {
         self.configuration = configuration
         core = ServerCore(middleware: middleware, logger: configuration.logger)
+    }
+
+    /// Adds protos to what reflection serves: a serialized `FileDescriptorSet` in base64, as
+    /// generated registrations pass it. Files already known are skipped.
+    public func addReflectionDescriptors(base64: String) {
+        guard let bytes = Base64.decode(base64), let set = try? Google_Protobuf_FileDescriptorSet(serializedBytes: bytes) else {
+            configuration.logger.warning("reflection descriptors that do not decode were ignored")
+            return
+        }
+        state.withLock { state in
+            for file in set.file where state.described.insert(file.name).inserted { state.descriptors.append(file) }
+        }
     }
 
     // MARK: Lifecycle
@@ -55,7 +71,10 @@ public final class KratosGRPCServer: TransportServer, MiddlewareServer, Sendable
             routes[method.operation] = method.make(middleware.chain(for: method.operation, around: method.inner))
         }
         if configuration.health { routes.merge(health.methods) { registered, _ in registered } }
-        if let descriptors = configuration.reflection {
+        var descriptors = configuration.reflection ?? Google_Protobuf_FileDescriptorSet()
+        let given = Set(descriptors.file.map(\.name))
+        descriptors.file += state.withLock { $0.descriptors }.filter { !given.contains($0.name) }
+        if configuration.serveReflection, !descriptors.file.isEmpty {
             let served = Set(routes.keys.compactMap { try? operationParts($0).service })
                 .union(["grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"])
             routes.merge(ReflectionService(descriptors, services: served.sorted()).methods) { registered, _ in registered }

@@ -8,6 +8,7 @@ import SwiftProtobuf
 extension Fixture_V1_CounterService {
     /// Registers every method of fixture.v1.Counter on `server`.
     public func register(on server: KratosGRPCServer) throws {
+        server.addReflectionDescriptors(base64: reflectionDescriptors)
         try server.unary(Fixture_V1_CounterOperation.add) { (request: Fixture_V1_AddRequest, context) -> Fixture_V1_Count in
             try await self.add(request, context: context)
         }
@@ -40,3 +41,7 @@ public struct Fixture_V1_CounterGRPCClient: Sendable {
         try await client.unary(Fixture_V1_CounterOperation.reset, request, as: SwiftProtobuf.Google_Protobuf_Empty.self)
     }
 }
+
+/// fixture/v1/counter.proto and every file it imports (deps first), as a serialized
+/// `google.protobuf.FileDescriptorSet` in base64: what gRPC reflection serves.
+private let reflectionDescriptors = "Cr4BChtnb29nbGUvcHJvdG9idWYvZW1wdHkucHJvdG8SD2dvb2dsZS5wcm90b2J1ZiIHCgVFbXB0eUJ9ChNjb20uZ29vZ2xlLnByb3RvYnVmQgpFbXB0eVByb3RvUAFaLmdvb2dsZS5nb2xhbmcub3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL2VtcHR5cGL4AQGiAgNHUEKqAh5Hb29nbGUuUHJvdG9idWYuV2VsbEtub3duVHlwZXNiBnByb3RvMwrfAgoYZml4dHVyZS92MS9jb3VudGVyLnByb3RvEgpmaXh0dXJlLnYxGhtnb29nbGUvcHJvdG9idWYvZW1wdHkucHJvdG8iMAoKQWRkUmVxdWVzdBISCgRuYW1lGAEgASgJUgRuYW1lEg4KAmJ5GAIgASgDUgJieSIxCgVDb3VudBISCgRuYW1lGAEgASgJUgRuYW1lEhQKBXZhbHVlGAIgASgDUgV2YWx1ZTKsAQoHQ291bnRlchIwCgNBZGQSFi5maXh0dXJlLnYxLkFkZFJlcXVlc3QaES5maXh0dXJlLnYxLkNvdW50EjYKB0NvdW50VXASFi5maXh0dXJlLnYxLkFkZFJlcXVlc3QaES5maXh0dXJlLnYxLkNvdW50MAESNwoFUmVzZXQSFi5nb29nbGUucHJvdG9idWYuRW1wdHkaFi5nb29nbGUucHJvdG9idWYuRW1wdHliBnByb3RvMw=="
