@@ -3,6 +3,11 @@ import PackageDescription
 
 // A Kratos for Swift service: generated API code, the service (service → biz → data layers), and
 // its executable. `kratos new` points the kratos-swift dependency at the runtime it was built with.
+// OTLP export of the traces (to the collector OTEL_EXPORTER_OTLP_ENDPOINT or `trace.endpoint`
+// names): set to true to turn it on. It is off because it costs swift-otel's build (with
+// AsyncHTTPClient, grpc-swift and BoringSSL: about 150 s more of a cold build on 2 cores).
+let exportTraces = false
+
 let package = Package(
     name: "kratos-layout",
     platforms: [.macOS(.v15)],
@@ -34,18 +39,16 @@ let package = Package(
                 .product(name: "KratosGRPC", package: "kratos-swift"),
                 // Prometheus at GET /metrics.
                 .product(name: "KratosPrometheus", package: "kratos-swift"),
-                // OTLP export of the traces (when OTEL_EXPORTER_OTLP_ENDPOINT or trace.endpoint is
-                // set): uncomment the next line. It costs swift-otel's build (with AsyncHTTPClient,
-                // grpc-swift and BoringSSL: about 150 s of a cold build on 2 cores), so it is off.
-                // .product(name: "KratosOTel", package: "kratos-swift"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ] + (exportTraces ? [.product(name: "KratosOTel", package: "kratos-swift")] : []),
+            swiftSettings: exportTraces ? [.define("EXPORT_TRACES")] : []
         ),
         // On Linux the toolchain's lld links in about half the time of the system's gold (Swift's
         // default there): the edit → serve loop is mostly this link.
         .executableTarget(
             name: "kratos-layout",
             dependencies: ["KratosLayout"],
+            swiftSettings: exportTraces ? [.define("EXPORT_TRACES")] : [],
             linkerSettings: [.unsafeFlags(["-use-ld=lld"], .when(platforms: [.linux]))]
         ),
         .testTarget(

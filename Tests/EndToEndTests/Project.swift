@@ -73,9 +73,7 @@ struct Project {
 
     /// The user's one-line change that turns the template's OTLP exporter on.
     func enableOTLPExport() throws {
-        try edit("Package.swift") {
-            $0.replacingOccurrences(of: "// .product(name: \"KratosOTel\"", with: ".product(name: \"KratosOTel\"")
-        }
+        try edit("Package.swift") { $0.replacingOccurrences(of: "let exportTraces = false", with: "let exportTraces = true") }
     }
 
     /// `kratos run` in the background, its stderr collected.

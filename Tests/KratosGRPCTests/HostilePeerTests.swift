@@ -157,3 +157,57 @@ import Testing
         }
     }
 }
+
+extension GRPCGracefulStopTests {
+    final class LoadRecord: Sendable {
+        let started = Atomic<Int>(0)
+        let answered = Atomic<Int>(0)
+        let failures = Mutex<[String]>([])
+    }
+
+    /// A stop under load (64 callers in a loop, each call 20 ms in its handler): every call whose
+    /// handler started is answered with its reply; the others are refused before they start.
+    @Test func aStopUnderLoadAnswersEveryCallItAccepted() async throws {
+        var configuration = KratosGRPCServer.Configuration(host: "127.0.0.1", port: 0, timeout: .seconds(5))
+        configuration.logger = quietLogger("test.stop")
+        let server = KratosGRPCServer(configuration)
+        let record = LoadRecord()
+        try server.unary("/kratos.hostile.v1.Hostile/Echo") { (request: Google_Protobuf_StringValue, _) in
+            record.started.add(1, ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(20))
+            return request
+        }
+        let endpoint = try await server.bind()
+        let running = Task { try await server.run() }
+        try await KratosGRPCClient.with(.init(endpoint: endpoint, timeout: .seconds(5))) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for caller in 0..<64 {
+                    group.addTask { try await Self.callUntilRefused(client, caller, record) }
+                }
+                try await Task.sleep(for: .milliseconds(500))
+                await server.shutdown()
+                try await group.waitForAll()
+            }
+        }
+        _ = try? await running.value
+        let (started, answered) = (record.started.load(ordering: .relaxed), record.answered.load(ordering: .relaxed))
+        #expect(record.failures.withLock { $0 }.isEmpty, "\(record.failures.withLock { $0 }.prefix(5))")
+        #expect(started > 64)
+        #expect(answered == started, "\(started) calls started, \(answered) answered")
+    }
+
+    private static func callUntilRefused(_ client: KratosGRPCClient, _ caller: Int, _ record: LoadRecord) async throws {
+        while true {
+            do {
+                let reply = try await client.unary("/kratos.hostile.v1.Hostile/Echo", Google_Protobuf_StringValue("\(caller)"),
+                                                   as: Google_Protobuf_StringValue.self)
+                #expect(reply.value == "\(caller)")
+                record.answered.add(1, ordering: .relaxed)
+            } catch let error as KratosError {
+                // Refused before it started (the connection is going away or gone).
+                if error.receivedGRPCCode != .unavailable { record.failures.withLock { $0.append("\(error)") } }
+                return
+            }
+        }
+    }
+}

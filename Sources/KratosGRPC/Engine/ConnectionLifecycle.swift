@@ -2,9 +2,13 @@ import NIOCore
 import NIOHTTP2
 
 /// A server connection's life beyond its calls: keepalive pings, the idle and age limits, and
-/// the two-step GOAWAY of a graceful close (GOAWAY naming the largest stream ID and a PING; on
-/// the PING's answer, GOAWAY naming the last stream seen, so no call the client sent in between
-/// is lost), then the close once the last call has ended or the grace period is over.
+/// the graceful close: GOAWAY naming the last call read (every call up to it is answered; later
+/// ones are refused, REFUSED_STREAM, which clients may retry elsewhere), then the close once the
+/// last call has ended or the grace period is over.
+///
+/// One GOAWAY, not gRPC's usual two (the largest stream ID and a PING first): swift-nio-http2
+/// treats a server's first GOAWAY as final once no stream is open, and then answers the client's
+/// calls still on the wire with a connection error.
 final class ConnectionLifecycle {
     struct Limits: Sendable {
         var maxIdle: TimeAmount?
@@ -16,9 +20,7 @@ final class ConnectionLifecycle {
 
     private enum Phase {
         case open
-        /// The first GOAWAY and its PING are out.
-        case closing
-        /// The final GOAWAY is out: the connection closes when its last call ends.
+        /// GOAWAY is out: the connection closes when its last call ends.
         case draining
         case closed
     }
@@ -28,14 +30,14 @@ final class ConnectionLifecycle {
     private var phase = Phase.open
     private var lastRead = NIODeadline.now()
     private var highestStream = HTTP2StreamID.rootStream
-    private var openStreams = 0
+    /// Streams whose HEADERS have been read and that have not closed yet.
+    private var open: Set<HTTP2StreamID> = []
     private var keepaliveTimer: Scheduled<Void>?
     private var ackTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
     private var ageTimer: Scheduled<Void>?
     private var graceTimer: Scheduled<Void>?
     private static let keepaliveData = HTTP2PingData(withInteger: 0x6B72_6174_6F73_6B61)
-    private static let goAwayData = HTTP2PingData(withInteger: 0x6B72_6174_6F73_6761)
 
     init(limits: Limits, connection: FrameConnection) {
         self.limits = limits
@@ -54,38 +56,33 @@ final class ConnectionLifecycle {
         lastRead = .now()
     }
 
+    /// A call's HEADERS were read (counted as they are read: the HTTP/2 layer's stream events come
+    /// later, and the final GOAWAY must name every call already started).
     func streamOpened(_ id: HTTP2StreamID) {
         highestStream = max(highestStream, id)
-        openStreams += 1
+        open.insert(id)
         idleTimer?.cancel()
         idleTimer = nil
     }
 
-    func streamClosed() {
-        openStreams = max(openStreams - 1, 0)
-        guard openStreams == 0 else { return }
+    func streamClosed(_ id: HTTP2StreamID) {
+        guard open.remove(id) != nil, open.isEmpty else { return }
         if case .draining = phase { return finish() }
         armIdle()
     }
 
     func ping(_ data: HTTP2PingData, ack: Bool) {
-        guard ack else { return }
-        if data == Self.keepaliveData {
-            ackTimer?.cancel()
-            ackTimer = nil
-        } else if data == Self.goAwayData, case .closing = phase {
-            phase = .draining
-            connection.write(HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: highestStream, errorCode: .noError, opaqueData: nil)))
-            if openStreams == 0 { finish() }
-        }
+        guard ack, data == Self.keepaliveData else { return }
+        ackTimer?.cancel()
+        ackTimer = nil
     }
 
     /// Starts a graceful close (a server stop, the age limit, the idle limit).
     func close() {
         guard case .open = phase else { return }
-        phase = .closing
-        connection.write(HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: .maxID, errorCode: .noError, opaqueData: nil)))
-        connection.write(HTTP2Frame(streamID: .rootStream, payload: .ping(Self.goAwayData, ack: false)))
+        phase = .draining
+        connection.write(HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: highestStream, errorCode: .noError, opaqueData: nil)))
+        if open.isEmpty { return finish() }
         graceTimer = schedule(in: limits.gracefulStopTimeout) { $0.finish() }
     }
 

@@ -17,6 +17,8 @@ final class GRPCClientHandler: ChannelInboundHandler {
     private(set) var isClosing = false
     /// Close the connection once the last call ends.
     private var closeWhenIdle = false
+    /// The last stream the server said it would process (GOAWAY); later ones never started.
+    private var goAwayLastStream: HTTP2StreamID?
     /// Tells the connection's owner it should no longer be used.
     var onUnusable: (@Sendable () -> Void)?
     private let writeHighWatermark = 64 * 1024
@@ -47,6 +49,7 @@ final class GRPCClientHandler: ChannelInboundHandler {
         case .data(let data):
             received(data, on: frame.streamID)
         case .goAway(let last, _, _):
+            goAwayLastStream = min(goAwayLastStream ?? last, last)
             becameUnusable()
             for (id, stream) in streams where id > last {
                 end(stream, CallStatus(code: .unavailable, message: "the server is going away; the call did not start"))
@@ -75,10 +78,17 @@ final class GRPCClientHandler: ChannelInboundHandler {
             if let stream = streams[closed.streamID] {
                 stream.inboundClosed = true
                 stream.outboundClosed = true
-                let reason = closed.reason.map { "\($0)" } ?? "closed"
-                end(stream, CallStatus(code: closed.reason == .refusedStream ? .unavailable : .cancelled,
-                                       message: "the server reset the call (\(reason))"))
                 streams[closed.streamID] = nil
+                if closed.reason == .cancel, stream.headers == nil {
+                    // Perhaps the GOAWAY that follows in this read named an earlier last stream:
+                    // then the call never started. Decided once that frame has been read.
+                    let this = NIOLoopBound(self, eventLoop: eventLoop)
+                    eventLoop.assumeIsolated().execute { this.value.resetBeforeReply(stream) }
+                } else {
+                    let reason = closed.reason.map { "\($0)" } ?? "closed"
+                    end(stream, CallStatus(code: closed.reason == .refusedStream ? .unavailable : .cancelled,
+                                           message: "the server reset the call (\(reason))"))
+                }
                 closeIfIdle()
             }
         default:
@@ -179,6 +189,16 @@ final class GRPCClientHandler: ChannelInboundHandler {
         closeWhenIdle = true
         becameUnusable()
         closeIfIdle()
+    }
+
+    /// A call reset (CANCEL) before any reply: one beyond the server's GOAWAY never started and
+    /// may be retried (UNAVAILABLE); any other was cancelled by the server.
+    private func resetBeforeReply(_ stream: ClientStream) {
+        if let last = goAwayLastStream, stream.id > last {
+            end(stream, CallStatus(code: .unavailable, message: "the server is going away; the call did not start"))
+        } else {
+            end(stream, CallStatus(code: .cancelled, message: "the server reset the call"))
+        }
     }
 
     private func timedOut(_ id: HTTP2StreamID) {

@@ -6,7 +6,7 @@ import NIOPosix
 
 /// A bound gRPC socket: each connection is HTTP/2 (swift-nio-http2: framing, HPACK, flow
 /// control, stream limits), its calls and its life (keepalive, idle and age limits, the
-/// two-step GOAWAY of a graceful stop) run by ``GRPCServerHandler``.
+/// GOAWAY of a graceful stop) run by ``GRPCServerHandler``.
 final class GRPCListener: Sendable {
     let channel: any Channel
     private let quiesce: ServerQuiescingHelper

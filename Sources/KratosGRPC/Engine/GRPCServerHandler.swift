@@ -96,11 +96,9 @@ final class GRPCServerHandler: ChannelInboundHandler {
                 stream.window.remaining = size
                 openWindow(stream)
             }
-        case let created as NIOHTTP2StreamCreatedEvent:
-            lifecycle.streamOpened(created.streamID)
         case let closed as StreamClosedEvent:
             if let stream = streams.removeValue(forKey: closed.streamID) { abandon(stream) }
-            lifecycle.streamClosed()
+            lifecycle.streamClosed(closed.streamID)
         case is ChannelShouldQuiesceEvent:
             lifecycle.close()
         default:
@@ -131,6 +129,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
             if frame.endStream { inputEnded(stream) }
             return
         }
+        lifecycle.streamOpened(id)
         let headers = frame.headers
         guard headers.first(name: ":method") == "POST" else {
             return refuse(id, httpStatus: "405", CallStatus(code: .internal, message: "gRPC requires POST"), inputOpen: !frame.endStream)

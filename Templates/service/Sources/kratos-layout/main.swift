@@ -4,7 +4,7 @@ import KratosLayout
 import KratosPrometheus
 import Logging
 import ServiceLifecycle
-#if canImport(KratosOTel)
+#if EXPORT_TRACES
 import KratosOTel
 #endif
 
@@ -14,7 +14,7 @@ let (_, bootstrap) = try ConfigFlag.load(Bootstrap.self, default: "./configs")
 let id = ProcessInfo.processInfo.hostName
 let info = AppInfo(id: id, name: ServiceInfo.name, version: ServiceInfo.version)
 let metrics = KratosPrometheus.bootstrap()
-#if canImport(KratosOTel)
+#if EXPORT_TRACES
 // Traces go to an OTLP collector when OTEL_EXPORTER_OTLP_ENDPOINT (or trace.endpoint) says where;
 // log lines inside a request carry its trace.id and span.id.
 KratosLogging.bootstrap(bootstrap.log ?? .init(), app: info, extraProvider: KratosOTel.logMetadata)

@@ -4,7 +4,7 @@ import KratosGRPC
 import KratosHTTP
 import KratosPrometheus
 import Logging
-#if canImport(KratosOTel)
+#if EXPORT_TRACES
 import KratosOTel
 #endif
 
@@ -12,7 +12,7 @@ import KratosOTel
 /// of the caller's `traceparent`), metrics (`server_requests_code_total`,
 /// `server_requests_seconds` into `registry`) and a log line per request.
 func serverMiddleware(metrics registry: PrometheusCollectorRegistry) -> [any Middleware] {
-    #if canImport(KratosOTel)
+    #if EXPORT_TRACES
     let tracing = KratosOTel.tracingMiddleware()
     #else
     let tracing = TracingMiddleware()
