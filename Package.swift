@@ -70,7 +70,11 @@ let package = Package(
         // What both NIO transports share (running handlers on the connection's event loop).
         .target(
             name: "KratosNIO",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ]
         ),
         .target(
             name: "KratosHTTP",

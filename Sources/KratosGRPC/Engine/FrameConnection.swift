@@ -46,11 +46,15 @@ final class FrameConnection {
         }
     }
 
-    /// The connection's inbound window shrank to `size`: opened again once half is used.
-    func connectionWindowChanged(to size: Int) {
+    /// An inbound window changed: the connection's is opened again once half is used here; a
+    /// stream's new size is returned for its handler's own policy.
+    func windowChanged(_ update: NIOHTTP2WindowUpdatedEvent) -> (stream: HTTP2StreamID, size: Int)? {
+        guard let size = update.inboundWindowSize else { return nil }
+        guard update.streamID == .rootStream else { return (update.streamID, size) }
         if size <= connectionWindow / 2 {
             write(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: connectionWindow - size)))
         }
+        return nil
     }
 
     /// Writes a frame, flushed at the end of the read batch or of this event-loop turn.

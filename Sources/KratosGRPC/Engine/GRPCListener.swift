@@ -1,4 +1,5 @@
 import Kratos
+import KratosNIO
 import NIOCore
 import NIOExtras
 import NIOHTTP2
@@ -29,18 +30,7 @@ final class GRPCListener: Sendable {
         var streams = NIOHTTP2Handler.StreamConfiguration()
         streams.targetWindowSize = calls.streamWindow
         let (http2, stream) = (connection, streams)
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            // Nothing is accepted before `run()`: the app a connection serves is known first.
-            .serverChannelOption(.autoRead, value: false)
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
-                }
-            }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+        let channel = try await ServerBootstrap.kratos(group: group, quiesce: quiesce)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations

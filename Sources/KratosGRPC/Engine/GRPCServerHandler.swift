@@ -89,10 +89,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case let update as NIOHTTP2WindowUpdatedEvent:
-            guard let size = update.inboundWindowSize else { break }
-            if update.streamID == .rootStream {
-                connection.connectionWindowChanged(to: size)
-            } else if let stream = streams[update.streamID] {
+            if let (id, size) = connection.windowChanged(update), let stream = streams[id] {
                 stream.window.remaining = size
                 openWindow(stream)
             }

@@ -1,4 +1,5 @@
 import Kratos
+import KratosNIO
 import Logging
 import NIOCore
 import NIOExtras
@@ -73,18 +74,7 @@ public final class KratosHTTPServer: TransportServer, MiddlewareServer, Sendable
         let group = configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
         let quiesce = ServerQuiescingHelper(group: group)
         let configuration = self.configuration
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            // Nothing is accepted before `run()`: the app a connection serves is known first.
-            .serverChannelOption(.autoRead, value: false)
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
-                }
-            }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+        let channel = try await ServerBootstrap.kratos(group: group, quiesce: quiesce)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try configuration.security?.secure(channel)
