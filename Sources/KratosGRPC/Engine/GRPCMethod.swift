@@ -10,10 +10,4 @@ package enum GRPCMethod: Sendable {
     /// Request messages through ``ServerCall/messages`` (client and bidirectional streaming),
     /// replies through ``ServerCall/write(_:)``.
     case requestStreaming(@Sendable (_ call: ServerCall) async throws -> Void)
-
-    /// Whether the call starts once its one request message has arrived (else on its headers).
-    var startsOnMessage: Bool {
-        if case .requestStreaming = self { return false }
-        return true
-    }
 }

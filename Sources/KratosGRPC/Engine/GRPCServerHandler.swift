@@ -240,8 +240,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
         let loop = executor.eventLoop
         let this = NIOLoopBound(self, eventLoop: loop)
         let id = stream.id
-        return ServerCall(path: stream.path, headers: headers, deadline: deadline, messages: messages,
-                          allocator: connection.allocator) { message in
+        return ServerCall(path: stream.path, headers: headers, deadline: deadline, messages: messages) { message in
             let wait = loop.inEventLoop ? try this.value.send(message, on: id)
                                         : try await loop.submit { try this.value.send(message, on: id) }.get()
             try await wait?.get()

@@ -16,7 +16,6 @@ package final class ServerCall: Sendable {
     package let deadline: ContinuousClock.Instant?
     /// The request messages of a streaming request; empty for the other kinds.
     package let messages: IncomingMessages
-    package let allocator: ByteBufferAllocator
     private let writer: @Sendable ([UInt8]) async throws -> Void
     private let metadata = Mutex(ReplyMetadata())
 
@@ -27,12 +26,11 @@ package final class ServerCall: Sendable {
     }
 
     init(path: String, headers: HPACKHeaders, deadline: ContinuousClock.Instant?, messages: IncomingMessages,
-         allocator: ByteBufferAllocator, writer: @escaping @Sendable ([UInt8]) async throws -> Void) {
+         writer: @escaping @Sendable ([UInt8]) async throws -> Void) {
         self.path = path
         self.headers = headers
         self.deadline = deadline
         self.messages = messages
-        self.allocator = allocator
         self.writer = writer
     }
 
