@@ -426,7 +426,6 @@ final class GRPCServerHandler: ChannelInboundHandler {
         stream.timer = nil
         stream.source?.finish(GRPCStatusError(.cancelled, "the call has ended"))
         var trailers: HPACKHeaders
-        let metadata = call?.replyMetadata
         if stream.headersSent {
             trailers = HPACKHeaders()
         } else {
@@ -435,7 +434,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
             Self.add(call?.replyHeaders() ?? [], to: &trailers)
         }
         status.write(into: &trailers)
-        Self.add(metadata?.trailers ?? [], to: &trailers)
+        Self.add(call?.replyTrailers() ?? [], to: &trailers)
         guard let context else { return }
         let promise = context.eventLoop.makePromise(of: Void.self)
         write(HTTP2Frame(streamID: stream.id, payload: .headers(.init(headers: trailers, endStream: true))), promise: promise)

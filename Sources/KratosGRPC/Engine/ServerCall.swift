@@ -17,12 +17,22 @@ package final class ServerCall: Sendable {
     /// The request messages of a streaming request; empty for the other kinds.
     package let messages: IncomingMessages
     private let writer: @Sendable ([UInt8]) async throws -> Void
-    private let metadata = Mutex(ReplyMetadata())
+    /// Where reply headers and trailing metadata come from (the request context); none for
+    /// services served without middleware.
+    private let metadata = Mutex<ReplyMetadata?>(nil)
 
-    struct ReplyMetadata {
-        var headers: [(name: String, value: String)] = []
-        var trailers: [(name: String, value: String)] = []
-        var headerSource: (@Sendable () -> [(name: String, value: String)])?
+    /// A call's reply metadata, read when it is sent.
+    package struct ReplyMetadata: Sendable {
+        /// Sent before the first reply message, or with the trailers when there is none.
+        let headers: @Sendable () -> [(name: String, value: String)]
+        /// Sent in the trailers, after the status.
+        let trailers: @Sendable () -> [(name: String, value: String)]
+
+        package init(headers: @escaping @Sendable () -> [(name: String, value: String)],
+                     trailers: @escaping @Sendable () -> [(name: String, value: String)]) {
+            self.headers = headers
+            self.trailers = trailers
+        }
     }
 
     init(path: String, headers: HPACKHeaders, deadline: ContinuousClock.Instant?, messages: IncomingMessages,
@@ -40,29 +50,18 @@ package final class ServerCall: Sendable {
         try await writer(message)
     }
 
-    /// Headers to send before the first reply message (or with the trailers when there is none).
-    package func setReplyHeaders(_ fields: [(name: String, value: String)]) {
-        metadata.withLock { $0.headers = fields }
+    /// Where the reply metadata comes from; read once headers, once trailers are sent.
+    package func replyMetadata(from source: ReplyMetadata) {
+        metadata.withLock { $0 = source }
     }
 
-    /// Where the reply headers come from, read once when they are sent (before the first reply
-    /// message, or with the trailers when there is none).
-    package func replyHeaders(from source: @escaping @Sendable () -> [(name: String, value: String)]) {
-        metadata.withLock { $0.headerSource = source }
-    }
-
-    /// The reply headers as they are now.
     func replyHeaders() -> [(name: String, value: String)] {
-        let (headers, source) = metadata.withLock { ($0.headers, $0.headerSource) }
-        return source?() ?? headers
+        metadata.withLock { $0 }?.headers() ?? []
     }
 
-    /// Metadata to send in the trailers, after the status.
-    package func setReplyTrailers(_ fields: [(name: String, value: String)]) {
-        metadata.withLock { $0.trailers = fields }
+    func replyTrailers() -> [(name: String, value: String)] {
+        metadata.withLock { $0 }?.trailers() ?? []
     }
-
-    var replyMetadata: ReplyMetadata { metadata.withLock { $0 } }
 }
 
 /// Messages as they arrive on a stream (a streaming request's, or a call's replies); the peer's

@@ -29,8 +29,6 @@ extension KratosGRPCServer {
                     let message = try Input.decoded(from: bytes)
                     let reply = try await RequestContext.$current.withValue(context) { try await chain(message, context) }
                     let output = try context.typed(reply, as: Output.self, role: "reply")
-                    call.setReplyHeaders(context.replyHeaders.fields)
-                    call.setReplyTrailers(context.replyTrailers.fields)
                     return try output.serializedBytes()
                 } catch {
                     throw self.logged(error, context)
@@ -94,7 +92,6 @@ extension KratosGRPCServer {
         try add(operation, isStreaming: true, inner: inner) { [self] chain in
             let serve: @Sendable (MessageStream<Input>, ServerCall) async throws -> Void = { messages, call in
                 let context = self.requestContext(operation, call)
-                call.replyHeaders { context.replyHeaders.fields }
                 let writer = MessageWriter<Output> { reply in try await call.write(reply.serializedBytes()) }
                 do {
                     _ = try await RequestContext.$current.withValue(context) {
@@ -103,7 +100,6 @@ extension KratosGRPCServer {
                 } catch {
                     throw self.logged(error, context)
                 }
-                call.setReplyTrailers(context.replyTrailers.fields)
             }
             if singleRequest {
                 return .serverStreaming { bytes, call in
@@ -158,8 +154,11 @@ extension KratosGRPCServer {
     }
 
     /// The request's context: kind, endpoint, operation, headers, `x-md-` metadata, deadline.
+    /// The context of a call on the wire; its reply headers and trailers are what the call sends.
     private func requestContext(_ operation: String, _ call: ServerCall) -> RequestContext {
-        requestContext(operation, headers: GRPCHeaders(call.headers), deadline: call.deadline)
+        let context = requestContext(operation, headers: GRPCHeaders(call.headers), deadline: call.deadline)
+        call.replyMetadata(from: .init(headers: { context.replyHeaders.fields }, trailers: { context.replyTrailers.fields }))
+        return context
     }
 
     private func requestContext(_ operation: String, headers: GRPCHeaders, deadline: ContinuousClock.Instant?) -> RequestContext {
