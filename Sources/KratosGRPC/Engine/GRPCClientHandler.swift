@@ -9,21 +9,21 @@ final class GRPCClientHandler: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame
     typealias OutboundOut = HTTP2Frame
 
-    private let connection: FrameConnection
-    private let streamWindow: Int
-    private var streams: [HTTP2StreamID: ClientStream] = [:]
-    private var nextStreamID = 1
+    let connection: FrameConnection
+    let streamWindow: Int
+    var streams: [HTTP2StreamID: ClientStream] = [:]
+    var nextStreamID = 1
     /// The server sent GOAWAY or the connection closed: no new call starts here.
     private(set) var isClosing = false
     /// Close the connection once the last call ends.
-    private var closeWhenIdle = false
+    var closeWhenIdle = false
     /// The last stream the server said it would process (GOAWAY); later ones never started.
-    private var goAwayLastStream: HTTP2StreamID?
+    var goAwayLastStream: HTTP2StreamID?
     /// Tells the connection's owner it should no longer be used.
     var onUnusable: (@Sendable () -> Void)?
-    private let writeHighWatermark = 64 * 1024
+    let writeHighWatermark = 64 * 1024
 
-    private let eventLoop: any EventLoop
+    let eventLoop: any EventLoop
 
     init(eventLoop: any EventLoop, streamWindow: Int, connectionWindow: Int) {
         self.eventLoop = eventLoop
@@ -111,7 +111,7 @@ final class GRPCClientHandler: ChannelInboundHandler {
         // GOAWAY for a connection error, after which ``ConnectionErrorWatcher`` closes the connection.
     }
 
-    private func becameUnusable() {
+    func becameUnusable() {
         guard !isClosing else { return }
         isClosing = true
         onUnusable?()
@@ -190,7 +190,7 @@ final class GRPCClientHandler: ChannelInboundHandler {
 
     /// A call reset (CANCEL) before any reply: one beyond the server's GOAWAY never started and
     /// may be retried (UNAVAILABLE); any other was cancelled by the server.
-    private func resetBeforeReply(_ stream: ClientStream) {
+    func resetBeforeReply(_ stream: ClientStream) {
         if let last = goAwayLastStream, stream.id > last {
             end(stream, CallStatus(code: .unavailable, message: "the server is going away; the call did not start"))
         } else {
@@ -198,106 +198,23 @@ final class GRPCClientHandler: ChannelInboundHandler {
         }
     }
 
-    private func timedOut(_ id: HTTP2StreamID) {
+    func timedOut(_ id: HTTP2StreamID) {
         streams[id]?.timer = nil
         cancel(id, CallStatus(code: .deadlineExceeded, message: "the call's deadline passed"))
     }
 
-    private func resumeReading(_ id: HTTP2StreamID) {
+    func resumeReading(_ id: HTTP2StreamID) {
         guard let stream = streams[id] else { return }
         stream.window.paused = false
         openWindow(stream)
     }
 
-    // MARK: Replies
-
-    private func received(_ frame: HTTP2Frame.FramePayload.Headers, on id: HTTP2StreamID) {
-        guard let stream = streams[id], !stream.ended else { return }
-        if stream.headers == nil {
-            stream.headers = frame.headers
-            if let refusal = Self.refusal(of: frame.headers) {
-                return end(stream, refusal, trailers: frame.headers)
-            }
-            if frame.endStream {
-                // Trailers only.
-                stream.inboundClosed = true
-                return end(stream, CallStatus(trailers: frame.headers) ?? Self.missingStatus, trailers: frame.headers)
-            }
-            guard let encoding = MessageEncoding.named(frame.headers.first(name: "grpc-encoding")) else {
-                return cancel(id, CallStatus(code: .internal, message: "the reply's grpc-encoding \(frame.headers.first(name: "grpc-encoding") ?? "") is not supported"))
-            }
-            stream.deframer = MessageDeframer(limit: stream.maxReplySize, encoding: encoding)
-            return
-        }
-        stream.inboundClosed = frame.endStream
-        end(stream, CallStatus(trailers: frame.headers) ?? Self.missingStatus, trailers: frame.headers)
-    }
-
-    private func received(_ frame: HTTP2Frame.FramePayload.Data, on id: HTTP2StreamID) {
-        guard let stream = streams[id], !stream.ended, case .byteBuffer(let bytes) = frame.data else { return }
-        guard var deframer = stream.deframer else {
-            return cancel(id, CallStatus(code: .internal, message: "a reply message came before the reply headers"))
-        }
-        deframer.append(bytes)
-        do {
-            while let message = try deframer.next(allocator: connection.allocator) {
-                if stream.collected != nil {
-                    stream.collected?.append(message)
-                } else if stream.source?.yield(message) == .stopProducing {
-                    stream.window.paused = true
-                }
-            }
-        } catch .tooLarge(let length, let limit) {
-            return cancel(id, CallStatus(code: .resourceExhausted, message: "the reply message of \(length) bytes is over the limit of \(limit)"))
-        } catch {
-            return cancel(id, CallStatus(code: .internal, message: "the reply is malformed: \(error)"))
-        }
-        stream.deframer = deframer
-        if frame.endStream {
-            stream.inboundClosed = true
-            return end(stream, CallStatus(code: .internal, message: "the reply ended without trailers"))
-        }
-        openWindow(stream)
-    }
-
-    private func openWindow(_ stream: ClientStream) {
-        guard !stream.ended, let increment = stream.window.increment(partialMessage: stream.deframer?.hasPartialMessage ?? false) else { return }
-        connection.write(HTTP2Frame(streamID: stream.id, payload: .windowUpdate(windowSizeIncrement: increment)))
-    }
-
-    /// Ends the call with `status`; a stream still open either way is reset (CANCEL), so the
-    /// server stops and the stream is freed.
-    private func end(_ stream: ClientStream, _ status: CallStatus, trailers: HPACKHeaders = [:]) {
-        guard !stream.ended else { return }
-        stream.ended = true
-        if !stream.inboundClosed || !stream.outboundClosed {
-            stream.inboundClosed = true
-            stream.outboundClosed = true
-            connection.write(HTTP2Frame(streamID: stream.id, payload: .rstStream(.cancel)))
-        }
-        stream.timer?.cancel()
-        stream.timer = nil
-        if status.code == .ok {
-            stream.source?.finish()
-        } else {
-            stream.source?.finish(KratosError(status))
-        }
-        stream.ending.succeed(CallEnding(headers: stream.headers, status: status, trailers: trailers, replies: stream.collected ?? []))
-        stream.collected = nil
-        closeIfIdle()
-    }
-
-    private func closeIfIdle() {
-        guard closeWhenIdle, streams.values.allSatisfy(\.ended) else { return }
-        connection.context?.close(promise: nil)
-    }
-
     // MARK: Helpers
 
-    private static let missingStatus = CallStatus(code: .internal, message: "the reply's trailers carry no grpc-status")
+    static let missingStatus = CallStatus(code: .internal, message: "the reply's trailers carry no grpc-status")
 
     /// A reply that is not gRPC: its HTTP status mapped as the gRPC spec says, or a wrong content type.
-    private static func refusal(of headers: HPACKHeaders) -> CallStatus? {
+    static func refusal(of headers: HPACKHeaders) -> CallStatus? {
         let status = headers.first(name: ":status") ?? ""
         guard status == "200" else {
             let code: GRPCStatusCode = switch status {

@@ -1,0 +1,274 @@
+import Kratos
+import KratosNIO
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+
+/// Running a call's handler and writing its replies, headers and trailers.
+extension GRPCServerHandler {
+    // MARK: Running handlers
+
+    func makeCall(_ stream: ServerStream, headers: HPACKHeaders, deadline: ContinuousClock.Instant?,
+                  messages: IncomingMessages) -> ServerCall {
+        let loop = executor.eventLoop
+        let this = NIOLoopBound(self, eventLoop: loop)
+        let id = stream.id
+        return ServerCall(path: stream.path, headers: headers, deadline: deadline, messages: messages) { message in
+            let wait = loop.inEventLoop ? try this.value.send(message, on: id)
+                                        : try await loop.submit { try this.value.send(message, on: id) }.get()
+            try await wait?.get()
+        }
+    }
+
+    func start(_ stream: ServerStream, headers: HPACKHeaders, deadline: ContinuousClock.Instant?,
+               body: @escaping @Sendable (ServerCall) async throws -> Void) {
+        let loop = executor.eventLoop
+        let this = NIOLoopBound(self, eventLoop: loop)
+        let id = stream.id
+        let (messages, source) = IncomingMessages.make { onEventLoop(loop) { this.value.resumeReading(id) } }
+        stream.source = source
+        let call = makeCall(stream, headers: headers, deadline: deadline, messages: messages)
+        stream.call = call
+        let task = Task.immediate(executorPreference: executor) {
+            let status = await GRPCServerHandler.ending(of: body, call)
+            onEventLoop(loop) { this.value.finished(id, status, call: call) }
+        }
+        stream.task = task
+    }
+
+    func run(_ stream: ServerStream, call: ServerCall, request: ByteBuffer) {
+        let loop = executor.eventLoop
+        let this = NIOLoopBound(self, eventLoop: loop)
+        let id = stream.id
+        switch stream.method {
+        case .unary(let body):
+            let task = Task.immediate(executorPreference: executor) {
+                let reply = await GRPCServerHandler.reply(of: body, request, call)
+                onEventLoop(loop) { this.value.answered(id, reply, call: call) }
+            }
+            stream.task = task
+        case .serverStreaming(let body):
+            let task = Task.immediate(executorPreference: executor) {
+                let status = await GRPCServerHandler.ending(of: body, request, call)
+                onEventLoop(loop) { this.value.finished(id, status, call: call) }
+            }
+            stream.task = task
+        case .requestStreaming:
+            break
+        }
+    }
+
+    static func reply(of body: @Sendable (ByteBuffer, ServerCall) async throws -> [UInt8], _ request: ByteBuffer,
+                      _ call: ServerCall) async -> Result<[UInt8], any Error> {
+        do { return .success(try await body(request, call)) } catch { return .failure(error) }
+    }
+
+    static func ending(of body: @Sendable (ByteBuffer, ServerCall) async throws -> Void, _ request: ByteBuffer,
+                       _ call: ServerCall) async -> CallStatus {
+        do {
+            try await body(request, call)
+            return .ok
+        } catch {
+            return CallStatus(error)
+        }
+    }
+
+    static func ending(of body: @Sendable (ServerCall) async throws -> Void, _ call: ServerCall) async -> CallStatus {
+        do {
+            try await body(call)
+            return .ok
+        } catch {
+            return CallStatus(error)
+        }
+    }
+
+    func resumeReading(_ id: HTTP2StreamID) {
+        guard let stream = streams[id] else { return }
+        stream.window.paused = false
+        openWindow(stream)
+    }
+
+    // MARK: Replies
+
+    /// A unary handler's answer: headers, the message and the trailers in one go.
+    func answered(_ id: HTTP2StreamID, _ reply: Result<[UInt8], any Error>, call: ServerCall) {
+        guard let stream = streams[id], !stream.finished else { return }
+        switch reply {
+        case .success(let bytes):
+            do {
+                try writeMessage(bytes, on: stream, call: call)
+                finish(stream, .ok, call: call)
+            } catch {
+                finish(stream, CallStatus(error), call: call)
+            }
+        case .failure(let error):
+            finish(stream, CallStatus(error), call: call)
+        }
+    }
+
+    /// A streaming handler returned or threw.
+    func finished(_ id: HTTP2StreamID, _ status: CallStatus, call: ServerCall) {
+        guard let stream = streams[id], !stream.finished else { return }
+        finish(stream, status, call: call)
+    }
+
+    /// Gathers one reply message of a streaming call (the turn's messages go out as one DATA
+    /// frame); returns what to wait for when too much is already on its way to the socket.
+    func send(_ bytes: [UInt8], on id: HTTP2StreamID) throws -> EventLoopFuture<Void>? {
+        guard let stream = streams[id], !stream.finished, let call = stream.call, let context else {
+            throw GRPCStatusError(.cancelled, "the call has ended")
+        }
+        let framed = try frame(bytes, on: stream)
+        sendHeaders(stream, call: call)
+        stream.pendingOutbound += framed.readableBytes
+        if stream.pendingData == nil {
+            stream.pendingData = framed
+            gathering.append(stream)
+        } else {
+            stream.pendingData?.writeImmutableBuffer(framed)
+        }
+        if (stream.pendingData?.readableBytes ?? 0) >= writeHighWatermark { writeGathered(stream) }
+        connection.requestFlush()
+        guard stream.pendingOutbound > writeHighWatermark else { return nil }
+        let drained = stream.drained ?? context.eventLoop.makePromise(of: Void.self)
+        stream.drained = drained
+        return drained.futureResult
+    }
+
+    /// Writes every stream's gathered replies, just before the flush.
+    func writeGathered() {
+        let streams = gathering
+        gathering = []
+        for stream in streams { writeGathered(stream) }
+    }
+
+    func writeGathered(_ stream: ServerStream) {
+        guard let data = stream.pendingData, let context else { return }
+        stream.pendingData = nil
+        let size = data.readableBytes
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenComplete { [writeHighWatermark] result in
+            stream.pendingOutbound -= size
+            guard let drained = stream.drained else { return }
+            switch result {
+            case .failure(let error):
+                stream.drained = nil
+                drained.fail(error)
+            case .success where stream.pendingOutbound <= writeHighWatermark / 2:
+                stream.drained = nil
+                drained.succeed()
+            case .success:
+                break
+            }
+        }
+        write(HTTP2Frame(streamID: stream.id, payload: .data(.init(data: .byteBuffer(data)))), promise: promise)
+    }
+
+    /// The reply framed (and compressed when the client accepts it), within the size limit.
+    func frame(_ bytes: [UInt8], on stream: ServerStream) throws -> ByteBuffer {
+        guard bytes.count <= settings.maxReplySize else {
+            throw GRPCStatusError(.resourceExhausted, "the reply of \(bytes.count) bytes is over the limit of \(settings.maxReplySize)")
+        }
+        let allocator = connection.allocator
+        return try stream.replyEncoding.map { encoding in
+            try framedMessage(ByteBuffer(bytes: bytes), encoding: encoding, allocator: allocator)
+        } ?? framedMessage(bytes: bytes, allocator: allocator)
+    }
+
+    /// Writes a unary call's reply straight away.
+    func writeMessage(_ bytes: [UInt8], on stream: ServerStream, call: ServerCall) throws {
+        let framed = try frame(bytes, on: stream)
+        sendHeaders(stream, call: call)
+        write(HTTP2Frame(streamID: stream.id, payload: .data(.init(data: .byteBuffer(framed)))))
+    }
+
+    func sendHeaders(_ stream: ServerStream, call: ServerCall) {
+        guard !stream.headersSent else { return }
+        stream.headersSent = true
+        var headers = Self.replyHeaders
+        if let encoding = stream.replyEncoding { headers.add(name: "grpc-encoding", value: encoding.rawValue) }
+        Self.add(call.replyHeaders(), to: &headers)
+        write(HTTP2Frame(streamID: stream.id, payload: .headers(.init(headers: headers))))
+    }
+
+    /// Ends the call with its status: trailers after the replies, or trailers only.
+    func finish(_ stream: ServerStream, _ status: CallStatus, call: ServerCall?) {
+        writeGathered(stream)
+        stream.finished = true
+        stream.timer?.cancel()
+        stream.timer = nil
+        stream.source?.finish(GRPCStatusError(.cancelled, "the call has ended"))
+        var trailers: HPACKHeaders
+        if stream.headersSent {
+            trailers = HPACKHeaders()
+        } else {
+            stream.headersSent = true
+            trailers = Self.replyHeaders
+            Self.add(call?.replyHeaders() ?? [], to: &trailers)
+        }
+        status.write(into: &trailers)
+        Self.add(call?.replyTrailers() ?? [], to: &trailers)
+        guard let context else { return }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        write(HTTP2Frame(streamID: stream.id, payload: .headers(.init(headers: trailers, endStream: true))), promise: promise)
+        if !stream.inboundClosed {
+            // The client is still sending: once the trailers are out, tell it to stop.
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let id = stream.id
+            promise.futureResult.assumeIsolated().whenSuccess {
+                guard this.value.streams[id] != nil else { return }
+                this.value.write(HTTP2Frame(streamID: id, payload: .rstStream(.noError)))
+            }
+        }
+    }
+
+    func fail(_ stream: ServerStream, _ status: CallStatus) {
+        guard !stream.finished else { return }
+        stream.task?.cancel()
+        finish(stream, status, call: stream.call)
+    }
+
+    func armTimers(_ context: ChannelHandlerContext) {
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        for stream in unarmed where !stream.finished {
+            guard let (deadline, status) = stream.deadline else { continue }
+            let id = stream.id
+            stream.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+                this.value.timedOut(id, status)
+            }
+        }
+        unarmed = []
+    }
+
+    func timedOut(_ id: HTTP2StreamID, _ status: CallStatus) {
+        guard let stream = streams[id], !stream.finished else { return }
+        stream.timer = nil
+        fail(stream, status)
+    }
+
+    /// The stream is gone (both sides done, reset by the peer, or the connection closed): a
+    /// handler still running is cancelled.
+    func abandon(_ stream: ServerStream) {
+        stream.pendingData = nil
+        stream.drained?.fail(GRPCStatusError(.cancelled, "the client cancelled the call"))
+        stream.drained = nil
+        stream.timer?.cancel()
+        stream.task?.cancel()
+        stream.source?.finish(GRPCStatusError(.cancelled, "the client cancelled the call"))
+        stream.finished = true
+    }
+
+    /// Answers without running anything: trailers only.
+    func refuse(_ id: HTTP2StreamID, httpStatus: String = "200", _ status: CallStatus, inputOpen: Bool,
+                extra: [(String, String)] = []) {
+        var headers = HPACKHeaders([(":status", httpStatus), ("content-type", "application/grpc")])
+        for (name, value) in extra { headers.add(name: name, value: value) }
+        status.write(into: &headers)
+        write(HTTP2Frame(streamID: id, payload: .headers(.init(headers: headers, endStream: true))))
+        if inputOpen { write(HTTP2Frame(streamID: id, payload: .rstStream(.noError))) }
+    }
+
+    func write(_ frame: HTTP2Frame, promise: EventLoopPromise<Void>? = nil) {
+        connection.write(frame, promise: promise)
+    }
+}
