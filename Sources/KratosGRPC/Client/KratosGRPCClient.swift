@@ -33,9 +33,14 @@ public final class KratosGRPCClient: Service, Sendable {
         public var compression: MessageEncoding?
         /// The event loops connections run on; nil uses NIO's shared group.
         public var eventLoopGroup: (any EventLoopGroup)?
+        /// How long opening a connection may take (apart from a call's deadline, which a call
+        /// waiting for its connection still keeps).
+        public var connectTimeout: Duration
 
         public init(endpoint: String, timeout: Duration = .seconds(2), resolver: (any EndpointResolver)? = nil,
-                    maxReplySize: Int = 4 << 20, compression: MessageEncoding? = nil, eventLoopGroup: (any EventLoopGroup)? = nil) {
+                    maxReplySize: Int = 4 << 20, compression: MessageEncoding? = nil, eventLoopGroup: (any EventLoopGroup)? = nil,
+                    connectTimeout: Duration = .seconds(20)) {
+            self.connectTimeout = connectTimeout
             self.endpoint = endpoint
             self.timeout = timeout
             self.resolver = resolver
@@ -59,7 +64,7 @@ public final class KratosGRPCClient: Service, Sendable {
         let addresses = try await Self.addresses(for: configuration)
         authority = addresses.first?.description ?? configuration.endpoint
         pool = ConnectionPool(addresses: addresses, group: configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton,
-                              connectTimeout: configuration.timeout)
+                              connectTimeout: configuration.connectTimeout)
         closed = AsyncStream<Void>.makeStream()
     }
 
