@@ -1,5 +1,6 @@
 import Foundation
 import Kratos
+import NIOCore
 import NIOHPACK
 import SwiftProtobuf
 
@@ -39,6 +40,15 @@ package struct CallStatus: Sendable, Equatable {
         if !message.isEmpty { trailers.add(name: "grpc-message", value: Self.percentEncoded(message)) }
         if let details, let bytes: [UInt8] = try? details.serializedBytes() {
             trailers.add(name: "grpc-status-details-bin", value: Base64.unpadded(bytes))
+        }
+    }
+
+    /// Writes the status fields into a header block.
+    func write(into block: inout ByteBuffer) {
+        HeaderBlock.write("grpc-status", String(code.rawValue), into: &block)
+        if !message.isEmpty { HeaderBlock.write("grpc-message", Self.percentEncoded(message), into: &block) }
+        if let details, let bytes: [UInt8] = try? details.serializedBytes() {
+            HeaderBlock.write("grpc-status-details-bin", Base64.unpadded(bytes), into: &block)
         }
     }
 

@@ -1,14 +1,12 @@
 import NIOCore
-import NIOHTTP2
 
 /// A server connection's life beyond its calls: keepalive pings, the idle and age limits, and
 /// the graceful close: GOAWAY naming the last call read (every call up to it is answered; later
 /// ones are refused, REFUSED_STREAM, which clients may retry elsewhere), then the close once the
 /// last call has ended or the grace period is over.
 ///
-/// One GOAWAY, not gRPC's usual two (the largest stream ID and a PING first): swift-nio-http2
-/// treats a server's first GOAWAY as final once no stream is open, and then answers the client's
-/// calls still on the wire with a connection error.
+/// One GOAWAY, not gRPC's usual two (the largest stream ID and a PING first): calls the client
+/// sent before it reads the GOAWAY are refused and retried elsewhere, as with any GOAWAY.
 final class ConnectionLifecycle {
     struct Limits: Sendable {
         var maxIdle: TimeAmount?
@@ -26,22 +24,28 @@ final class ConnectionLifecycle {
     }
 
     private let limits: Limits
-    private let connection: FrameConnection
+    private let eventLoop: any EventLoop
+    /// The connection this runs the life of.
+    weak var control: (any ConnectionControl)?
     private var phase = Phase.open
     private var lastRead = NIODeadline.now()
-    private var highestStream = HTTP2StreamID.rootStream
     /// Streams whose HEADERS have been read and that have not closed yet.
-    private var open: Set<HTTP2StreamID> = []
+    private var open: Set<UInt32> = []
     private var keepaliveTimer: Scheduled<Void>?
     private var ackTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
     private var ageTimer: Scheduled<Void>?
     private var graceTimer: Scheduled<Void>?
-    private static let keepaliveData = HTTP2PingData(withInteger: 0x6B72_6174_6F73_6B61)
+    private static let keepaliveData: UInt64 = 0x6B72_6174_6F73_6B61
 
-    init(limits: Limits, connection: FrameConnection) {
+    init(limits: Limits, eventLoop: any EventLoop) {
         self.limits = limits
-        self.connection = connection
+        self.eventLoop = eventLoop
+    }
+
+    /// New calls are taken until the GOAWAY.
+    var acceptsCalls: Bool {
+        if case .open = phase { true } else { false }
     }
 
     func active() {
@@ -56,23 +60,21 @@ final class ConnectionLifecycle {
         lastRead = .now()
     }
 
-    /// A call's HEADERS were read (counted as they are read: the HTTP/2 layer's stream events come
-    /// later, and the final GOAWAY must name every call already started).
-    func streamOpened(_ id: HTTP2StreamID) {
-        highestStream = max(highestStream, id)
+    /// A call's HEADERS were read.
+    func streamOpened(_ id: UInt32) {
         open.insert(id)
         idleTimer?.cancel()
         idleTimer = nil
     }
 
-    func streamClosed(_ id: HTTP2StreamID) {
+    func streamClosed(_ id: UInt32) {
         guard open.remove(id) != nil, open.isEmpty else { return }
         if case .draining = phase { return finish() }
         armIdle()
     }
 
-    func ping(_ data: HTTP2PingData, ack: Bool) {
-        guard ack, data == Self.keepaliveData else { return }
+    func pingAcknowledged(_ data: UInt64) {
+        guard data == Self.keepaliveData else { return }
         ackTimer?.cancel()
         ackTimer = nil
     }
@@ -81,7 +83,7 @@ final class ConnectionLifecycle {
     func close() {
         guard case .open = phase else { return }
         phase = .draining
-        connection.write(HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: highestStream, errorCode: .noError, opaqueData: nil)))
+        control?.goAway()
         if open.isEmpty { return finish() }
         graceTimer = schedule(in: limits.gracefulStopTimeout) { $0.finish() }
     }
@@ -95,10 +97,7 @@ final class ConnectionLifecycle {
     private func finish() {
         if case .closed = phase { return }
         phase = .closed
-        guard let context = connection.context else { return }
-        context.flush()
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.eventLoop.assumeIsolated().execute { bound.value.close(promise: nil) }
+        control?.closeWhenFlushed()
     }
 
     private func armIdle() {
@@ -115,14 +114,22 @@ final class ConnectionLifecycle {
             keepaliveTimer = schedule(in: interval - quiet) { $0.keepaliveDue() }
             return
         }
-        connection.write(HTTP2Frame(streamID: .rootStream, payload: .ping(Self.keepaliveData, ack: false)))
+        control?.sendPing(Self.keepaliveData)
         ackTimer = schedule(in: limits.keepaliveTimeout) { $0.finish() }
         keepaliveTimer = schedule(in: interval) { $0.keepaliveDue() }
     }
 
     private func schedule(in delay: TimeAmount, _ body: @escaping (ConnectionLifecycle) -> Void) -> Scheduled<Void>? {
-        guard let loop = connection.eventLoop else { return nil }
-        let this = NIOLoopBound(self, eventLoop: loop)
-        return loop.assumeIsolated().scheduleTask(in: delay) { body(this.value) }
+        let this = NIOLoopBound(self, eventLoop: eventLoop)
+        return eventLoop.assumeIsolated().scheduleTask(in: delay) { body(this.value) }
     }
+}
+
+/// What ``ConnectionLifecycle`` asks of its connection.
+protocol ConnectionControl: AnyObject {
+    /// Sends GOAWAY (NO_ERROR) naming the last call read; calls after it are refused.
+    func goAway()
+    func sendPing(_ data: UInt64)
+    /// Closes once what was written (the last call's trailers) is flushed.
+    func closeWhenFlushed()
 }

@@ -2,12 +2,10 @@ import Kratos
 import KratosNIO
 import NIOCore
 import NIOExtras
-import NIOHTTP2
 import NIOPosix
 
-/// A bound gRPC socket: each connection is HTTP/2 (swift-nio-http2: framing, HPACK, flow
-/// control, stream limits), its calls and its life (keepalive, idle and age limits, the
-/// GOAWAY of a graceful stop) run by ``GRPCServerHandler``.
+/// A bound gRPC socket: each connection is HTTP/2, its frames, calls and life (keepalive, idle
+/// and age limits, the GOAWAY of a graceful stop) run by one ``GRPCServerHandler``.
 final class GRPCListener: Sendable {
     let channel: any Channel
     private let quiesce: ServerQuiescingHelper
@@ -18,25 +16,13 @@ final class GRPCListener: Sendable {
     }
 
     /// Binds; nothing is accepted before ``startAccepting()``.
-    static func bind(host: String, port: Int, group: any EventLoopGroup, calls: GRPCServerHandler.Settings,
-                     maxConcurrentStreams: Int) async throws -> GRPCListener {
+    static func bind(host: String, port: Int, group: any EventLoopGroup, calls: GRPCServerHandler.Settings) async throws -> GRPCListener {
         let quiesce = ServerQuiescingHelper(group: group)
-        var connection = NIOHTTP2Handler.ConnectionConfiguration()
-        connection.initialSettings = [
-            HTTP2Setting(parameter: .maxConcurrentStreams, value: maxConcurrentStreams),
-            HTTP2Setting(parameter: .initialWindowSize, value: calls.streamWindow),
-            HTTP2Setting(parameter: .maxHeaderListSize, value: 16 * 1024),
-        ]
-        var streams = NIOHTTP2Handler.StreamConfiguration()
-        streams.targetWindowSize = calls.streamWindow
-        let (http2, stream) = (connection, streams)
         let channel = try await ServerBootstrap.kratos(group: group, quiesce: quiesce)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(NIOHTTP2Handler(mode: .server, frameDelegate: ConnectionErrorWatcher(channel: channel),
-                                                            connectionConfiguration: http2, streamConfiguration: stream))
-                    try pipeline.addHandler(GRPCServerHandler(settings: calls, eventLoop: channel.eventLoop))
+                    try channel.pipeline.syncOperations.addHandler(
+                        GRPCServerHandler(settings: calls, eventLoop: channel.eventLoop, allocator: channel.allocator))
                 }
             }
             .bind(host: host, port: port)

@@ -2,7 +2,6 @@ import Kratos
 import KratosNIO
 import NIOCore
 import NIOHPACK
-import NIOHTTP2
 
 /// Running a call's handler and writing its replies, headers and trailers.
 extension GRPCServerHandler {
@@ -82,7 +81,7 @@ extension GRPCServerHandler {
         }
     }
 
-    func resumeReading(_ id: HTTP2StreamID) {
+    func resumeReading(_ id: UInt32) {
         guard let stream = streams[id] else { return }
         stream.window.paused = false
         openWindow(stream)
@@ -91,7 +90,7 @@ extension GRPCServerHandler {
     // MARK: Replies
 
     /// A unary handler's answer: headers, the message and the trailers in one go.
-    func answered(_ id: HTTP2StreamID, _ reply: Result<[UInt8], any Error>, call: ServerCall) {
+    func answered(_ id: UInt32, _ reply: Result<[UInt8], any Error>, call: ServerCall) {
         guard let stream = streams[id], !stream.finished else { return }
         switch reply {
         case .success(let bytes):
@@ -107,19 +106,20 @@ extension GRPCServerHandler {
     }
 
     /// A streaming handler returned or threw.
-    func finished(_ id: HTTP2StreamID, _ status: CallStatus, call: ServerCall) {
+    func finished(_ id: UInt32, _ status: CallStatus, call: ServerCall) {
         guard let stream = streams[id], !stream.finished else { return }
         finish(stream, status, call: call)
     }
 
     /// Gathers one reply message of a streaming call (the turn's messages go out as one DATA
     /// frame); returns what to wait for when too much is already on its way to the socket.
-    func send(_ bytes: [UInt8], on id: HTTP2StreamID) throws -> EventLoopFuture<Void>? {
+    func send(_ bytes: [UInt8], on id: UInt32) throws -> EventLoopFuture<Void>? {
         guard let stream = streams[id], !stream.finished, let call = stream.call, let context else {
             throw GRPCStatusError(.cancelled, "the call has ended")
         }
         let framed = try frame(bytes, on: stream)
         sendHeaders(stream, call: call)
+        stream.tracksWrites = true
         stream.pendingOutbound += framed.readableBytes
         if stream.pendingData == nil {
             stream.pendingData = framed
@@ -128,7 +128,7 @@ extension GRPCServerHandler {
             stream.pendingData?.writeImmutableBuffer(framed)
         }
         if (stream.pendingData?.readableBytes ?? 0) >= writeHighWatermark { writeGathered(stream) }
-        connection.requestFlush()
+        requestFlush()
         guard stream.pendingOutbound > writeHighWatermark else { return nil }
         let drained = stream.drained ?? context.eventLoop.makePromise(of: Void.self)
         stream.drained = drained
@@ -143,25 +143,26 @@ extension GRPCServerHandler {
     }
 
     func writeGathered(_ stream: ServerStream) {
-        guard let data = stream.pendingData, let context else { return }
+        guard let data = stream.pendingData else { return }
         stream.pendingData = nil
-        let size = data.readableBytes
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        promise.futureResult.assumeIsolated().whenComplete { [writeHighWatermark] result in
-            stream.pendingOutbound -= size
-            guard let drained = stream.drained else { return }
-            switch result {
-            case .failure(let error):
-                stream.drained = nil
-                drained.fail(error)
-            case .success where stream.pendingOutbound <= writeHighWatermark / 2:
-                stream.drained = nil
-                drained.succeed()
-            case .success:
-                break
-            }
+        sendData(data, on: stream)
+    }
+
+    /// Reply bytes of a streaming call reached the socket (or the connection failed): a writer
+    /// waiting for them may go on.
+    func written(_ length: Int, on stream: ServerStream, _ result: Result<Void, any Error>) {
+        stream.pendingOutbound -= length
+        guard let drained = stream.drained else { return }
+        switch result {
+        case .failure(let error):
+            stream.drained = nil
+            drained.fail(error)
+        case .success where stream.pendingOutbound <= writeHighWatermark / 2:
+            stream.drained = nil
+            drained.succeed()
+        case .success:
+            break
         }
-        write(HTTP2Frame(streamID: stream.id, payload: .data(.init(data: .byteBuffer(data)))), promise: promise)
     }
 
     /// The reply framed (and compressed when the client accepts it), within the size limit.
@@ -169,7 +170,7 @@ extension GRPCServerHandler {
         guard bytes.count <= settings.maxReplySize else {
             throw GRPCStatusError(.resourceExhausted, "the reply of \(bytes.count) bytes is over the limit of \(settings.maxReplySize)")
         }
-        let allocator = connection.allocator
+        let allocator = context?.channel.allocator ?? ByteBufferAllocator()
         return try stream.replyEncoding.map { encoding in
             try framedMessage(ByteBuffer(bytes: bytes), encoding: encoding, allocator: allocator)
         } ?? framedMessage(bytes: bytes, allocator: allocator)
@@ -179,16 +180,19 @@ extension GRPCServerHandler {
     func writeMessage(_ bytes: [UInt8], on stream: ServerStream, call: ServerCall) throws {
         let framed = try frame(bytes, on: stream)
         sendHeaders(stream, call: call)
-        write(HTTP2Frame(streamID: stream.id, payload: .data(.init(data: .byteBuffer(framed)))))
+        sendData(framed, on: stream)
     }
 
     func sendHeaders(_ stream: ServerStream, call: ServerCall) {
         guard !stream.headersSent else { return }
         stream.headersSent = true
-        var headers = Self.replyHeaders
-        if let encoding = stream.replyEncoding { headers.add(name: "grpc-encoding", value: encoding.rawValue) }
-        Self.add(call.replyHeaders(), to: &headers)
-        write(HTTP2Frame(streamID: stream.id, payload: .headers(.init(headers: headers))))
+        let metadata = call.replyHeaders()
+        writer.headers(stream: stream.id, endStream: false, maxFrameSize: peerMaxFrameSize) { block in
+            block.writeImmutableBuffer(Self.replyHeaderBlock)
+            if let encoding = stream.replyEncoding { HeaderBlock.write("grpc-encoding", encoding.rawValue, into: &block) }
+            Self.add(metadata, to: &block)
+        }
+        requestFlush()
     }
 
     /// Ends the call with its status: trailers after the replies, or trailers only.
@@ -198,28 +202,23 @@ extension GRPCServerHandler {
         stream.timer?.cancel()
         stream.timer = nil
         stream.source?.finish(GRPCStatusError(.cancelled, "the call has ended"))
-        var trailers: HPACKHeaders
-        if stream.headersSent {
-            trailers = HPACKHeaders()
-        } else {
-            stream.headersSent = true
-            trailers = Self.replyHeaders
-            Self.add(call?.replyHeaders() ?? [], to: &trailers)
-        }
-        status.write(into: &trailers)
-        Self.add(call?.replyTrailers() ?? [], to: &trailers)
-        guard let context else { return }
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        write(HTTP2Frame(streamID: stream.id, payload: .headers(.init(headers: trailers, endStream: true))), promise: promise)
-        if !stream.inboundClosed {
-            // The client is still sending: once the trailers are out, tell it to stop.
-            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-            let id = stream.id
-            promise.futureResult.assumeIsolated().whenSuccess {
-                guard this.value.streams[id] != nil else { return }
-                this.value.write(HTTP2Frame(streamID: id, payload: .rstStream(.noError)))
+        let headers = stream.headersSent ? [] : call?.replyHeaders() ?? []
+        let trailers = call?.replyTrailers() ?? []
+        let trailersOnly = !stream.headersSent
+        stream.headersSent = true
+        sendTrailers(on: stream) { block in
+            if status.code == .ok, headers.isEmpty, trailers.isEmpty {
+                block.writeImmutableBuffer(trailersOnly ? Self.okTrailersOnlyBlock : Self.okTrailerBlock)
+                return
             }
+            if trailersOnly {
+                block.writeImmutableBuffer(Self.replyHeaderBlock)
+                Self.add(headers, to: &block)
+            }
+            status.write(into: &block)
+            Self.add(trailers, to: &block)
         }
+        requestFlush()
     }
 
     func fail(_ stream: ServerStream, _ status: CallStatus) {
@@ -240,7 +239,7 @@ extension GRPCServerHandler {
         unarmed = []
     }
 
-    func timedOut(_ id: HTTP2StreamID, _ status: CallStatus) {
+    func timedOut(_ id: UInt32, _ status: CallStatus) {
         guard let stream = streams[id], !stream.finished else { return }
         stream.timer = nil
         fail(stream, status)
@@ -259,16 +258,16 @@ extension GRPCServerHandler {
     }
 
     /// Answers without running anything: trailers only.
-    func refuse(_ id: HTTP2StreamID, httpStatus: String = "200", _ status: CallStatus, inputOpen: Bool,
+    func refuse(_ id: UInt32, httpStatus: String = "200", _ status: CallStatus, inputOpen: Bool,
                 extra: [(String, String)] = []) {
-        var headers = HPACKHeaders([(":status", httpStatus), ("content-type", "application/grpc")])
-        for (name, value) in extra { headers.add(name: name, value: value) }
-        status.write(into: &headers)
-        write(HTTP2Frame(streamID: id, payload: .headers(.init(headers: headers, endStream: true))))
-        if inputOpen { write(HTTP2Frame(streamID: id, payload: .rstStream(.noError))) }
-    }
-
-    func write(_ frame: HTTP2Frame, promise: EventLoopPromise<Void>? = nil) {
-        connection.write(frame, promise: promise)
+        writer.headers(stream: id, endStream: true, maxFrameSize: peerMaxFrameSize) { block in
+            HeaderBlock.write(":status", httpStatus, into: &block)
+            HeaderBlock.write("content-type", "application/grpc", into: &block)
+            for (name, value) in extra { HeaderBlock.write(name, value, into: &block) }
+            status.write(into: &block)
+        }
+        if inputOpen { writer.rstStream(id, .noError) }
+        requestFlush()
+        lifecycle.streamClosed(id)
     }
 }

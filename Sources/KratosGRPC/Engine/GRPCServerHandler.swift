@@ -3,16 +3,17 @@ import KratosNIO
 import Logging
 import NIOCore
 import NIOHPACK
-import NIOHTTP2
 
-/// Serves gRPC on one HTTP/2 connection at the frame level: no channel per stream. Each call's
-/// handler starts on the connection's event loop as soon as it can run (the one request message
-/// arrived, or the headers of a streaming request) and runs there until it first suspends, so a
-/// handler that does not suspend is answered within the read that brought its request, with one
-/// flush per read batch.
-final class GRPCServerHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTP2Frame
-    typealias OutboundOut = HTTP2Frame
+/// Serves gRPC on one HTTP/2 connection, HTTP/2 included: frames are read and written here
+/// (``FrameReader``, ``FrameWriter``; HPACK decoding from swift-nio-http2), with no channel or
+/// state machine per stream. Each call's handler starts on the connection's event loop as soon
+/// as it can run (the one request message arrived, or the headers of a streaming request) and
+/// runs there until it first suspends, so a handler that does not suspend is answered within
+/// the read that brought its request; a read batch's answers leave in one write.
+final class GRPCServerHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// What every connection of a server shares.
     struct Settings: Sendable {
@@ -28,125 +29,160 @@ final class GRPCServerHandler: ChannelInboundHandler {
         /// SETTINGS_INITIAL_WINDOW_SIZE we advertise, and the connection window we keep open.
         var streamWindow: Int
         var connectionWindow: Int
+        /// SETTINGS_MAX_CONCURRENT_STREAMS: calls beyond it are refused (REFUSED_STREAM).
+        var maxConcurrentStreams: Int
         /// Keepalive, idle and age limits, graceful close.
         var lifecycle: ConnectionLifecycle.Limits
         var logger: Logger
     }
 
+    /// SETTINGS_MAX_HEADER_LIST_SIZE we advertise and enforce.
+    static let maxHeaderListSize = 16 * 1024
+
     let settings: Settings
     let executor: EventLoopExecutor
-    let connection: FrameConnection
     let lifecycle: ConnectionLifecycle
-    var streams: [HTTP2StreamID: ServerStream] = [:]
+    var context: ChannelHandlerContext?
+    var streams: [UInt32: ServerStream] = [:]
     /// Streams with reply messages gathered this turn.
     var gathering: [ServerStream] = []
     /// Streams with a deadline that started in this read batch.
     var unarmed: [ServerStream] = []
-    var context: ChannelHandlerContext? { connection.context }
     /// Reply bytes in flight per stream above which a writer waits for the socket.
     let writeHighWatermark = 64 * 1024
 
-    init(settings: Settings, eventLoop: any EventLoop) {
+    // HTTP/2 connection state (see GRPCServerHandler+Frames).
+    var reader = FrameReader(expectsPreface: true)
+    var decoder: HPACKDecoder
+    var writer: FrameWriter
+    var peerSettingsSeen = false
+    var peerMaxFrameSize = H2.defaultMaxFrameSize
+    var peerInitialWindow = H2.defaultWindow
+    var connectionSendWindow = H2.defaultWindow
+    /// What the peer may still send on the connection before we open its window again.
+    var connectionInbound = H2.defaultWindow
+    /// The highest stream the peer opened.
+    var highestStream: UInt32 = 0
+    /// A header block continued in CONTINUATION frames: its stream, the bytes so far, END_STREAM.
+    var continuing: (stream: UInt32, block: ByteBuffer, endStream: Bool)?
+    /// Streams with replies waiting for the connection's send window.
+    var blocked: [ServerStream] = []
+    /// A connection error was answered: nothing more is read.
+    var closing = false
+    /// Writes are flushed once per read batch, or once per event-loop turn outside reads.
+    var reading = false
+    var flushPending = false
+    var flushScheduled = false
+    /// A read held back while the socket does not take our writes (a peer that does not read).
+    var readHeld = false
+
+    init(settings: Settings, eventLoop: any EventLoop, allocator: ByteBufferAllocator) {
         self.settings = settings
         executor = EventLoopExecutor(eventLoop)
-        connection = FrameConnection(connectionWindow: settings.connectionWindow)
-        lifecycle = ConnectionLifecycle(limits: settings.lifecycle, connection: connection)
-        connection.beforeFlush = { [weak self] in self?.writeGathered() }
+        lifecycle = ConnectionLifecycle(limits: settings.lifecycle, eventLoop: eventLoop)
+        decoder = HPACKDecoder(allocator: allocator, maxDynamicTableSize: HPACKDecoder.maxDynamicTableSize,
+                               maxHeaderListSize: Self.maxHeaderListSize)
+        writer = FrameWriter(allocator: allocator)
+        lifecycle.control = self
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        connection.added(context)
+        self.context = context
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        connection.active()
+        writer.settings([(.maxConcurrentStreams, settings.maxConcurrentStreams), (.initialWindowSize, settings.streamWindow),
+                         (.maxHeaderListSize, Self.maxHeaderListSize)])
+        if settings.connectionWindow > H2.defaultWindow {
+            writer.windowUpdate(0, increment: settings.connectionWindow - H2.defaultWindow)
+            connectionInbound = settings.connectionWindow
+        }
+        requestFlush()
         lifecycle.active()
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        connection.readStarted()
-        let frame = unwrapInboundIn(data)
-        switch frame.payload {
-        case .headers(let headers):
-            received(headers, on: frame.streamID)
-        case .data(let data):
-            received(data, on: frame.streamID)
-        case .ping(let data, let ack):
-            lifecycle.ping(data, ack: ack)
-        default:
-            break
-        }
+        guard !closing else { return }
+        reading = true
+        reader.append(unwrapInboundIn(data))
+        readFrames()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         if !unarmed.isEmpty { armTimers(context) }
         lifecycle.readComplete()
-        connection.readComplete()
+        reading = false
+        if flushPending {
+            flushPending = false
+            flushNow()
+        }
         context.fireChannelReadComplete()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        switch event {
-        case let update as NIOHTTP2WindowUpdatedEvent:
-            if let (id, size) = connection.windowChanged(update), let stream = streams[id] {
-                stream.window.remaining = size
-                openWindow(stream)
-            }
-        case let closed as StreamClosedEvent:
-            if let stream = streams.removeValue(forKey: closed.streamID) { abandon(stream) }
-            lifecycle.streamClosed(closed.streamID)
-        case is ChannelShouldQuiesceEvent:
-            lifecycle.close()
-        default:
-            break
-        }
+        if event is ChannelShouldQuiesceEvent { lifecycle.close() }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        closing = true
         let open = streams.values
         streams = [:]
+        blocked = []
         for stream in open { abandon(stream) }
         lifecycle.inactive()
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // The HTTP/2 layer answered it: RST_STREAM for a stream error; GOAWAY for a connection
-        // error, after which ``ConnectionErrorWatcher`` closes the connection.
-        settings.logger.debug("HTTP/2 error", metadata: ["error": "\(error)"])
+        // I/O errors: the connection is of no further use.
+        settings.logger.debug("gRPC connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    /// Reads are held while the socket does not take our writes, so a peer that sends without
+    /// reading cannot make us buffer without bound.
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.read()
+        } else {
+            readHeld = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, readHeld {
+            readHeld = false
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     // MARK: Requests
 
-    func received(_ frame: HTTP2Frame.FramePayload.Headers, on id: HTTP2StreamID) {
-        if let stream = streams[id] {
-            // Trailers from the client: only their END_STREAM matters.
-            if frame.endStream { inputEnded(stream) }
-            return
-        }
+    /// A new call's request headers (the stream already counted and accepted).
+    func started(_ id: UInt32, headers: HPACKHeaders, endStream: Bool) {
         lifecycle.streamOpened(id)
-        let headers = frame.headers
         guard headers.first(name: ":method") == "POST" else {
-            return refuse(id, httpStatus: "405", CallStatus(code: .internal, message: "gRPC requires POST"), inputOpen: !frame.endStream)
+            return refuse(id, httpStatus: "405", CallStatus(code: .internal, message: "gRPC requires POST"), inputOpen: !endStream)
         }
         guard let contentType = headers.first(name: "content-type"), contentType.hasPrefix("application/grpc") else {
             return refuse(id, httpStatus: "415", CallStatus(code: .internal, message: "content-type must be application/grpc"),
-                          inputOpen: !frame.endStream)
+                          inputOpen: !endStream)
         }
         guard headers.first(name: "te") == "trailers" else {
-            return refuse(id, CallStatus(code: .internal, message: "the te: trailers header is required"), inputOpen: !frame.endStream)
+            return refuse(id, CallStatus(code: .internal, message: "the te: trailers header is required"), inputOpen: !endStream)
         }
         let path = headers.first(name: ":path") ?? ""
         guard let method = settings.methods[path] else {
             return refuse(id, CallStatus(code: .unimplemented, message: Self.unknown(path, among: settings.methods.keys)),
-                          inputOpen: !frame.endStream)
+                          inputOpen: !endStream)
         }
         guard let encoding = MessageEncoding.named(headers.first(name: "grpc-encoding")) else {
             return refuse(id, CallStatus(code: .unimplemented,
                                          message: "grpc-encoding \(headers.first(name: "grpc-encoding") ?? "") is not supported; use one of \(MessageEncoding.acceptHeader)"),
-                          inputOpen: !frame.endStream, extra: [("grpc-accept-encoding", MessageEncoding.acceptHeader)])
+                          inputOpen: !endStream, extra: [("grpc-accept-encoding", MessageEncoding.acceptHeader)])
         }
         // The server's own timeout bounds unary calls, as go-kratos's does; a streaming call
         // lasts as long as the client lets it (its grpc-timeout).
@@ -154,7 +190,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
         var timeoutStatus = settings.timeoutStatus
         if let value = headers.first(name: "grpc-timeout") {
             guard let asked = GRPCTimeout.parse(value) else {
-                return refuse(id, CallStatus(code: .internal, message: "grpc-timeout \(value) is malformed"), inputOpen: !frame.endStream)
+                return refuse(id, CallStatus(code: .internal, message: "grpc-timeout \(value) is malformed"), inputOpen: !endStream)
             }
             if limit.map({ asked < $0 }) ?? true {
                 limit = asked
@@ -163,7 +199,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
         }
         let stream = ServerStream(id: id, method: method, path: path,
                                   deframer: MessageDeframer(limit: settings.maxRequestSize, encoding: encoding),
-                                  window: InboundWindow(target: settings.streamWindow),
+                                  window: InboundWindow(target: settings.streamWindow), sendWindow: peerInitialWindow,
                                   replyEncoding: MessageEncoding.reply(preferring: settings.replyEncoding,
                                                                        accepted: headers.first(name: "grpc-accept-encoding")))
         streams[id] = stream
@@ -179,11 +215,12 @@ final class GRPCServerHandler: ChannelInboundHandler {
         } else {
             stream.call = makeCall(stream, headers: headers, deadline: deadline, messages: .none)
         }
-        if frame.endStream { inputEnded(stream) }
+        if endStream { inputEnded(stream) }
     }
 
-    func received(_ frame: HTTP2Frame.FramePayload.Data, on id: HTTP2StreamID) {
-        guard let stream = streams[id], !stream.finished, case .byteBuffer(let bytes) = frame.data else { return }
+    /// A DATA frame's content on a call's stream (the windows already counted).
+    func received(_ bytes: ByteBuffer, endStream: Bool, on stream: ServerStream) {
+        guard !stream.finished else { return }
         if !stream.inboundClosed, let context {
             stream.deframer.append(bytes)
             do {
@@ -195,7 +232,7 @@ final class GRPCServerHandler: ChannelInboundHandler {
                 return fail(stream, Self.status(of: error))
             }
         }
-        if frame.endStream { inputEnded(stream) }
+        if endStream { inputEnded(stream) }
         openWindow(stream)
     }
 
@@ -230,22 +267,26 @@ final class GRPCServerHandler: ChannelInboundHandler {
     func openWindow(_ stream: ServerStream) {
         guard !stream.inboundClosed, !stream.finished,
               let increment = stream.window.increment(partialMessage: stream.deframer.hasPartialMessage) else { return }
-        write(HTTP2Frame(streamID: stream.id, payload: .windowUpdate(windowSizeIncrement: increment)))
+        writer.windowUpdate(stream.id, increment: increment)
+        requestFlush()
     }
 
     // MARK: Helpers
 
-    static let replyHeaders = HPACKHeaders([(":status", "200"), ("content-type", "application/grpc")])
+    static let replyHeaders = [(name: ":status", value: "200"), (name: "content-type", value: "application/grpc")]
+    static let replyHeaderBlock = HeaderBlock.constant(replyHeaders)
+    static let okTrailerBlock = HeaderBlock.constant([("grpc-status", "0")])
+    static let okTrailersOnlyBlock = HeaderBlock.constant(replyHeaders + [("grpc-status", "0")])
     static let reserved: Set<String> = ["content-type", "te", "grpc-status", "grpc-message", "grpc-status-details-bin",
                                                 "grpc-encoding", "grpc-accept-encoding", "grpc-timeout", "connection",
                                                 "transfer-encoding", "keep-alive", "upgrade"]
 
-    /// Adds user metadata, lower-cased, leaving out pseudo-headers and what gRPC itself sends.
-    static func add(_ fields: [(name: String, value: String)], to headers: inout HPACKHeaders) {
+    /// Writes user metadata, lower-cased, leaving out pseudo-headers and what gRPC itself sends.
+    static func add(_ fields: [(name: String, value: String)], to block: inout ByteBuffer) {
         for (name, value) in fields {
             let name = name.lowercased()
             guard !name.hasPrefix(":"), !reserved.contains(name), !name.isEmpty else { continue }
-            headers.add(name: name, value: value)
+            HeaderBlock.write(name, value, into: &block)
         }
     }
 

@@ -1,9 +1,8 @@
 import NIOCore
-import NIOHTTP2
 
 /// One call's state on its connection, touched only on the connection's event loop.
 final class ServerStream {
-    let id: HTTP2StreamID
+    let id: UInt32
     let method: GRPCMethod
     let path: String
     var deframer: MessageDeframer
@@ -12,8 +11,15 @@ final class ServerStream {
     /// Where a streaming request's messages go; nil for the other kinds.
     var source: IncomingMessages.Producer.Source?
     var call: ServerCall?
-    /// The stream's inbound flow control (from the HTTP/2 layer's events).
+    /// The stream's inbound flow control.
     var window: InboundWindow
+    /// What the peer lets us send on this stream (its flow-control window).
+    var sendWindow: Int
+    /// Reply bytes waiting for a send window, in order; trailers waiting behind them.
+    var queued: ByteBuffer?
+    var queuedTrailers: ByteBuffer?
+    /// A writer counts its bytes until they are on the socket (streaming replies).
+    var tracksWrites = false
     /// The peer has ended its side (END_STREAM seen).
     var inboundClosed = false
     var headersSent = false
@@ -33,8 +39,9 @@ final class ServerStream {
     /// What a writer waits on while too much is on its way to the socket.
     var drained: EventLoopPromise<Void>?
 
-    init(id: HTTP2StreamID, method: GRPCMethod, path: String, deframer: MessageDeframer, window: InboundWindow,
+    init(id: UInt32, method: GRPCMethod, path: String, deframer: MessageDeframer, window: InboundWindow, sendWindow: Int,
          replyEncoding: MessageEncoding?) {
+        self.sendWindow = sendWindow
         self.id = id
         self.method = method
         self.path = path

@@ -94,6 +94,7 @@ public final class KratosGRPCServer: TransportServer, MiddlewareServer, Sendable
             replyEncoding: configuration.replyCompression,
             streamWindow: 1 << 20,
             connectionWindow: 8 << 20,
+            maxConcurrentStreams: configuration.maxConcurrentStreams,
             lifecycle: ConnectionLifecycle.Limits(
                 maxIdle: configuration.maxConnectionIdle.map(TimeAmount.init),
                 maxAge: configuration.maxConnectionAge.map(TimeAmount.init),
@@ -103,7 +104,7 @@ public final class KratosGRPCServer: TransportServer, MiddlewareServer, Sendable
             logger: configuration.logger)
         let listener = try await GRPCListener.bind(host: configuration.host, port: configuration.port,
                                                    group: configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton,
-                                                   calls: calls, maxConcurrentStreams: configuration.maxConcurrentStreams)
+                                                   calls: calls)
         state.withLock { $0.listener = listener }
         let host = ListenAddress.advertisedHost(forBound: listener.channel.localAddress?.ipAddress ?? configuration.host)
         let endpoint = "grpc://\(host):\(listener.channel.localAddress?.port ?? configuration.port)"
