@@ -300,7 +300,8 @@ extension GRPCServerHandler {
 
     func flushNow() {
         writeGathered()
-        if let context { writer.flush(to: context) }
+        guard let context, let batch = writer.take() else { return }
+        batch.write(to: context)
     }
 }
 

@@ -113,28 +113,39 @@ struct FrameWriter {
         buffer.writeFrameHeader(length: 0, type: .settings, flags: H2.Flag.ack, stream: 0)
     }
 
-    /// Hands everything gathered to the channel and flushes it.
-    mutating func flush(to context: ChannelHandlerContext) {
-        guard !isEmpty else { return }
+    /// Takes everything gathered, to be written with ``Batch/write(to:)`` — outside any access
+    /// to this writer, since writing can re-enter the handler that owns it (a read, a close).
+    mutating func take() -> Batch? {
+        guard !isEmpty else { return nil }
         var buffers = ready
         if buffer.readableBytes > 0 { buffers.append(buffer) }
         ready = []
         buffer = allocator.buffer(capacity: 0)
-        let callbacks = whenWritten
-        whenWritten = []
-        for (index, bytes) in buffers.enumerated() {
-            let last = index == buffers.count - 1
-            guard last, !callbacks.isEmpty else {
-                context.write(NIOAny(bytes), promise: nil)
-                continue
+        defer { whenWritten = [] }
+        return Batch(buffers: buffers, whenWritten: whenWritten)
+    }
+
+    /// Frames taken from a writer, and what runs once they are on the socket.
+    struct Batch {
+        let buffers: [ByteBuffer]
+        let whenWritten: [(Result<Void, any Error>) -> Void]
+
+        /// Hands the frames to the channel and flushes them.
+        func write(to context: ChannelHandlerContext) {
+            for (index, bytes) in buffers.enumerated() {
+                guard index == buffers.count - 1, !whenWritten.isEmpty else {
+                    context.write(NIOAny(bytes), promise: nil)
+                    continue
+                }
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                let callbacks = whenWritten
+                promise.futureResult.assumeIsolated().whenComplete { result in
+                    for callback in callbacks { callback(result) }
+                }
+                context.write(NIOAny(bytes), promise: promise)
             }
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            promise.futureResult.assumeIsolated().whenComplete { result in
-                for callback in callbacks { callback(result) }
-            }
-            context.write(NIOAny(bytes), promise: promise)
+            context.flush()
         }
-        context.flush()
     }
 
     private mutating func reserve(_ bytes: Int) {
