@@ -119,7 +119,7 @@ extension GRPCServerHandler {
         }
         let framed = try frame(bytes, on: stream)
         sendHeaders(stream, call: call)
-        stream.tracksWrites = true
+        stream.outbound.tracksWrites = true
         stream.pendingOutbound += framed.readableBytes
         if stream.pendingData == nil {
             stream.pendingData = framed
@@ -145,7 +145,7 @@ extension GRPCServerHandler {
     func writeGathered(_ stream: ServerStream) {
         guard let data = stream.pendingData else { return }
         stream.pendingData = nil
-        sendData(data, on: stream)
+        send(data, on: stream)
     }
 
     /// Reply bytes of a streaming call reached the socket (or the connection failed): a writer
@@ -180,14 +180,14 @@ extension GRPCServerHandler {
     func writeMessage(_ bytes: [UInt8], on stream: ServerStream, call: ServerCall) throws {
         let framed = try frame(bytes, on: stream)
         sendHeaders(stream, call: call)
-        sendData(framed, on: stream)
+        send(framed, on: stream)
     }
 
     func sendHeaders(_ stream: ServerStream, call: ServerCall) {
         guard !stream.headersSent else { return }
         stream.headersSent = true
         let metadata = call.replyHeaders()
-        writer.headers(stream: stream.id, endStream: false, maxFrameSize: peerMaxFrameSize) { block in
+        h2.writer.headers(stream: stream.id, endStream: false, maxFrameSize: h2.peerMaxFrameSize) { block in
             block.writeImmutableBuffer(Self.replyHeaderBlock)
             if let encoding = stream.replyEncoding { HeaderBlock.write("grpc-encoding", encoding.rawValue, into: &block) }
             Self.add(metadata, to: &block)
@@ -206,7 +206,7 @@ extension GRPCServerHandler {
         let trailers = call?.replyTrailers() ?? []
         let trailersOnly = !stream.headersSent
         stream.headersSent = true
-        sendTrailers(on: stream) { block in
+        sendEnd(headersOn: stream) { block in
             if status.code == .ok, headers.isEmpty, trailers.isEmpty {
                 block.writeImmutableBuffer(trailersOnly ? Self.okTrailersOnlyBlock : Self.okTrailerBlock)
                 return
@@ -260,13 +260,13 @@ extension GRPCServerHandler {
     /// Answers without running anything: trailers only.
     func refuse(_ id: UInt32, httpStatus: String = "200", _ status: CallStatus, inputOpen: Bool,
                 extra: [(String, String)] = []) {
-        writer.headers(stream: id, endStream: true, maxFrameSize: peerMaxFrameSize) { block in
+        h2.writer.headers(stream: id, endStream: true, maxFrameSize: h2.peerMaxFrameSize) { block in
             HeaderBlock.write(":status", httpStatus, into: &block)
             HeaderBlock.write("content-type", "application/grpc", into: &block)
             for (name, value) in extra { HeaderBlock.write(name, value, into: &block) }
             status.write(into: &block)
         }
-        if inputOpen { writer.rstStream(id, .noError) }
+        if inputOpen { h2.writer.rstStream(id, .noError) }
         requestFlush()
         lifecycle.streamClosed(id)
     }

@@ -51,38 +51,17 @@ final class GRPCServerHandler: ChannelDuplexHandler {
     /// Reply bytes in flight per stream above which a writer waits for the socket.
     let writeHighWatermark = 64 * 1024
 
-    // HTTP/2 connection state (see GRPCServerHandler+Frames).
-    var reader = FrameReader(expectsPreface: true)
-    var decoder: HPACKDecoder
-    var writer: FrameWriter
-    var peerSettingsSeen = false
-    var peerMaxFrameSize = H2.defaultMaxFrameSize
-    var peerInitialWindow = H2.defaultWindow
-    var connectionSendWindow = H2.defaultWindow
-    /// What the peer may still send on the connection before we open its window again.
-    var connectionInbound = H2.defaultWindow
+    /// The connection's HTTP/2 state (see ``HTTP2Endpoint``).
+    var h2: HTTP2ConnectionState
     /// The highest stream the peer opened.
     var highestStream: UInt32 = 0
-    /// A header block continued in CONTINUATION frames: its stream, the bytes so far, END_STREAM.
-    var continuing: (stream: UInt32, block: ByteBuffer, endStream: Bool)?
-    /// Streams with replies waiting for the connection's send window.
-    var blocked: [ServerStream] = []
-    /// A connection error was answered: nothing more is read.
-    var closing = false
-    /// Writes are flushed once per read batch, or once per event-loop turn outside reads.
-    var reading = false
-    var flushPending = false
-    var flushScheduled = false
-    /// A read held back while the socket does not take our writes (a peer that does not read).
-    var readHeld = false
 
     init(settings: Settings, eventLoop: any EventLoop, allocator: ByteBufferAllocator) {
         self.settings = settings
         executor = EventLoopExecutor(eventLoop)
         lifecycle = ConnectionLifecycle(limits: settings.lifecycle, eventLoop: eventLoop)
-        decoder = HPACKDecoder(allocator: allocator, maxDynamicTableSize: HPACKDecoder.maxDynamicTableSize,
-                               maxHeaderListSize: Self.maxHeaderListSize)
-        writer = FrameWriter(allocator: allocator)
+        h2 = HTTP2ConnectionState(allocator: allocator, expectsPreface: true, inboundTarget: settings.connectionWindow,
+                                  maxHeaderListSize: Self.maxHeaderListSize)
         lifecycle.control = self
     }
 
@@ -91,11 +70,11 @@ final class GRPCServerHandler: ChannelDuplexHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        writer.settings([(.maxConcurrentStreams, settings.maxConcurrentStreams), (.initialWindowSize, settings.streamWindow),
-                         (.maxHeaderListSize, Self.maxHeaderListSize)])
+        h2.writer.settings([(.maxConcurrentStreams, settings.maxConcurrentStreams), (.initialWindowSize, settings.streamWindow),
+                            (.maxHeaderListSize, Self.maxHeaderListSize)])
         if settings.connectionWindow > H2.defaultWindow {
-            writer.windowUpdate(0, increment: settings.connectionWindow - H2.defaultWindow)
-            connectionInbound = settings.connectionWindow
+            h2.writer.windowUpdate(0, increment: settings.connectionWindow - H2.defaultWindow)
+            h2.inbound = settings.connectionWindow
         }
         requestFlush()
         lifecycle.active()
@@ -103,20 +82,13 @@ final class GRPCServerHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing else { return }
-        reading = true
-        reader.append(unwrapInboundIn(data))
-        readFrames()
+        read(unwrapInboundIn(data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         if !unarmed.isEmpty { armTimers(context) }
         lifecycle.readComplete()
-        reading = false
-        if flushPending {
-            flushPending = false
-            flushNow()
-        }
+        readComplete()
         context.fireChannelReadComplete()
     }
 
@@ -126,10 +98,9 @@ final class GRPCServerHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        closing = true
+        h2.closing = true
         let open = streams.values
         streams = [:]
-        blocked = []
         for stream in open { abandon(stream) }
         lifecycle.inactive()
         context.fireChannelInactive()
@@ -141,21 +112,12 @@ final class GRPCServerHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
-    /// Reads are held while the socket does not take our writes, so a peer that sends without
-    /// reading cannot make us buffer without bound.
     func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            context.read()
-        } else {
-            readHeld = true
-        }
+        holdingRead(context: context)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, readHeld {
-            readHeld = false
-            context.read()
-        }
+        resumingRead(context: context)
         context.fireChannelWritabilityChanged()
     }
 
@@ -199,7 +161,7 @@ final class GRPCServerHandler: ChannelDuplexHandler {
         }
         let stream = ServerStream(id: id, method: method, path: path,
                                   deframer: MessageDeframer(limit: settings.maxRequestSize, encoding: encoding),
-                                  window: InboundWindow(target: settings.streamWindow), sendWindow: peerInitialWindow,
+                                  window: InboundWindow(target: settings.streamWindow), sendWindow: h2.peerInitialWindow,
                                   replyEncoding: MessageEncoding.reply(preferring: settings.replyEncoding,
                                                                        accepted: headers.first(name: "grpc-accept-encoding")))
         streams[id] = stream
@@ -218,8 +180,11 @@ final class GRPCServerHandler: ChannelDuplexHandler {
         if endStream { inputEnded(stream) }
     }
 
-    /// A DATA frame's content on a call's stream (the windows already counted).
-    func received(_ bytes: ByteBuffer, endStream: Bool, on stream: ServerStream) {
+    /// A DATA frame's content on a call's stream.
+    func received(_ bytes: ByteBuffer, flowLength: Int, endStream: Bool, on stream: ServerStream) throws(H2.Failure) {
+        guard !stream.inboundClosed else { throw .stream(stream.id, .streamClosed, "DATA after END_STREAM") }
+        stream.window.remaining -= flowLength
+        guard stream.window.remaining >= 0 else { throw .stream(stream.id, .flowControlError, "DATA beyond the stream's window") }
         guard !stream.finished else { return }
         if !stream.inboundClosed, let context {
             stream.deframer.append(bytes)
@@ -267,7 +232,7 @@ final class GRPCServerHandler: ChannelDuplexHandler {
     func openWindow(_ stream: ServerStream) {
         guard !stream.inboundClosed, !stream.finished,
               let increment = stream.window.increment(partialMessage: stream.deframer.hasPartialMessage) else { return }
-        writer.windowUpdate(stream.id, increment: increment)
+        h2.writer.windowUpdate(stream.id, increment: increment)
         requestFlush()
     }
 

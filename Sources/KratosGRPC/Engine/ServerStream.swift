@@ -1,7 +1,7 @@
 import NIOCore
 
 /// One call's state on its connection, touched only on the connection's event loop.
-final class ServerStream {
+final class ServerStream: HTTP2Stream {
     let id: UInt32
     let method: GRPCMethod
     let path: String
@@ -13,13 +13,8 @@ final class ServerStream {
     var call: ServerCall?
     /// The stream's inbound flow control.
     var window: InboundWindow
-    /// What the peer lets us send on this stream (its flow-control window).
-    var sendWindow: Int
-    /// Reply bytes waiting for a send window, in order; trailers waiting behind them.
-    var queued: ByteBuffer?
-    var queuedTrailers: ByteBuffer?
-    /// A writer counts its bytes until they are on the socket (streaming replies).
-    var tracksWrites = false
+    /// Replies waiting for the peer's window, and the window.
+    var outbound: OutboundFlow
     /// The peer has ended its side (END_STREAM seen).
     var inboundClosed = false
     var headersSent = false
@@ -41,7 +36,7 @@ final class ServerStream {
 
     init(id: UInt32, method: GRPCMethod, path: String, deframer: MessageDeframer, window: InboundWindow, sendWindow: Int,
          replyEncoding: MessageEncoding?) {
-        self.sendWindow = sendWindow
+        outbound = OutboundFlow(window: sendWindow)
         self.id = id
         self.method = method
         self.path = path
