@@ -6,7 +6,7 @@ import PackageDescription
 /// Targets are split where dependencies differ, so nobody compiles what they don't use:
 /// - `Kratos`: the runtime core, no NIO.
 /// - `KratosHTTP` (SwiftNIO), `KratosHTTPClient` (AsyncHTTPClient), `KratosGRPC` (our own
-///   engine on swift-nio-http2):
+///   engine, HTTP/2 of its own with HPACK from swift-nio-http2):
 ///   transports, each a product of its own so a service compiles only the ones it uses.
 /// - `KratosTLS` (swift-nio-ssl): TLS for the HTTP server, apart so plain services skip BoringSSL.
 /// - `KratosTesting`, `KratosGRPCTesting`: in-process and live test harnesses for users' services.
@@ -132,14 +132,13 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
-        // gRPC, server and client, on our own engine over swift-nio-http2.
+        // gRPC, server and client, on our own engine: HTTP/2 of our own, HPACK from swift-nio-http2.
         .target(
             name: "KratosGRPC",
             dependencies: [
                 "Kratos", "KratosNIO", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -1,9 +1,12 @@
 import Kratos
+import KratosNIO
+import Logging
 import NIOCore
 import Synchronization
 
 /// A client's connections, one per address, opened on first use and again after they close;
-/// calls go round-robin over the addresses, skipping one that cannot be reached.
+/// calls go round-robin over the addresses, skipping one that cannot be reached. Every
+/// connection runs on the same event loop, whose executor the client's calls run on.
 final class ConnectionPool: Sendable {
     struct Address: Sendable, CustomStringConvertible {
         let host: String
@@ -12,7 +15,9 @@ final class ConnectionPool: Sendable {
     }
 
     let addresses: [Address]
-    private let group: any EventLoopGroup
+    /// The event loop of every connection, and the executor calls run on.
+    let executor: EventLoopExecutor
+    private let logger: Logger
     private let connectTimeout: Duration
     private let state: Mutex<State>
 
@@ -22,9 +27,10 @@ final class ConnectionPool: Sendable {
         var closed = false
     }
 
-    init(addresses: [Address], group: any EventLoopGroup, connectTimeout: Duration) {
+    init(addresses: [Address], group: any EventLoopGroup, connectTimeout: Duration, logger: Logger) {
         self.addresses = addresses
-        self.group = group
+        executor = EventLoopExecutor(group.next())
+        self.logger = logger
         self.connectTimeout = connectTimeout
         state = Mutex(State(connections: Array(repeating: nil, count: addresses.count)))
     }
@@ -39,8 +45,9 @@ final class ConnectionPool: Sendable {
                 state.next = (state.next + 1) % addresses.count
                 if let task = state.connections[index] { return (index, task) }
                 let address = addresses[index]
-                let task = Task { [group, connectTimeout] in
-                    try await GRPCClientConnection.connect(host: address.host, port: address.port, group: group, timeout: connectTimeout)
+                let task = Task { [executor, connectTimeout, logger] in
+                    try await GRPCClientConnection.connect(host: address.host, port: address.port, on: executor.eventLoop,
+                                                           timeout: connectTimeout, logger: logger)
                 }
                 state.connections[index] = task
                 return (index, task)

@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHPACK
-import NIOHTTP2
 
 /// How a client call ended: the reply headers, the status and trailing metadata, and (for a
 /// call whose replies are collected) the reply messages.
@@ -12,12 +11,14 @@ package struct CallEnding: Sendable {
 }
 
 /// One call's state on a client connection, touched only on the connection's event loop.
-final class ClientStream {
-    let id: HTTP2StreamID
+final class ClientStream: HTTP2Stream {
+    /// 0 until its HEADERS go out (a call waits while the server's stream limit is reached).
+    var id: UInt32 = 0
     let maxReplySize: Int
     /// Set once the reply headers name the encoding.
     var deframer: MessageDeframer?
     var window: InboundWindow
+    var outbound: OutboundFlow
     var headers: HPACKHeaders?
     /// Replies of a unary call, kept until it ends; nil when they stream through ``source``.
     var collected: [ByteBuffer]?
@@ -31,11 +32,17 @@ final class ClientStream {
     var timer: Scheduled<Void>?
     /// Request bytes written and not yet on the socket.
     var pendingOutbound = 0
+    /// What a writer waits on while too much is on its way to the socket.
+    var drained: EventLoopPromise<Void>?
+    /// The request headers and, for a call of one request message, that message: sent when the
+    /// stream starts.
+    var head: ByteBuffer?
+    var message: ByteBuffer?
 
-    init(id: HTTP2StreamID, maxReplySize: Int, window: InboundWindow, collecting: Bool, ending: EventLoopPromise<CallEnding>) {
-        self.id = id
+    init(maxReplySize: Int, window: InboundWindow, sendWindow: Int, collecting: Bool, ending: EventLoopPromise<CallEnding>) {
         self.maxReplySize = maxReplySize
         self.window = window
+        outbound = OutboundFlow(window: sendWindow)
         collected = collecting ? [] : nil
         self.ending = ending
     }

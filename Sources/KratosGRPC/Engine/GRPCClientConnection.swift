@@ -1,11 +1,11 @@
 import Kratos
 import NIOCore
-import NIOHPACK
-import NIOHTTP2
+import Logging
 import NIOPosix
 import Synchronization
 
-/// One HTTP/2 connection whose calls run on ``GRPCClientHandler``; any task may start calls on it.
+/// One HTTP/2 connection whose calls run on ``GRPCClientHandler``; any task may start calls on
+/// it, and a task running on the connection's event loop does so without leaving it.
 final class GRPCClientConnection: Sendable {
     let channel: any Channel
     private let handler: NIOLoopBound<GRPCClientHandler>
@@ -20,26 +20,16 @@ final class GRPCClientConnection: Sendable {
         self.usable = usable
     }
 
-    static func connect(host: String, port: Int, group: any EventLoopGroup, timeout: Duration) async throws -> GRPCClientConnection {
+    static func connect(host: String, port: Int, on loop: any EventLoop, timeout: Duration, logger: Logger) async throws -> GRPCClientConnection {
         let usable = UsableFlag()
-        var connection = NIOHTTP2Handler.ConnectionConfiguration()
-        connection.initialSettings = [
-            HTTP2Setting(parameter: .enablePush, value: 0),
-            HTTP2Setting(parameter: .initialWindowSize, value: streamWindow),
-            HTTP2Setting(parameter: .maxHeaderListSize, value: 16 * 1024),
-        ]
-        var streams = NIOHTTP2Handler.StreamConfiguration()
-        streams.targetWindowSize = streamWindow
-        let (http2, stream) = (connection, streams)
-        let channel = try await ClientBootstrap(group: group)
+        let channel = try await ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(TimeAmount(timeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = GRPCClientHandler(eventLoop: channel.eventLoop, streamWindow: streamWindow, connectionWindow: 8 << 20)
+                    let handler = GRPCClientHandler(eventLoop: channel.eventLoop, allocator: channel.allocator, streamWindow: streamWindow,
+                                                    connectionWindow: 8 << 20, logger: logger)
                     handler.onUnusable = { usable.value.store(false, ordering: .relaxed) }
-                    try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client, frameDelegate: ConnectionErrorWatcher(channel: channel),
-                                                                                  connectionConfiguration: http2, streamConfiguration: stream))
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
@@ -53,31 +43,38 @@ final class GRPCClientConnection: Sendable {
 
     private static let streamWindow = 1 << 20
 
+    /// Runs `body` on the connection's event loop: at once when already there, else after a hop.
+    private func onLoop<T: Sendable>(_ body: @escaping @Sendable (GRPCClientHandler) throws -> T) async throws -> T {
+        let loop = channel.eventLoop
+        if loop.inEventLoop { return try body(handler.value) }
+        let handler = self.handler
+        return try await loop.submit { try body(handler.value) }.get()
+    }
+
     /// Runs a call whose request is one message and whose replies are collected: unary and
     /// client calls of that shape. Cancelling the task cancels the call.
-    func call(_ head: HPACKHeaders, message: ByteBuffer, maxReplySize: Int, timeout: Duration?) async throws -> CallEnding {
+    func call(_ head: ByteBuffer, message: ByteBuffer, maxReplySize: Int, timeout: Duration?) async throws -> CallEnding {
+        let opened = try await onLoop { handler in
+            let (stream, _, ending) = handler.open(head, message: message, collecting: true, maxReplySize: maxReplySize, timeout: timeout)
+            return OpenedCall(stream: stream.map { NIOLoopBound($0, eventLoop: handler.eventLoop) }, ending: ending)
+        }
         let handler = self.handler
-        let loop = channel.eventLoop
-        let opened = try await loop.submit {
-            let (id, _, ending) = handler.value.open(head, message: message, collecting: true, maxReplySize: maxReplySize, timeout: timeout)
-            return OpenedCall(id: id, ending: ending)
-        }.get()
         return try await withTaskCancellationHandler {
             try await opened.ending.get()
         } onCancel: {
-            if let id = opened.id { loop.execute { handler.value.cancel(id) } }
+            guard let stream = opened.stream else { return }
+            onEventLoop(stream.eventLoop) { handler.value.cancel(stream.value) }
         }
     }
 
     /// Opens a call whose request messages are sent one by one.
-    func stream(_ head: HPACKHeaders, collecting: Bool, maxReplySize: Int, timeout: Duration?) async throws -> StreamingCall {
+    func stream(_ head: ByteBuffer, collecting: Bool, maxReplySize: Int, timeout: Duration?) async throws -> StreamingCall {
         let handler = self.handler
-        let opened = try await channel.eventLoop.submit {
-            let (id, messages, ending) = handler.value.open(head, message: nil, collecting: collecting, maxReplySize: maxReplySize,
-                                                            timeout: timeout)
-            return StreamingCall(id: id, replies: messages, ending: ending, handler: handler)
-        }.get()
-        return opened
+        return try await onLoop { value in
+            let (stream, messages, ending) = value.open(head, message: nil, collecting: collecting, maxReplySize: maxReplySize, timeout: timeout)
+            return StreamingCall(stream: stream.map { NIOLoopBound($0, eventLoop: value.eventLoop) }, replies: messages, ending: ending,
+                                 handler: handler)
+        }
     }
 
     /// Closes the connection once its calls have ended.
@@ -88,7 +85,7 @@ final class GRPCClientConnection: Sendable {
 }
 
 private struct OpenedCall: Sendable {
-    let id: HTTP2StreamID?
+    let stream: NIOLoopBound<ClientStream>?
     let ending: EventLoopFuture<CallEnding>
 }
 
@@ -98,7 +95,7 @@ private final class UsableFlag: Sendable {
 
 /// A call in progress whose request messages are written one by one.
 struct StreamingCall: Sendable {
-    let id: HTTP2StreamID?
+    let stream: NIOLoopBound<ClientStream>?
     /// The replies, when they are not collected into the ending.
     let replies: IncomingMessages
     let ending: EventLoopFuture<CallEnding>
@@ -106,23 +103,25 @@ struct StreamingCall: Sendable {
 
     /// Sends one (framed) message; suspends while the server is not reading.
     func send(_ message: ByteBuffer) async throws {
-        guard let id else { throw GRPCStatusError(.unavailable, "the call did not start") }
+        guard let stream else { throw GRPCStatusError(.unavailable, "the call did not start") }
         let handler = self.handler
-        let wait = try await ending.eventLoop.submit { try handler.value.send(message, on: id) }.get()
+        let loop = stream.eventLoop
+        let wait = loop.inEventLoop ? try handler.value.send(message, on: stream.value)
+                                    : try await loop.submit { try handler.value.send(message, on: stream.value) }.get()
         try await wait?.get()
     }
 
     /// Ends the request side.
     func finish() {
-        guard let id else { return }
+        guard let stream else { return }
         let handler = self.handler
-        ending.eventLoop.execute { handler.value.finishSending(id) }
+        onEventLoop(stream.eventLoop) { handler.value.finishSending(stream.value) }
     }
 
     /// Cancels the call (RST_STREAM); it ends CANCELLED.
     func cancel() {
-        guard let id else { return }
+        guard let stream else { return }
         let handler = self.handler
-        ending.eventLoop.execute { handler.value.cancel(id) }
+        onEventLoop(stream.eventLoop) { handler.value.cancel(stream.value) }
     }
 }

@@ -1,103 +1,72 @@
 import Kratos
+import Logging
 import NIOCore
 import NIOHPACK
-import NIOHTTP2
 
-/// Runs gRPC calls on one client HTTP/2 connection at the frame level: opens a stream per call,
-/// writes its headers and messages, reads its replies and trailers, applies its deadline.
-final class GRPCClientHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTP2Frame
-    typealias OutboundOut = HTTP2Frame
+/// Runs gRPC calls on one client HTTP/2 connection, HTTP/2 included (``HTTP2Endpoint``): opens a
+/// stream per call (waiting while the server's stream limit is reached), writes its headers and
+/// messages, reads its replies and trailers, applies its deadline.
+final class GRPCClientHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
-    let connection: FrameConnection
+    static let maxHeaderListSize = 16 * 1024
+
+    let eventLoop: any EventLoop
     let streamWindow: Int
-    var streams: [HTTP2StreamID: ClientStream] = [:]
-    var nextStreamID = 1
+    let logger: Logger
+    var context: ChannelHandlerContext?
+    var h2: HTTP2ConnectionState
+    var streams: [UInt32: ClientStream] = [:]
+    /// Calls waiting for a stream (the server's SETTINGS_MAX_CONCURRENT_STREAMS reached), in order.
+    var waiting: [ClientStream] = []
+    var nextStreamID: UInt32 = 1
     /// The server sent GOAWAY or the connection closed: no new call starts here.
     private(set) var isClosing = false
     /// Close the connection once the last call ends.
     var closeWhenIdle = false
-    /// The last stream the server said it would process (GOAWAY); later ones never started.
-    var goAwayLastStream: HTTP2StreamID?
     /// Tells the connection's owner it should no longer be used.
     var onUnusable: (@Sendable () -> Void)?
     let writeHighWatermark = 64 * 1024
 
-    let eventLoop: any EventLoop
-
-    init(eventLoop: any EventLoop, streamWindow: Int, connectionWindow: Int) {
+    init(eventLoop: any EventLoop, allocator: ByteBufferAllocator, streamWindow: Int, connectionWindow: Int, logger: Logger) {
         self.eventLoop = eventLoop
         self.streamWindow = streamWindow
-        connection = FrameConnection(connectionWindow: connectionWindow)
+        self.logger = logger
+        h2 = HTTP2ConnectionState(allocator: allocator, expectsPreface: false, inboundTarget: connectionWindow,
+                                  maxHeaderListSize: Self.maxHeaderListSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        connection.added(context)
+        self.context = context
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        connection.active()
+        h2.writer.preface([(.enablePush, 0), (.initialWindowSize, streamWindow), (.maxHeaderListSize, Self.maxHeaderListSize)])
+        if h2.inboundTarget > H2.defaultWindow {
+            h2.writer.windowUpdate(0, increment: h2.inboundTarget - H2.defaultWindow)
+            h2.inbound = h2.inboundTarget
+        }
+        requestFlush()
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        connection.readStarted()
-        let frame = unwrapInboundIn(data)
-        switch frame.payload {
-        case .headers(let headers):
-            received(headers, on: frame.streamID)
-        case .data(let data):
-            received(data, on: frame.streamID)
-        case .goAway(let last, _, _):
-            goAwayLastStream = min(goAwayLastStream ?? last, last)
-            becameUnusable()
-            for (id, stream) in streams where id > last {
-                end(stream, CallStatus(code: .unavailable, message: "the server is going away; the call did not start"))
-            }
-        default:
-            break
-        }
+        read(unwrapInboundIn(data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        connection.readComplete()
+        readComplete()
         context.fireChannelReadComplete()
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        switch event {
-        case let update as NIOHTTP2WindowUpdatedEvent:
-            if let (id, size) = connection.windowChanged(update), let stream = streams[id] {
-                stream.window.remaining = size
-                openWindow(stream)
-            }
-        case let closed as StreamClosedEvent:
-            if let stream = streams[closed.streamID] {
-                stream.inboundClosed = true
-                stream.outboundClosed = true
-                streams[closed.streamID] = nil
-                if closed.reason == .cancel, stream.headers == nil {
-                    // Perhaps the GOAWAY that follows in this read named an earlier last stream:
-                    // then the call never started. Decided once that frame has been read.
-                    let this = NIOLoopBound(self, eventLoop: eventLoop)
-                    eventLoop.assumeIsolated().execute { this.value.resetBeforeReply(stream) }
-                } else {
-                    let reason = closed.reason.map { "\($0)" } ?? "closed"
-                    end(stream, CallStatus(code: closed.reason == .refusedStream ? .unavailable : .cancelled,
-                                           message: "the server reset the call (\(reason))"))
-                }
-                closeIfIdle()
-            }
-        default:
-            break
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-
     func channelInactive(context: ChannelHandlerContext) {
+        h2.closing = true
         becameUnusable()
-        let open = streams.values
+        let open = Array(streams.values) + waiting
         streams = [:]
+        waiting = []
         for stream in open {
             stream.inboundClosed = true
             stream.outboundClosed = true
@@ -107,8 +76,17 @@ final class GRPCClientHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // The HTTP/2 layer answered it: RST_STREAM for a stream error (seen as StreamClosedEvent);
-        // GOAWAY for a connection error, after which ``ConnectionErrorWatcher`` closes the connection.
+        logger.debug("gRPC client connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        holdingRead(context: context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        resumingRead(context: context)
+        context.fireChannelWritabilityChanged()
     }
 
     func becameUnusable() {
@@ -119,65 +97,104 @@ final class GRPCClientHandler: ChannelInboundHandler {
 
     // MARK: Calls
 
-    /// Opens a call: writes its headers (and, for a unary call, its one message and END_STREAM).
-    /// Replies are collected into the ending when `collecting`, else they stream through the
-    /// returned messages.
-    func open(_ head: HPACKHeaders, message: ByteBuffer?, collecting: Bool, maxReplySize: Int,
-              timeout: Duration?) -> (HTTP2StreamID?, IncomingMessages, EventLoopFuture<CallEnding>) {
+    /// Opens a call with its encoded request headers (and, for a call of one request message,
+    /// that message, sent with END_STREAM). Replies are collected into the ending when
+    /// `collecting`, else they stream through the returned messages.
+    func open(_ head: ByteBuffer, message: ByteBuffer?, collecting: Bool, maxReplySize: Int,
+              timeout: Duration?) -> (ClientStream?, IncomingMessages, EventLoopFuture<CallEnding>) {
         let loop = eventLoop
-        guard !isClosing, connection.context != nil, nextStreamID < Int(Int32.max) else {
+        guard !isClosing, context != nil, nextStreamID < UInt32(Int32.max) else {
             let status = CallStatus(code: .unavailable, message: "the connection is closing")
             return (nil, .none, loop.makeSucceededFuture(CallEnding(headers: nil, status: status, trailers: [:], replies: [])))
         }
-        let id = HTTP2StreamID(nextStreamID)
-        nextStreamID += 2
-        let stream = ClientStream(id: id, maxReplySize: maxReplySize, window: InboundWindow(target: streamWindow),
-                                  collecting: collecting, ending: loop.makePromise())
-        streams[id] = stream
+        let stream = ClientStream(maxReplySize: maxReplySize, window: InboundWindow(target: streamWindow),
+                                  sendWindow: h2.peerInitialWindow, collecting: collecting, ending: loop.makePromise())
+        stream.head = head
+        stream.message = message
         var messages = IncomingMessages.none
         if !collecting {
-            let this = NIOLoopBound(self, eventLoop: loop)
-            let made = IncomingMessages.make { onEventLoop(loop) { this.value.resumeReading(id) } }
+            let bound = NIOLoopBound((self, stream), eventLoop: loop)
+            let made = IncomingMessages.make { onEventLoop(loop) { bound.value.0.resumeReading(bound.value.1) } }
             messages = made.0
             stream.source = made.1
         }
         if let timeout {
-            let this = NIOLoopBound(self, eventLoop: loop)
+            let bound = NIOLoopBound((self, stream), eventLoop: loop)
             stream.timer = loop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout.saturatingNanoseconds)) {
-                this.value.timedOut(id)
+                bound.value.1.timer = nil
+                bound.value.0.end(bound.value.1, CallStatus(code: .deadlineExceeded, message: "the call's deadline passed"))
             }
         }
-        connection.write(HTTP2Frame(streamID: id, payload: .headers(.init(headers: head, endStream: false))))
-        if let message {
-            stream.outboundClosed = true
-            connection.write(HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(message), endStream: true))))
+        if streams.count < h2.peerMaxConcurrentStreams, waiting.isEmpty {
+            start(stream)
+        } else {
+            waiting.append(stream)
         }
-        return (id, messages, stream.ending.futureResult)
+        return (stream, messages, stream.ending.futureResult)
+    }
+
+    /// Gives a waiting call its stream: HEADERS, and its one message if it has it.
+    private func start(_ stream: ClientStream) {
+        stream.id = nextStreamID
+        nextStreamID += 2
+        stream.outbound.window = h2.peerInitialWindow
+        streams[stream.id] = stream
+        h2.writer.headers(stream.head ?? ByteBuffer(), stream: stream.id, endStream: false, maxFrameSize: h2.peerMaxFrameSize)
+        stream.head = nil
+        if let message = stream.message {
+            stream.message = nil
+            send(message, on: stream, endStream: true)
+        } else if stream.outbound.queued != nil || stream.outbound.end != nil {
+            // Messages written while the call waited.
+            let end = stream.outbound.end
+            stream.outbound.end = nil
+            let queued = stream.outbound.queued
+            stream.outbound.queued = nil
+            if let queued { send(queued, on: stream, endStream: end != nil) } else if end != nil { sendEnd(dataOn: stream) }
+        }
+        requestFlush()
+    }
+
+    /// Starts waiting calls while the server's limit allows.
+    func startWaiting() {
+        while !waiting.isEmpty, streams.count < h2.peerMaxConcurrentStreams, !isClosing {
+            start(waiting.removeFirst())
+        }
     }
 
     /// Writes one request message; returns what to wait for when too much waits for the socket.
-    func send(_ message: ByteBuffer, on id: HTTP2StreamID) throws -> EventLoopFuture<Void>? {
-        guard let stream = streams[id], !stream.ended else {
-            throw GRPCStatusError(.cancelled, "the call has ended")
+    func send(_ message: ByteBuffer, on stream: ClientStream) throws -> EventLoopFuture<Void>? {
+        guard !stream.ended, !stream.outboundClosed else { throw GRPCStatusError(.cancelled, "the call has ended") }
+        stream.outbound.tracksWrites = true
+        stream.pendingOutbound += message.readableBytes
+        guard stream.id != 0 else {
+            // Not started yet: kept in order for when it starts.
+            if stream.outbound.queued == nil { stream.outbound.queued = message } else { stream.outbound.queued?.writeImmutableBuffer(message) }
+            return waitIfFull(stream)
         }
-        let promise = eventLoop.makePromise(of: Void.self)
-        let size = message.readableBytes
-        stream.pendingOutbound += size
-        promise.futureResult.assumeIsolated().whenComplete { _ in stream.pendingOutbound -= size }
-        connection.write(HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(message)))), promise: promise)
-        return stream.pendingOutbound > writeHighWatermark ? promise.futureResult : nil
+        send(message, on: stream, endStream: false)
+        return waitIfFull(stream)
+    }
+
+    private func waitIfFull(_ stream: ClientStream) -> EventLoopFuture<Void>? {
+        guard stream.pendingOutbound > writeHighWatermark else { return nil }
+        let drained = stream.drained ?? eventLoop.makePromise(of: Void.self)
+        stream.drained = drained
+        return drained.futureResult
     }
 
     /// Ends the request side (END_STREAM).
-    func finishSending(_ id: HTTP2StreamID) {
-        guard let stream = streams[id], !stream.ended, !stream.outboundClosed else { return }
-        stream.outboundClosed = true
-        connection.write(HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(ByteBuffer()), endStream: true))))
+    func finishSending(_ stream: ClientStream) {
+        guard !stream.ended, !stream.outboundClosed else { return }
+        guard stream.id != 0 else {
+            stream.outbound.end = .emptyData
+            return
+        }
+        sendEnd(dataOn: stream)
     }
 
-    /// Cancels a call: RST_STREAM CANCEL, and the call ends CANCELLED.
-    func cancel(_ id: HTTP2StreamID, _ status: CallStatus = CallStatus(code: .cancelled, message: "the call was cancelled")) {
-        guard let stream = streams[id], !stream.ended else { return }
+    /// Cancels a call: RST_STREAM CANCEL, and the call ends with `status`.
+    func cancel(_ stream: ClientStream, _ status: CallStatus = CallStatus(code: .cancelled, message: "the call was cancelled")) {
         end(stream, status)
     }
 
@@ -188,48 +205,14 @@ final class GRPCClientHandler: ChannelInboundHandler {
         closeIfIdle()
     }
 
-    /// A call reset (CANCEL) before any reply: one beyond the server's GOAWAY never started and
-    /// may be retried (UNAVAILABLE); any other was cancelled by the server.
-    func resetBeforeReply(_ stream: ClientStream) {
-        if let last = goAwayLastStream, stream.id > last {
-            end(stream, CallStatus(code: .unavailable, message: "the server is going away; the call did not start"))
-        } else {
-            end(stream, CallStatus(code: .cancelled, message: "the server reset the call"))
-        }
-    }
-
-    func timedOut(_ id: HTTP2StreamID) {
-        streams[id]?.timer = nil
-        cancel(id, CallStatus(code: .deadlineExceeded, message: "the call's deadline passed"))
-    }
-
-    func resumeReading(_ id: HTTP2StreamID) {
-        guard let stream = streams[id] else { return }
+    func resumeReading(_ stream: ClientStream) {
         stream.window.paused = false
         openWindow(stream)
     }
 
-    // MARK: Helpers
-
-    static let missingStatus = CallStatus(code: .internal, message: "the reply's trailers carry no grpc-status")
-
-    /// A reply that is not gRPC: its HTTP status mapped as the gRPC spec says, or a wrong content type.
-    static func refusal(of headers: HPACKHeaders) -> CallStatus? {
-        let status = headers.first(name: ":status") ?? ""
-        guard status == "200" else {
-            let code: GRPCStatusCode = switch status {
-            case "400": .internal
-            case "401": .unauthenticated
-            case "403": .permissionDenied
-            case "404": .unimplemented
-            case "429", "502", "503", "504": .unavailable
-            default: .unknown
-            }
-            return CallStatus(code: code, message: "the server answered HTTP \(status), not gRPC")
-        }
-        guard headers.first(name: "content-type")?.hasPrefix("application/grpc") == true else {
-            return CallStatus(code: .unknown, message: "the server answered \(headers.first(name: "content-type") ?? "no content type"), not gRPC")
-        }
-        return nil
+    func closeIfIdle() {
+        guard closeWhenIdle, streams.isEmpty, waiting.isEmpty, let context else { return }
+        flushNow()
+        context.close(promise: nil)
     }
 }

@@ -2,7 +2,6 @@ import Kratos
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHPACK
-import NIOHTTP2
 import Synchronization
 
 /// One call as a method's handler sees it: the request headers and deadline, the request

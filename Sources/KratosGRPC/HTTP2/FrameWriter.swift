@@ -72,6 +72,13 @@ struct FrameWriter {
         headers(ByteBuffer(buffer: block), stream: stream, endStream: endStream, maxFrameSize: maxFrameSize)
     }
 
+    /// The client connection preface: the magic octets, then our SETTINGS.
+    mutating func preface(_ values: [(H2.Setting, Int)]) {
+        reserve(H2.preface.count)
+        buffer.writeBytes(H2.preface)
+        settings(values)
+    }
+
     mutating func rstStream(_ stream: UInt32, _ code: H2.ErrorCode) {
         reserve(13)
         buffer.writeFrameHeader(length: 4, type: .rstStream, stream: stream)

@@ -4,15 +4,22 @@ import NIOCore
 /// the end of a stream behind them, and writes flushed once per read batch or event-loop turn.
 extension HTTP2Endpoint {
     /// Sends bytes as far as the windows allow; the rest waits, in order, in the stream's queue.
-    func send(_ bytes: ByteBuffer, on stream: Stream) {
+    /// `endStream` ends the sending side with them (on their last DATA frame when they all go now).
+    func send(_ bytes: ByteBuffer, on stream: Stream, endStream: Bool = false) {
+        requestFlush()
         if stream.outbound.queued != nil {
             stream.outbound.queued?.writeImmutableBuffer(bytes)
+            if endStream { stream.outbound.end = .emptyData }
             return
         }
         var bytes = bytes
-        push(&bytes, on: stream)
-        if bytes.readableBytes > 0 { stream.outbound.queued = bytes }
-        requestFlush()
+        push(&bytes, on: stream, endStream: endStream)
+        guard bytes.readableBytes == 0 else {
+            stream.outbound.queued = bytes
+            if endStream { stream.outbound.end = .emptyData }
+            return
+        }
+        if endStream { sentEnd(stream) }
     }
 
     /// Ends the stream's sending side with a header block (END_STREAM), behind any bytes still
@@ -60,14 +67,14 @@ extension HTTP2Endpoint {
         sentEnd(stream)
     }
 
-    private func push(_ bytes: inout ByteBuffer, on stream: Stream) {
+    private func push(_ bytes: inout ByteBuffer, on stream: Stream, endStream: Bool = false) {
         while bytes.readableBytes > 0 {
             let length = min(bytes.readableBytes, stream.outbound.window, h2.sendWindow, h2.peerMaxFrameSize)
             guard length > 0, let chunk = bytes.readSlice(length: length) else {
                 if h2.sendWindow <= 0 { h2.blocked.append(stream.id) }
                 return
             }
-            h2.writer.data(chunk, stream: stream.id)
+            h2.writer.data(chunk, stream: stream.id, endStream: endStream && bytes.readableBytes == 0)
             stream.outbound.window -= length
             h2.sendWindow -= length
             if stream.outbound.tracksWrites { h2.writer.whenWritten { [weak self] in self?.written(length, on: stream, $0) } }

@@ -1,0 +1,157 @@
+import Kratos
+import KratosNIO
+import NIOCore
+import NIOHPACK
+import SwiftProtobuf
+
+/// What every call kind shares: the middleware around the call, its request headers and
+/// deadline, request framing, replies and reply metadata, and the endpoint's addresses.
+extension KratosGRPCClient {
+    // MARK: Plumbing
+
+    /// Runs `send` inside the client middleware with the request headers (propagated metadata,
+    /// headers middleware added, the deadline); any failure comes out as a ``KratosError``.
+    func call<Reply>(
+        _ operation: String, _ request: any Sendable, replying _: Reply.Type,
+        _ send: @escaping @Sendable (any Sendable, RequestContext, HPACKHeaders) async throws -> any Sendable
+    ) async throws -> Reply {
+        let outgoing = KratosMetadata.propagated(client: KratosMetadata.outgoing, server: RequestContext.current?.metadata)
+        let fields = outgoing.map { (name: $0.key.lowercased(), value: $0.value) }
+        let context = RequestContext(kind: .grpc, endpoint: configuration.endpoint, operation: operation,
+                                     requestHeaders: GRPCHeaders(fields), metadata: outgoing,
+                                     deadline: .now + configuration.timeout)
+        let chain = middleware.wrap { request, context in
+            var head = self.head(operation, context)
+            for (name, value) in fields { head.add(name: name, value: value) }
+            for (name, value) in context.outgoingHeaders.fields { head.replaceOrAdd(name: name.lowercased(), value: value) }
+            do {
+                return try await send(request, context, head)
+            } catch is CancellationError {
+                throw KratosError(CallStatus(code: .cancelled, message: "the call was cancelled"))
+            } catch {
+                throw KratosError(error)
+            }
+        }
+        let executor = pool.executor
+        let reply: any Sendable
+        if executor.eventLoop.inEventLoop {
+            reply = try await chain(request, context)
+        } else {
+            // The whole call runs on the connections' event loop: no hop per step.
+            reply = try await withTaskExecutorPreference(executor) { try await chain(request, context) }
+        }
+        return try context.typed(reply, as: Reply.self, role: "reply")
+    }
+
+    /// The request headers as an HPACK block.
+    static func block(_ head: HPACKHeaders) -> ByteBuffer {
+        var block = ByteBuffer()
+        HeaderBlock.write(head, into: &block)
+        return block
+    }
+
+    func head(_ operation: String, _ context: RequestContext) -> HPACKHeaders {
+        var head = HPACKHeaders([(":method", "POST"), (":scheme", "http"), (":path", operation), (":authority", authority),
+                                 ("content-type", "application/grpc"), ("te", "trailers"),
+                                 ("grpc-accept-encoding", MessageEncoding.acceptHeader), ("user-agent", "kratos-swift/\(Kratos.version)")])
+        if let compression = configuration.compression { head.add(name: "grpc-encoding", value: compression.rawValue) }
+        if let remaining = remaining(context) { head.add(name: "grpc-timeout", value: GRPCTimeout.encode(remaining)) }
+        return head
+    }
+
+    /// The time left before the call's deadline.
+    func remaining(_ context: RequestContext) -> Duration? {
+        context.deadline.map { max($0 - .now, .zero) }
+    }
+
+    func framed(_ message: some SwiftProtobuf.Message, _ connection: GRPCClientConnection) throws -> ByteBuffer {
+        let bytes: [UInt8] = try message.serializedBytes()
+        let allocator = connection.channel.allocator
+        guard let compression = configuration.compression else { return framedMessage(bytes: bytes, allocator: allocator) }
+        return try framedMessage(ByteBuffer(bytes: bytes), encoding: compression, allocator: allocator)
+    }
+
+    /// Lets `write` send request messages, then ends the request side; a failure cancels the call.
+    func sendAll<Input: SwiftProtobuf.Message>(
+        _ call: StreamingCall, _ connection: GRPCClientConnection, finishing: Bool,
+        _ write: (@escaping @Sendable (Input) async throws -> Void) async throws -> Void
+    ) async throws {
+        do {
+            try await write { message in try await call.send(try self.framed(message, connection)) }
+            if finishing { call.finish() }
+        } catch {
+            call.cancel()
+            throw error
+        }
+    }
+
+    /// Hands each reply to `onMessage`, then checks the status.
+    func receive<Output: SwiftProtobuf.Message>(_ call: StreamingCall, _ context: RequestContext,
+                                                        _ onMessage: @Sendable (Output) async throws -> Void) async throws {
+        do {
+            for try await bytes in call.replies {
+                try await onMessage(try Output(serializedBytes: Array(bytes.readableBytesView)))
+            }
+        } catch {
+            call.cancel()
+            throw error
+        }
+        let ending = try await call.ending.get()
+        Self.record(ending, in: context)
+        guard ending.status.code == .ok else { throw KratosError(ending.status) }
+    }
+
+    /// What the server sent besides messages, for middleware to read after the call: its
+    /// headers as the context's reply headers, its trailing metadata as reply trailers.
+    static func record(_ ending: CallEnding, in context: RequestContext) {
+        for (name, value, _) in ending.headers ?? [:] where !name.hasPrefix(":") && !statusFields.contains(name) {
+            context.addReplyHeader(name, value)
+        }
+        for (name, value, _) in ending.trailers where !name.hasPrefix(":") && !statusFields.contains(name) {
+            context.setReplyTrailer(name, value)
+        }
+    }
+
+    static let statusFields: Set<String> = ["grpc-status", "grpc-message", "grpc-status-details-bin", "content-type"]
+
+    /// The one reply of a call that ended OK, else the status as an error.
+    static func single<Output: SwiftProtobuf.Message>(_ ending: CallEnding, as _: Output.Type) throws -> Output {
+        guard ending.status.code == .ok else { throw KratosError(ending.status) }
+        guard ending.replies.count == 1, let bytes = ending.replies.first else {
+            throw KratosError(CallStatus(code: .internal, message: "the server sent \(ending.replies.count) replies to a call expecting one"))
+        }
+        return try Output(serializedBytes: Array(bytes.readableBytesView))
+    }
+
+    // MARK: Addresses
+
+    /// The addresses the configured endpoint names.
+    static func addresses(for configuration: Configuration) async throws -> [ConnectionPool.Address] {
+        var endpoint = configuration.endpoint
+        if endpoint.hasPrefix("discovery:///") {
+            guard let resolver = configuration.resolver else {
+                throw KratosError.serviceUnavailable("NODE_NOT_FOUND", "no resolver configured for \(endpoint)")
+            }
+            endpoint = try await resolver.resolve(service: String(endpoint.dropFirst("discovery:///".count)))
+        }
+        if endpoint.hasPrefix("direct:///") {
+            let addresses = try endpoint.dropFirst("direct:///".count).split(separator: ",").map { try hostPort(String($0)) }
+            guard !addresses.isEmpty else { throw KratosError.badRequest("BAD_ENDPOINT", "\(endpoint) lists no address") }
+            return addresses
+        }
+        for scheme in ["grpc://", "http://", "dns:///"] where endpoint.hasPrefix(scheme) {
+            endpoint.removeFirst(scheme.count)
+        }
+        return [try hostPort(endpoint)]
+    }
+
+    /// `host:port` or `[v6]:port`.
+    private static func hostPort(_ text: String) throws -> ConnectionPool.Address {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
+            throw KratosError.badRequest("BAD_ENDPOINT", "\(text) is not host:port")
+        }
+        var host = text[..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        return ConnectionPool.Address(host: String(host), port: port)
+    }
+}
