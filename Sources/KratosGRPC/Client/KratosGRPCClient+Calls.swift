@@ -13,7 +13,7 @@ extension KratosGRPCClient {
     /// headers middleware added, the deadline); any failure comes out as a ``KratosError``.
     func call<Reply>(
         _ operation: String, _ request: any Sendable, replying _: Reply.Type,
-        _ send: @escaping @Sendable (any Sendable, RequestContext, HPACKHeaders) async throws -> any Sendable
+        _ send: @escaping @Sendable (any Sendable, RequestContext, ByteBuffer) async throws -> any Sendable
     ) async throws -> Reply {
         let outgoing = KratosMetadata.propagated(client: KratosMetadata.outgoing, server: RequestContext.current?.metadata)
         let fields = outgoing.map { (name: $0.key.lowercased(), value: $0.value) }
@@ -21,11 +21,8 @@ extension KratosGRPCClient {
                                      requestHeaders: GRPCHeaders(fields), metadata: outgoing,
                                      deadline: .now + configuration.timeout)
         let chain = middleware.wrap { request, context in
-            var head = self.head(operation, context)
-            for (name, value) in fields { head.add(name: name, value: value) }
-            for (name, value) in context.outgoingHeaders.fields { head.replaceOrAdd(name: name.lowercased(), value: value) }
             do {
-                return try await send(request, context, head)
+                return try await send(request, context, self.head(operation, context, metadata: fields))
             } catch is CancellationError {
                 throw KratosError(CallStatus(code: .cancelled, message: "the call was cancelled"))
             } catch {
@@ -43,20 +40,39 @@ extension KratosGRPCClient {
         return try context.typed(reply, as: Reply.self, role: "reply")
     }
 
-    /// The request headers as an HPACK block.
-    static func block(_ head: HPACKHeaders) -> ByteBuffer {
+    /// The request headers as an HPACK block: the fields every call of this client sends alike
+    /// (encoded once), the method's path, the deadline, the propagated metadata, and the headers
+    /// middleware set (replacing metadata of the same name; the protocol's own fields stay ours).
+    func head(_ operation: String, _ context: RequestContext, metadata: [(name: String, value: String)]) -> ByteBuffer {
         var block = ByteBuffer()
-        HeaderBlock.write(head, into: &block)
+        block.reserveCapacity(fixedHead.readableBytes + operation.utf8.count + 64)
+        block.writeImmutableBuffer(fixedHead)
+        HeaderBlock.write(":path", operation, into: &block)
+        if let remaining = remaining(context) { HeaderBlock.write("grpc-timeout", GRPCTimeout.encode(remaining), into: &block) }
+        let set = context.outgoingHeaders.fields
+        guard !set.isEmpty else {
+            HeaderBlock.write(metadata, into: &block)
+            return block
+        }
+        var last: [String: String] = [:]
+        for (name, value) in set { last[name.lowercased()] = value }
+        for field in metadata where last[field.name] == nil { HeaderBlock.write(field.name, field.value, into: &block) }
+        for (name, value) in last.sorted(by: { $0.key < $1.key }) where !Self.protocolFields.contains(name) {
+            HeaderBlock.write(name, value, into: &block)
+        }
         return block
     }
 
-    func head(_ operation: String, _ context: RequestContext) -> HPACKHeaders {
-        var head = HPACKHeaders([(":method", "POST"), (":scheme", "http"), (":path", operation), (":authority", authority),
-                                 ("content-type", "application/grpc"), ("te", "trailers"),
-                                 ("grpc-accept-encoding", MessageEncoding.acceptHeader), ("user-agent", "kratos-swift/\(Kratos.version)")])
-        if let compression = configuration.compression { head.add(name: "grpc-encoding", value: compression.rawValue) }
-        if let remaining = remaining(context) { head.add(name: "grpc-timeout", value: GRPCTimeout.encode(remaining)) }
-        return head
+    /// Names the client itself sends on every call.
+    static let protocolFields: Set<String> = [":method", ":scheme", ":path", ":authority", "content-type", "te",
+                                              "grpc-accept-encoding", "grpc-encoding", "grpc-timeout", "user-agent"]
+
+    /// What every call of a client sends alike, as an HPACK block.
+    static func fixedHead(authority: String, compression: MessageEncoding?) -> ByteBuffer {
+        var fields = [(":method", "POST"), (":scheme", "http"), (":authority", authority), ("content-type", "application/grpc"),
+                      ("te", "trailers"), ("grpc-accept-encoding", MessageEncoding.acceptHeader), ("user-agent", "kratos-swift/\(Kratos.version)")]
+        if let compression { fields.append(("grpc-encoding", compression.rawValue)) }
+        return HeaderBlock.constant(fields)
     }
 
     /// The time left before the call's deadline.

@@ -59,6 +59,8 @@ public final class KratosGRPCClient: Service, Sendable {
     let middleware: MiddlewareChain
     let pool: ConnectionPool
     let authority: String
+    /// The request header fields every call sends alike, encoded once.
+    let fixedHead: ByteBuffer
     private let closed: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
 
     /// Creates the client; connections open on the first call and live until ``close()``
@@ -68,6 +70,7 @@ public final class KratosGRPCClient: Service, Sendable {
         self.middleware = MiddlewareChain(middleware)
         let addresses = try await Self.addresses(for: configuration)
         authority = addresses.first?.description ?? configuration.endpoint
+        fixedHead = Self.fixedHead(authority: authority, compression: configuration.compression)
         pool = ConnectionPool(addresses: addresses, group: configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton,
                               connectTimeout: configuration.connectTimeout, logger: configuration.logger)
         closed = AsyncStream<Void>.makeStream()
@@ -118,11 +121,11 @@ public final class KratosGRPCClient: Service, Sendable {
     public func unary<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>(
         _ operation: String, _ request: Input, as _: Output.Type = Output.self
     ) async throws -> Output {
-        _ = try operationParts(operation)
+        try checkOperation(operation)
         return try await call(operation, request, replying: Output.self) { message, context, head in
             let message = try context.typed(message, as: Input.self)
             let connection = try await self.pool.connection()
-            let ending = try await connection.call(Self.block(head), message: try self.framed(message, connection), maxReplySize: self.configuration.maxReplySize,
+            let ending = try await connection.call(head, message: try self.framed(message, connection), maxReplySize: self.configuration.maxReplySize,
                                                    timeout: self.remaining(context))
             Self.record(ending, in: context)
             return try Self.single(ending, as: Output.self)
@@ -134,10 +137,10 @@ public final class KratosGRPCClient: Service, Sendable {
         _ operation: String, _ request: Input, as _: Output.Type = Output.self,
         onMessage: @escaping @Sendable (Output) async throws -> Void
     ) async throws {
-        _ = try operationParts(operation)
+        try checkOperation(operation)
         _ = try await call(operation, StreamingRequest(message: request), replying: StreamingReply.self) { _, context, head in
             let connection = try await self.pool.connection()
-            let call = try await connection.stream(Self.block(head), collecting: false, maxReplySize: self.configuration.maxReplySize,
+            let call = try await connection.stream(head, collecting: false, maxReplySize: self.configuration.maxReplySize,
                                                    timeout: self.remaining(context))
             try await self.sendAll(call, connection, finishing: true) { send in try await send(request) }
             try await self.receive(call, context, onMessage)
@@ -150,10 +153,10 @@ public final class KratosGRPCClient: Service, Sendable {
         _ operation: String, as _: Output.Type = Output.self,
         requests: @escaping @Sendable (MessageWriter<Input>) async throws -> Void
     ) async throws -> Output {
-        _ = try operationParts(operation)
+        try checkOperation(operation)
         let reply = try await call(operation, StreamingRequest(message: nil), replying: StreamingReply.self) { _, context, head in
             let connection = try await self.pool.connection()
-            let call = try await connection.stream(Self.block(head), collecting: true, maxReplySize: self.configuration.maxReplySize,
+            let call = try await connection.stream(head, collecting: true, maxReplySize: self.configuration.maxReplySize,
                                                    timeout: self.remaining(context))
             try await self.sendAll(call, connection, finishing: true) { send in try await requests(MessageWriter(send)) }
             let ending = try await call.ending.get()
@@ -173,10 +176,10 @@ public final class KratosGRPCClient: Service, Sendable {
         requests: @escaping @Sendable (MessageWriter<Input>) async throws -> Void,
         onMessage: @escaping @Sendable (Output) async throws -> Void
     ) async throws {
-        _ = try operationParts(operation)
+        try checkOperation(operation)
         _ = try await call(operation, StreamingRequest(message: nil), replying: StreamingReply.self) { _, context, head in
             let connection = try await self.pool.connection()
-            let call = try await connection.stream(Self.block(head), collecting: false, maxReplySize: self.configuration.maxReplySize,
+            let call = try await connection.stream(head, collecting: false, maxReplySize: self.configuration.maxReplySize,
                                                    timeout: self.remaining(context))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {

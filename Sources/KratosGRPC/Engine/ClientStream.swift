@@ -29,7 +29,8 @@ final class ClientStream: HTTP2Stream {
     var inboundClosed = false
     /// We ended ours.
     var outboundClosed = false
-    var timer: Scheduled<Void>?
+    /// When the call must end (its timeout).
+    var deadline: NIODeadline?
     /// Request bytes written and not yet on the socket.
     var pendingOutbound = 0
     /// What a writer waits on while too much is on its way to the socket.

@@ -139,8 +139,6 @@ extension GRPCClientHandler: HTTP2Endpoint {
         }
         stream.inboundClosed = true
         stream.outboundClosed = true
-        stream.timer?.cancel()
-        stream.timer = nil
         stream.drained?.fail(GRPCStatusError(.cancelled, "the call has ended"))
         stream.drained = nil
         if status.code == .ok {

@@ -29,6 +29,10 @@ final class GRPCClientHandler: ChannelDuplexHandler {
     /// Tells the connection's owner it should no longer be used.
     var onUnusable: (@Sendable () -> Void)?
     let writeHighWatermark = 64 * 1024
+    /// One timer for every call's deadline, set for the soonest (a timer per call costs more
+    /// than the calls: most end long before their deadline).
+    var sweep: Scheduled<Void>?
+    var sweepAt: NIODeadline?
 
     init(eventLoop: any EventLoop, allocator: ByteBufferAllocator, streamWindow: Int, connectionWindow: Int, logger: Logger) {
         self.eventLoop = eventLoop
@@ -63,6 +67,7 @@ final class GRPCClientHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         h2.closing = true
+        sweep?.cancel()
         becameUnusable()
         let open = Array(streams.values) + waiting
         streams = [:]
@@ -119,11 +124,9 @@ final class GRPCClientHandler: ChannelDuplexHandler {
             stream.source = made.1
         }
         if let timeout {
-            let bound = NIOLoopBound((self, stream), eventLoop: loop)
-            stream.timer = loop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout.saturatingNanoseconds)) {
-                bound.value.1.timer = nil
-                bound.value.0.end(bound.value.1, CallStatus(code: .deadlineExceeded, message: "the call's deadline passed"))
-            }
+            let deadline = NIODeadline.now() + .nanoseconds(timeout.saturatingNanoseconds)
+            stream.deadline = deadline
+            if sweepAt.map({ deadline < $0 }) ?? true { scheduleSweep(at: deadline) }
         }
         if streams.count < h2.peerMaxConcurrentStreams, waiting.isEmpty {
             start(stream)
@@ -208,6 +211,32 @@ final class GRPCClientHandler: ChannelDuplexHandler {
     func resumeReading(_ stream: ClientStream) {
         stream.window.paused = false
         openWindow(stream)
+    }
+
+    // MARK: Deadlines
+
+    func scheduleSweep(at deadline: NIODeadline) {
+        sweep?.cancel()
+        sweepAt = deadline
+        let this = NIOLoopBound(self, eventLoop: eventLoop)
+        sweep = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { this.value.sweepDeadlines() }
+    }
+
+    /// Ends the calls past their deadline; the timer is set again for the soonest left.
+    private func sweepDeadlines() {
+        sweep = nil
+        sweepAt = nil
+        let now = NIODeadline.now()
+        var soonest: NIODeadline?
+        for stream in Array(streams.values) + waiting {
+            guard let deadline = stream.deadline, !stream.ended else { continue }
+            if deadline <= now {
+                end(stream, CallStatus(code: .deadlineExceeded, message: "the call's deadline passed"))
+            } else if soonest.map({ deadline < $0 }) ?? true {
+                soonest = deadline
+            }
+        }
+        if let soonest { scheduleSweep(at: soonest) }
     }
 
     func closeIfIdle() {

@@ -34,3 +34,14 @@ func operationParts(_ operation: String) throws -> (service: String, method: Str
     }
     return (String(parts[0]), String(parts[1]))
 }
+
+/// Checks that an operation is `/pkg.Service/Method`, without building its parts.
+func checkOperation(_ operation: String) throws {
+    let utf8 = operation.utf8
+    let slash = UInt8(ascii: "/")
+    guard utf8.first == slash, let second = utf8.dropFirst().firstIndex(of: slash),
+          second != utf8.index(after: utf8.startIndex), utf8.index(after: second) != utf8.endIndex,
+          !utf8[utf8.index(after: second)...].contains(slash) else {
+        throw KratosError.internalServer("BAD_OPERATION", "\(operation) is not of the form /package.Service/Method")
+    }
+}
