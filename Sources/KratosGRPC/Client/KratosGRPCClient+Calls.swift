@@ -29,12 +29,12 @@ extension KratosGRPCClient {
                 throw KratosError(error)
             }
         }
-        let executor = pool.executor
+        let executor = pool.executor()
         let reply: any Sendable
         if executor.eventLoop.inEventLoop {
             reply = try await chain(request, context)
         } else {
-            // The whole call runs on the connections' event loop: no hop per step.
+            // The whole call runs on its connection's event loop: no hop per step.
             reply = try await withTaskExecutorPreference(executor) { try await chain(request, context) }
         }
         return try context.typed(reply, as: Reply.self, role: "reply")
