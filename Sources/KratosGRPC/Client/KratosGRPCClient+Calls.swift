@@ -45,9 +45,11 @@ extension KratosGRPCClient {
     /// middleware set (replacing metadata of the same name; the protocol's own fields stay ours).
     func head(_ operation: String, _ context: RequestContext, metadata: [(name: String, value: String)]) -> ByteBuffer {
         var block = ByteBuffer()
-        block.reserveCapacity(fixedHead.readableBytes + operation.utf8.count + 64)
-        block.writeImmutableBuffer(fixedHead)
+        block.reserveCapacity(fixedHead.pseudo.readableBytes + fixedHead.regular.readableBytes + operation.utf8.count + 64)
+        // Pseudo-headers first, as HTTP/2 requires (grpc-go refuses a request otherwise).
+        block.writeImmutableBuffer(fixedHead.pseudo)
         HeaderBlock.write(":path", operation, into: &block)
+        block.writeImmutableBuffer(fixedHead.regular)
         if let remaining = remaining(context) { HeaderBlock.write("grpc-timeout", GRPCTimeout.encode(remaining), into: &block) }
         let set = context.outgoingHeaders.fields
         guard !set.isEmpty else {
@@ -67,12 +69,13 @@ extension KratosGRPCClient {
     static let protocolFields: Set<String> = [":method", ":scheme", ":path", ":authority", "content-type", "te",
                                               "grpc-accept-encoding", "grpc-encoding", "grpc-timeout", "user-agent"]
 
-    /// What every call of a client sends alike, as an HPACK block.
-    static func fixedHead(authority: String, compression: MessageEncoding?) -> ByteBuffer {
-        var fields = [(":method", "POST"), (":scheme", "http"), (":authority", authority), ("content-type", "application/grpc"),
-                      ("te", "trailers"), ("grpc-accept-encoding", MessageEncoding.acceptHeader), ("user-agent", "kratos-swift/\(Kratos.version)")]
+    /// What every call of a client sends alike, as HPACK blocks: the pseudo-headers but `:path`,
+    /// and the regular fields.
+    static func fixedHead(authority: String, compression: MessageEncoding?) -> (pseudo: ByteBuffer, regular: ByteBuffer) {
+        var fields = [("content-type", "application/grpc"), ("te", "trailers"), ("grpc-accept-encoding", MessageEncoding.acceptHeader),
+                      ("user-agent", "kratos-swift/\(Kratos.version)")]
         if let compression { fields.append(("grpc-encoding", compression.rawValue)) }
-        return HeaderBlock.constant(fields)
+        return (HeaderBlock.constant([(":method", "POST"), (":scheme", "http"), (":authority", authority)]), HeaderBlock.constant(fields))
     }
 
     /// The time left before the call's deadline.

@@ -60,7 +60,7 @@ public final class KratosGRPCClient: Service, Sendable {
     let pool: ConnectionPool
     let authority: String
     /// The request header fields every call sends alike, encoded once.
-    let fixedHead: ByteBuffer
+    let fixedHead: (pseudo: ByteBuffer, regular: ByteBuffer)
     private let closed: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
 
     /// Creates the client; connections open on the first call and live until ``close()``

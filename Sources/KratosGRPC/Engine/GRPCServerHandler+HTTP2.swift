@@ -20,11 +20,28 @@ extension GRPCServerHandler: HTTP2Endpoint {
         guard id & 1 == 1 else { throw .connection(.protocolError, "a client's streams have odd numbers") }
         guard id > highestStream else { return }  // a stream already closed: frames in flight
         highestStream = id
+        try Self.checkPseudoHeaders(headers, on: id)
         guard lifecycle.acceptsCalls, streams.count < settings.maxConcurrentStreams else {
             h2.writer.rstStream(id, .refusedStream)
             return requestFlush()
         }
         started(id, headers: headers, endStream: endStream)
+    }
+
+    /// A request is malformed (a stream error) when a pseudo-header follows a regular field or
+    /// is not one a request has (RFC 9113 §8.3).
+    static func checkPseudoHeaders(_ headers: HPACKHeaders, on id: UInt32) throws(H2.Failure) {
+        var regularSeen = false
+        for (name, _, _) in headers {
+            guard name.utf8.first == UInt8(ascii: ":") else {
+                regularSeen = true
+                continue
+            }
+            guard !regularSeen else { throw .stream(id, .protocolError, "pseudo-header \(name) after a regular header field") }
+            guard [":method", ":scheme", ":path", ":authority"].contains(name) else {
+                throw .stream(id, .protocolError, "\(name) is not a request pseudo-header")
+            }
+        }
     }
 
     func reset(_ stream: ServerStream, _ code: H2.ErrorCode) {

@@ -13,6 +13,12 @@ Cases:
   oversize        a message declaring 5 MiB (over the 4 MiB limit): RESOURCE_EXHAUSTED before its bytes.
   halfsent        half a message then RST_STREAM; then a whole call on the same connection succeeds.
   idle COUNT      COUNT connections that finish the handshake and idle; a call on a new one succeeds.
+  ping            a PING is answered with an ACK carrying its data; a call on the connection then succeeds.
+  continuation    a call whose header block is split across HEADERS and CONTINUATION frames succeeds.
+  window          a client whose stream window is 100 bytes gets a 64 KiB reply within its windows
+                  (h2 fails the connection if the server sends past a window).
+  badframes       DATA on stream 0 → GOAWAY PROTOCOL_ERROR; a frame declaring 1 MiB → GOAWAY
+                  FRAME_SIZE_ERROR; a WINDOW_UPDATE of 0 on the connection → GOAWAY PROTOCOL_ERROR.
 """
 import json
 import os
@@ -26,6 +32,7 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
+import h2.settings
 
 ECHO = "/kratos.hostile.v1.Hostile/Echo"
 FLOOD = "/kratos.hostile.v1.Hostile/Flood"
@@ -104,6 +111,22 @@ def echo_call(sock, conn, stream_id, text="hostile"):
     conn.send_data(stream_id, framed(string_value(text)), end_stream=True)
     sock.sendall(conn.data_to_send())
     return status_of(pump(sock, conn, ended(stream_id)), stream_id)
+
+
+def raw_frame(kind, flags, stream_id, payload, length=None):
+    length = len(payload) if length is None else length
+    return struct.pack(">I", length)[1:] + bytes([kind, flags]) + struct.pack(">I", stream_id) + payload
+
+
+def goaway_code(sock, conn, frame):
+    """Sends a raw frame after the handshake; returns the error code of the GOAWAY that answers it."""
+    pump(sock, conn, lambda events: any(isinstance(e, h2.events.RemoteSettingsChanged) for e in events), seconds=2)
+    sock.sendall(frame)
+    events = pump(sock, conn, lambda events: "goaway" in events or "closed" in events)
+    for event in events:
+        if isinstance(event, h2.events.ConnectionTerminated):
+            return int(event.error_code)
+    return None
 
 
 def closed_within(sock, seconds):
@@ -188,6 +211,65 @@ def main():
             idle_sock.close()
         result.update(status=status, open=still_open)
         result["ok"] = status == "0" and still_open == count
+    elif case == "ping":
+        sock, conn = connect(port)
+        conn.ping(b"kratos!!")
+        sock.sendall(conn.data_to_send())
+        events = pump(sock, conn, lambda events: any(isinstance(e, h2.events.PingAckReceived) for e in events))
+        acks = [e.ping_data for e in events if isinstance(e, h2.events.PingAckReceived)]
+        result["acks"] = [a.decode() for a in acks]
+        status = echo_call(sock, conn, 1)
+        result["status"] = status
+        result["ok"] = acks == [b"kratos!!"] and status == "0"
+    elif case == "continuation":
+        sock, conn = connect(port)
+        conn.send_headers(1, headers(ECHO) + [("x-padding", "p" * 3000)])
+        encoded = conn.data_to_send()
+        # The HEADERS frame h2 wrote, split in three: HEADERS without END_HEADERS, two CONTINUATIONs.
+        length = struct.unpack(">I", b"\x00" + encoded[:3])[0]
+        header, block, rest = encoded[:9], encoded[9:9 + length], encoded[9 + length:]
+        flags = header[4] & ~0x4
+        third = len(block) // 3
+        frames = raw_frame(1, flags, 1, block[:third]) + raw_frame(9, 0, 1, block[third:2 * third]) \
+            + raw_frame(9, 0x4, 1, block[2 * third:])
+        sock.sendall(frames + rest)
+        conn.send_data(1, framed(string_value("continued")), end_stream=True)
+        sock.sendall(conn.data_to_send())
+        status = status_of(pump(sock, conn, ended(1)), 1)
+        result["status"] = status
+        result["ok"] = status == "0"
+    elif case == "window":
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+        conn.local_settings = h2.settings.Settings(client=True, initial_values={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 100})
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        text = "w" * (64 * 1024)
+        message = b"\x0a" + bytes([0x80 | (len(text) & 0x7F), 0x80 | ((len(text) >> 7) & 0x7F), len(text) >> 14]) + text.encode()
+        # The server's SETTINGS first: its window lets the 64 KiB request through.
+        events = pump(sock, conn, lambda events: any(isinstance(e, h2.events.RemoteSettingsChanged) for e in events), seconds=2)
+        conn.send_headers(1, headers(ECHO))
+        body = framed(message)
+        for start in range(0, len(body), 16384):
+            conn.send_data(1, body[start:start + 16384], end_stream=start + 16384 >= len(body))
+        sock.sendall(conn.data_to_send())
+        events += pump(sock, conn, ended(1), seconds=10)
+        received = sum(len(e.data) for e in events if isinstance(e, h2.events.DataReceived))
+        status = status_of(events, 1)
+        result.update(status=status, received=received, frames=sum(1 for e in events if isinstance(e, h2.events.DataReceived)),
+                      message=next((dict(e.headers).get("grpc-message") for e in events
+                                    if isinstance(e, (h2.events.TrailersReceived, h2.events.ResponseReceived))
+                                    and "grpc-message" in dict(e.headers)), None))
+        result["ok"] = status == "0" and received == len(framed(message)) and "closed" not in events
+    elif case == "badframes":
+        codes = []
+        for frame in (raw_frame(0, 0, 0, b"data"), raw_frame(0, 0, 1, b"", length=1 << 20),
+                      raw_frame(8, 0, 0, struct.pack(">I", 0))):
+            sock, conn = connect(port)
+            codes.append(goaway_code(sock, conn, frame))
+            sock.close()
+        result["codes"] = codes
+        result["ok"] = codes == [1, 6, 1]
     else:
         result["ok"] = False
         result["error"] = "unknown case"
