@@ -81,7 +81,8 @@ extension EtcdClient {
         public var revision: Int64
     }
 
-    /// Atomically: if every comparison in `compare` holds, runs `success`, else `failure`.
+    /// Atomically: if every comparison in `compare` holds, runs `success`, else `failure`. Not
+    /// tried again after a timeout (it might have been applied).
     ///
     /// ```swift
     /// let created = try await etcd.txn(if: [.version("/lock", .equal, 0)], then: [.put("/lock", "me")]).succeeded
@@ -92,7 +93,7 @@ extension EtcdClient {
             $0.success = success.map(\.message)
             $0.failure = failure.map(\.message)
         }
-        let reply = try await unary { try await Etcdserverpb_KVGRPCClient($0).txn(request) }
+        let reply = try await unary(idempotent: false) { try await Etcdserverpb_KVGRPCClient($0).txn(request) }
         let results = reply.responses.compactMap { response -> OperationResult? in
             switch response.response {
             case .responseRange(let range): .get(range.kvs.map(KeyValue.init))

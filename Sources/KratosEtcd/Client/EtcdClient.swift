@@ -46,9 +46,10 @@ public final class EtcdClient: Sendable {
     }
 
     /// Runs a unary call: authenticates first when needed, tries the next member when one is
-    /// unavailable (down, or without a leader), and authenticates again once when etcd refuses
-    /// the token.
-    func unary<Reply: Sendable>(_ body: @Sendable (KratosGRPCClient) async throws -> Reply) async throws -> Reply {
+    /// unavailable (down, or without a leader) — or, for a call that may run twice, did not
+    /// answer in time (a member still forwarding to a leader that just died) — and authenticates
+    /// again once when etcd refuses the token.
+    func unary<Reply: Sendable>(idempotent: Bool = true, _ body: @Sendable (KratosGRPCClient) async throws -> Reply) async throws -> Reply {
         var backoff = Backoff(maximum: .seconds(1))
         var attempts = 0
         var renewedToken = false
@@ -62,7 +63,7 @@ public final class EtcdClient: Sendable {
                     renewedToken = true
                     continue
                 }
-                guard Self.isRetryable(error), attempts < configuration.retries else { throw error }
+                guard Self.isRetryable(error, idempotent: idempotent), attempts < configuration.retries else { throw error }
                 attempts += 1
                 logger.debug("etcd call failed; trying again", metadata: ["etcd.error": "\(error.message)", "etcd.attempt": "\(attempts)"])
                 try await backoff.wait()
@@ -70,9 +71,10 @@ public final class EtcdClient: Sendable {
         }
     }
 
-    /// UNAVAILABLE: the member could not be reached, lost its leader, or timed out inside etcd.
-    static func isRetryable(_ error: KratosError) -> Bool {
-        error.receivedGRPCCode == .unavailable
+    /// UNAVAILABLE: the member could not be reached, lost its leader, or timed out inside etcd;
+    /// DEADLINE_EXCEEDED too when running the call twice does no harm.
+    static func isRetryable(_ error: KratosError, idempotent: Bool = true) -> Bool {
+        error.receivedGRPCCode == .unavailable || (idempotent && error.receivedGRPCCode == .deadlineExceeded)
     }
 
     /// The token to send, authenticating first when the client has credentials and no token.
