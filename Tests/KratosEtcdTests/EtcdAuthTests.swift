@@ -39,6 +39,9 @@ extension EtcdTests {
             }
             // Outside alice's role: refused, not retried forever.
             await #expect(throws: KratosError.self) { try await client.put("/secret", "x") }
+            await #expect(throws: EtcdError.permissionDenied("/secret/")) {
+                for try await _ in client.watch("/secret/", prefix: true) {}
+            }
         }
 
         @Test func refusesWrongCredentialsAndAnonymousCalls() async throws {

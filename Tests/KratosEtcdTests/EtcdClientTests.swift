@@ -8,7 +8,9 @@ extension EtcdTests {
         @Test func keyValuesRangesDeletesAndTransactions() async throws {
             let etcd = try await EtcdCluster()
             defer { etcd.stop() }
-            let client = try await EtcdClient(.init(endpoints: etcd.endpoints))
+            // A member that is down, listed first: calls fail over to the one that answers.
+            let down = "127.0.0.1:\(try freePorts(1)[0])"
+            let client = try await EtcdClient(.init(endpoints: [down] + etcd.endpoints))
             defer { client.close() }
 
             let first = try await client.put("/app/a", "1")
@@ -39,6 +41,22 @@ extension EtcdTests {
             #expect(try await client.get("/apple") != nil)
         }
 
+        @Test func failsClearlyWhenNoMemberAnswers() async throws {
+            let client = try await EtcdClient(.init(endpoints: ["127.0.0.1:\(try freePorts(1)[0])"]))
+            defer { client.close() }
+            let start = ContinuousClock.now
+            await #expect {
+                try await client.put("/k", "v")
+            } throws: { error in
+                guard let error = error as? KratosError else { return false }
+                return error.code == 503 && error.message.contains("cannot reach")
+            }
+            #expect(ContinuousClock.now - start < .seconds(5))
+            await #expect(throws: EtcdError.invalidEndpoint("https://127.0.0.1:2379")) {
+                _ = try await EtcdClient(.init(endpoints: ["https://127.0.0.1:2379"]))
+            }
+        }
+
         @Test func leasesKeepKeysAliveUntilTheKeepAliveStops() async throws {
             let etcd = try await EtcdCluster()
             defer { etcd.stop() }
@@ -50,9 +68,9 @@ extension EtcdTests {
             try await client.put("/leased", "x", lease: lease.id)
             #expect(try await client.get("/leased")?.lease == lease.id)
 
-            // Kept alive past twice its TTL.
+            // Kept alive past its TTL, renewed every third of it.
             let renewals = Recorder(client.keepAlive(lease.id, ttl: .seconds(2)))
-            try await Task.sleep(for: .seconds(4))
+            try await Task.sleep(for: .seconds(3))
             #expect(try await client.get("/leased") != nil)
             #expect(renewals.all.count >= 4)
             #expect(renewals.all.allSatisfy { $0 == 2 })

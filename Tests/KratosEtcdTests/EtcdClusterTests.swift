@@ -23,13 +23,26 @@ extension EtcdTests {
             let lease = try #require(try await client.get("/microservices/helloworld/a1")?.lease)
 
             let leader = try await etcd.leader()
+            // A watch that can only use the leader: while it is down, what happens elsewhere
+            // must reach the watch once it is back, from the revision after the last one seen.
+            let pinned = try await EtcdClient(.init(endpoints: [etcd.endpoints[leader]]))
+            defer { pinned.close() }
+            let watch = Recorder(pinned.watch("/during/", prefix: true))
+            defer { watch.stop() }
+            try await eventually(within: .seconds(2), "the pinned watch is created") { watch.all.contains(where: \.isCreated) }
+            try await client.put("/during/before", "x")
+            try await eventually(within: .seconds(2), "the pinned watch works") { watch.all.flatMap(\.events).count == 1 }
+
             etcd.kill(leader)
             let killed = ContinuousClock.now
             // Calls fail over to the other members at once.
             for index in 0..<20 {
                 try await client.put("/during/\(index)", "\(index)")
             }
-            #expect(try await client.range("/during/", prefix: true).keyValues.count == 20)
+            #expect(try await client.range("/during/", prefix: true).keyValues.count == 21)
+            try await etcd.restart(leader, wipingData: false)
+            try await eventually(within: .seconds(3), "the pinned watch catches up") { watch.all.flatMap(\.events).count == 21 }
+            #expect(watch.all.flatMap(\.events).map(\.keyValue.key) == ["/during/before"] + (0..<20).map { "/during/\($0)" })
             // A new instance registers and is discovered through the surviving members.
             try await registry.register(second)
             try await eventually(within: .seconds(2), "the new instance discovered") { lists.last == [first, second] }

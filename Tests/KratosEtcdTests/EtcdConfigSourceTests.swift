@@ -24,8 +24,6 @@ extension EtcdTests {
             defer { greetings.stop() }
             let running = Task { try await config.run() }
             defer { running.cancel() }
-            // Config.run watches before catching up, so a put right away is not missed.
-            try await Task.sleep(for: .milliseconds(200))
 
             try await etcd.ctl("put", "/configs/app.yaml", "greeting: changed\n")
             let changed = try await eventually(within: .seconds(1), "the change reaches the watcher") {

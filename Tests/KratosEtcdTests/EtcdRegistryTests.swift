@@ -96,10 +96,28 @@ extension EtcdTests {
             }
             #expect(back < .seconds(2))
             // And kept alive under the new lease past its TTL.
-            try await Task.sleep(for: .seconds(3))
+            try await Task.sleep(for: .seconds(2.5))
             #expect(try await client.get(key)?.valueString == Self.goJSON)
             try await registry.deregister(Self.instance)
             #expect(try await client.get(key) == nil)
+        }
+
+        @Test func anInstanceThatStopsRenewingExpiresAfterTheTTL() async throws {
+            let etcd = try await EtcdCluster()
+            defer { etcd.stop() }
+            let client = try await EtcdClient(.init(endpoints: etcd.endpoints))
+            let registry = EtcdRegistry(client: client, configuration: .init(ttl: .seconds(2)))
+            try await registry.register(Self.instance)
+            #expect(try await etcd.ctl("get", "--prefix", "/microservices/", "--print-value-only") == Self.goJSON + "\n")
+
+            // The registering side goes away without deregistering (its process killed): no more
+            // renewals, so the key goes with the lease.
+            client.close()
+            let stopped = ContinuousClock.now
+            try await eventually(within: .seconds(4), "the instance expires") {
+                try await etcd.ctl("get", "--prefix", "/microservices/").isEmpty
+            }
+            #expect(ContinuousClock.now - stopped > .milliseconds(800))
         }
 
         @Test func registersAgainAfterEtcdLosesItsData() async throws {

@@ -38,7 +38,7 @@ extension EtcdClient {
     ///
     /// The sequence ends by throwing ``EtcdError/leaseExpired(_:)`` when etcd says the lease is
     /// gone (revoked, expired, or lost with etcd's data) or when no renewal got through before
-    /// the TTL ran out; it ends quietly when the consuming task is cancelled.
+    /// the TTL ran out; it ends quietly when the consuming task is cancelled or the client closed.
     /// - Parameter ttl: the lease's TTL, which paces the first renewals.
     public func keepAlive(_ id: Int64, ttl: Duration) -> AsyncThrowingStream<Int64, any Error> {
         let (stream, continuation) = AsyncThrowingStream<Int64, any Error>.makeStream()
@@ -50,7 +50,11 @@ extension EtcdClient {
                 continuation.finish(throwing: Task.isCancelled ? nil : error)
             }
         }
-        continuation.onTermination = { _ in task.cancel() }
+        let id = running.insert(task)
+        continuation.onTermination = { [running] _ in
+            task.cancel()
+            running.remove(id)
+        }
         return stream
     }
 
@@ -65,7 +69,7 @@ extension EtcdClient {
         }
         let state = LockedState(State(ttl: ttl, expiry: .now + .seconds(ttl)))
         var backoff = Backoff(maximum: configuration.maxReconnectDelay)
-        while !Task.isCancelled {
+        while !Task.isCancelled, !isClosed {
             do {
                 try await ensureToken()
                 let interval = Duration.milliseconds(max(state.value.ttl * 1000 / 3, 100))
@@ -87,7 +91,7 @@ extension EtcdClient {
                     renewed(reply.ttl)
                 })
             } catch {
-                if Task.isCancelled { return }
+                if Task.isCancelled || isClosed { return }
                 let now = state.withLock { state in
                     defer { state.renewed = false }
                     return state

@@ -30,7 +30,8 @@ extension EtcdClient {
     ///
     /// The stream is opened again on another member when it breaks, resuming after the last
     /// revision seen; the sequence ends by throwing ``EtcdError/compacted(revision:)`` when the
-    /// history it needs was compacted, and quietly when the consuming task is cancelled.
+    /// history it needs was compacted or ``EtcdError/permissionDenied(_:)`` when the user may not
+    /// read the keys, and quietly when the consuming task is cancelled or the client closed.
     ///
     /// ```swift
     /// for try await response in etcd.watch("/config/", prefix: true) {
@@ -53,7 +54,11 @@ extension EtcdClient {
                 continuation.finish(throwing: Task.isCancelled ? nil : error)
             }
         }
-        continuation.onTermination = { _ in task.cancel() }
+        let id = running.insert(task)
+        continuation.onTermination = { [running] _ in
+            task.cancel()
+            running.remove(id)
+        }
         return stream
     }
 
@@ -62,7 +67,7 @@ extension EtcdClient {
                           _ deliver: @escaping @Sendable (WatchResponse) -> Void) async throws {
         let state = LockedState(WatchState(next: start))
         var backoff = Backoff(maximum: configuration.maxReconnectDelay)
-        while !Task.isCancelled {
+        while !Task.isCancelled, !isClosed {
             do {
                 let token = try await ensureToken()
                 var request = create
@@ -84,12 +89,18 @@ extension EtcdClient {
                     throw error
                 }
             } catch {
-                if Task.isCancelled { return }
+                if Task.isCancelled || isClosed { return }
                 let now = state.withLock { state in
-                    defer { state.refused = false; state.delivered = false }
-                    return state
+                    if state.delivered { state.refusals = 0 }
+                    if state.refused { state.refusals += 1 }
+                    let now = state
+                    state.delivered = false
+                    state.refused = false
+                    return now
                 }
                 if let failure = now.failure { throw failure }
+                // Refused again with a fresh token: the user may not read these keys.
+                if now.refusals >= 2 { throw EtcdError.permissionDenied(String(decoding: create.key, as: UTF8.self)) }
                 if now.delivered { backoff.reset() }
                 logger.debug("etcd watch stream ended; opening it again",
                              metadata: ["etcd.key": "\(String(decoding: create.key, as: UTF8.self))", "etcd.error": "\(error)"])
@@ -102,6 +113,14 @@ extension EtcdClient {
     /// end the stream when the watch must be created again or cannot go on.
     private static func accept(_ reply: Etcdserverpb_WatchResponse, state: LockedState<WatchState>) throws -> WatchResponse? {
         let revision = reply.header.revision
+        // Before `created`: etcd refuses a create with both set.
+        if reply.canceled {
+            state.withLock { state in
+                if reply.compactRevision > 0 { state.failure = .compacted(revision: reply.compactRevision) }
+                if reply.cancelReason.contains("permission denied") || reply.cancelReason.contains("auth") { state.refused = true }
+            }
+            throw WatchState.Restart()
+        }
         if reply.created {
             let wentBack = state.withLock { state -> Bool in
                 // etcd is behind what this watch has seen: its data was lost. Watch from now.
@@ -115,13 +134,6 @@ extension EtcdClient {
             }
             if wentBack { throw WatchState.Restart() }
             return WatchResponse(revision: revision, events: [], isCreated: true)
-        }
-        if reply.canceled {
-            state.withLock { state in
-                if reply.compactRevision > 0 { state.failure = .compacted(revision: reply.compactRevision) }
-                if reply.cancelReason.contains("permission denied") || reply.cancelReason.contains("auth") { state.refused = true }
-            }
-            throw WatchState.Restart()
         }
         let events = reply.events.map { event in
             WatchEvent(kind: event.type == .delete ? .delete : .put, keyValue: KeyValue(event.kv),
@@ -142,8 +154,10 @@ struct WatchState: Sendable {
     var next: Int64
     /// Why the watch cannot go on, when it cannot.
     var failure: EtcdError?
-    /// etcd refused the watch (the token was no longer valid).
+    /// etcd refused the watch (the token was no longer valid, or the user may not read the keys).
     var refused = false
+    /// Refusals in a row, each after authenticating again.
+    var refusals = 0
     /// The current stream delivered something: the next reconnection starts quick.
     var delivered = false
 

@@ -22,6 +22,9 @@ public final class EtcdClient: Sendable {
     /// Watch and keep-alive streams, each with ``Configuration/streamLifetime``.
     let streams: KratosGRPCClient
     let auth: EtcdAuth
+    private let closed = LockedState(false)
+    /// The watches and keep-alives running, cancelled by ``close()``.
+    let running = TaskSet()
 
     /// Creates a client; connections open on the first call, so an unreachable etcd is reported
     /// by calls, not here.
@@ -38,12 +41,17 @@ public final class EtcdClient: Sendable {
                                                    connectTimeout: configuration.connectTimeout), middleware: [auth.middleware])
     }
 
-    /// Lets calls in flight finish, then closes the connections. Watches and keep-alives end
-    /// with their tasks; cancel those first.
+    /// Lets calls in flight finish, then closes the connections; watches, keep-alives and the
+    /// registrations and discoveries built on them end too.
     public func close() {
+        closed.withLock { $0 = true }
+        running.cancelAll()
         calls.close()
         streams.close()
     }
+
+    /// Whether ``close()`` was called: the loops that reconnect stop.
+    public var isClosed: Bool { closed.value }
 
     /// Runs a unary call: authenticates first when needed, tries the next member when one is
     /// unavailable (down, or without a leader) — or, for a call that may run twice, did not

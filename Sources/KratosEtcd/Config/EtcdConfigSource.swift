@@ -58,7 +58,7 @@ public final class EtcdConfigSource: ConfigSource {
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         let task = Task { [self] in
             var backoff = Backoff(maximum: client.configuration.maxReconnectDelay)
-            while !Task.isCancelled {
+            while !Task.isCancelled, !client.isClosed {
                 do {
                     for try await _ in client.watch(key, prefix: prefix, fromRevision: state.value.revision + 1) {
                         try await refresh()
@@ -66,7 +66,7 @@ public final class EtcdConfigSource: ConfigSource {
                         backoff.reset()
                     }
                 } catch {
-                    if Task.isCancelled { break }
+                    if Task.isCancelled || client.isClosed { break }
                     logger.warning("watching etcd config failed; trying again", metadata: ["config.source": "\(name)", "etcd.error": "\(error)"])
                     try? await backoff.wait()
                     try? await refresh()

@@ -9,7 +9,8 @@ extension EtcdRegistry: Discovery {
     }
 
     /// The instances of `name` now, then after each change under `<namespace>/<name>/`; etcd
-    /// being unreachable is retried (with backoff) and never ends the sequence.
+    /// being unreachable is retried (with backoff) and never ends the sequence; it ends when the
+    /// consuming task is cancelled or the client closed.
     public func watch(_ name: String) -> AsyncStream<[ServiceInstance]> {
         let (stream, continuation) = AsyncStream<[ServiceInstance]>.makeStream()
         let task = Task { [self] in
@@ -20,7 +21,7 @@ extension EtcdRegistry: Discovery {
                 last = instances
                 continuation.yield(instances)
             }
-            while !Task.isCancelled {
+            while !Task.isCancelled, !client.isClosed {
                 do {
                     let (instances, revision) = try await list(name)
                     publish(instances)
@@ -31,7 +32,7 @@ extension EtcdRegistry: Discovery {
                         publish(try await list(name).instances)
                     }
                 } catch {
-                    if Task.isCancelled { break }
+                    if Task.isCancelled || client.isClosed { break }
                     logger.warning("watching etcd failed; trying again", metadata: ["registry.service": "\(name)", "etcd.error": "\(error)"])
                     try? await backoff.wait()
                 }

@@ -8,7 +8,7 @@ import Logging
 ///
 /// Better than go-kratos, which gives up after a few retries: when the lease is lost (etcd
 /// restarted without its data, a partition longer than the TTL), the instance is registered again
-/// with a new lease, with backoff, for as long as it stays registered.
+/// with a new lease, with backoff, for as long as it stays registered (and the client open).
 ///
 /// ```swift
 /// let etcd = try await EtcdClient(.init(endpoints: ["127.0.0.1:2379"]))
@@ -97,7 +97,7 @@ public final class EtcdRegistry: Registrar, Sendable {
     private func keepRegistered(_ key: String, _ value: String, lease first: EtcdClient.Lease, current: LockedState<Int64>) async {
         var lease = first
         let cap = min(configuration.maxRetryDelay, configuration.ttl / 3)
-        while !Task.isCancelled {
+        while !Task.isCancelled, !client.isClosed {
             do {
                 for try await _ in client.keepAlive(lease.id, ttl: .seconds(lease.ttl)) {}
             } catch {
@@ -105,14 +105,14 @@ public final class EtcdRegistry: Registrar, Sendable {
                                metadata: ["registry.key": "\(key)", "etcd.lease": "\(lease.id)", "etcd.error": "\(error)"])
             }
             var backoff = Backoff(maximum: cap)
-            while !Task.isCancelled {
+            while !Task.isCancelled, !client.isClosed {
                 do {
                     lease = try await put(key, value)
                     current.withLock { $0 = lease.id }
                     logger.info("registered in etcd again", metadata: ["registry.key": "\(key)", "etcd.lease": "\(lease.id)"])
                     break
                 } catch {
-                    if Task.isCancelled { return }
+                    if Task.isCancelled || client.isClosed { return }
                     logger.warning("registering in etcd failed; trying again",
                                    metadata: ["registry.key": "\(key)", "etcd.error": "\(error)"])
                     try? await backoff.wait()

@@ -14,7 +14,8 @@ enum GoJSON {
         out += ",\"version\":"
         string(instance.version, into: &out)
         out += ",\"metadata\":{"
-        for (index, key) in instance.metadata.keys.sorted().enumerated() {
+        // Go sorts map keys by their bytes.
+        for (index, key) in instance.metadata.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
             if index > 0 { out += "," }
             string(key, into: &out)
             out += ":"
