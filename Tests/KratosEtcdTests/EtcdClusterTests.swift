@@ -55,5 +55,28 @@ extension EtcdTests {
             try await registry.deregister(second)
             try await eventually(within: .seconds(1), "the removal discovered") { lists.last == [first] }
         }
+
+        /// A member that hangs (SIGSTOP) while it carries the keep-alive stream: the renewals move
+        /// to another member before the lease runs out.
+        @Test func movesKeepAlivesOffAHungMember() async throws {
+            let etcd = try await EtcdCluster(size: 3)
+            defer { etcd.stop() }
+            // The registration's keep-alive is the first stream: it goes to the first endpoint.
+            let client = try await EtcdClient(.init(endpoints: [etcd.endpoints[0], etcd.endpoints[1]], requestTimeout: .seconds(1)))
+            defer { client.close() }
+            let registry = EtcdRegistry(client: client, configuration: .init(ttl: .seconds(3)))
+            let instance = ServiceInstance(id: "a1", name: "helloworld", version: "v1", endpoints: ["grpc://127.0.0.1:9000"])
+            try await registry.register(instance)
+            let lease = try #require(try await client.get("/microservices/helloworld/a1")?.lease)
+
+            etcd.pause(0)
+            defer { etcd.pause(0, false) }
+            try await Task.sleep(for: .seconds(5))
+            let survivors = [etcd.endpoints[1], etcd.endpoints[2]]
+            let reply = try await etcd.etcdctl(["get", "/microservices/helloworld/a1", "-w", "fields"], endpoints: survivors)
+            #expect(reply.stdout.contains("\"Lease\" : \(lease)\n"))
+            etcd.pause(0, false)
+            try await registry.deregister(instance)
+        }
     }
 }

@@ -34,7 +34,8 @@ extension EtcdClient {
     }
 
     /// Keeps lease `id` alive: renews it every third of its TTL over one keep-alive stream,
-    /// opened again (on any member) when it breaks, and yields the TTL of each renewal.
+    /// opened again (on the next member) when it breaks or its member stays silent for half the
+    /// TTL, and yields the TTL of each renewal.
     ///
     /// The sequence ends by throwing ``EtcdError/leaseExpired(_:)`` when etcd says the lease is
     /// gone (revoked, expired, or lost with etcd's data) or when no renewal got through before
@@ -66,15 +67,23 @@ extension EtcdClient {
             var gone = false
             /// A renewal came through on the current stream: the next reconnection starts quick.
             var renewed = false
+            /// When the current stream opened or last answered.
+            var heard = ContinuousClock.now
         }
         let state = LockedState(State(ttl: ttl, expiry: .now + .seconds(ttl)))
         var backoff = Backoff(maximum: configuration.maxReconnectDelay)
         while !Task.isCancelled, !isClosed {
             do {
                 try await ensureToken()
-                let interval = Duration.milliseconds(max(state.value.ttl * 1000 / 3, 100))
+                let ttl = state.value.ttl
+                let interval = Duration.milliseconds(max(ttl * 1000 / 3, 100))
+                // Silent this long, a member is hung or cut off: another gets the lease's renewals
+                // while it still has time.
+                let patience = max(Duration.milliseconds(ttl * 1000 / 2), interval + .milliseconds(250))
+                state.withLock { $0.heard = .now }
                 try await Etcdserverpb_LeaseGRPCClient(streams).leaseKeepAlive(requests: { writer in
                     while true {
+                        if ContinuousClock.now - state.value.heard > patience { throw KeepAliveStalled() }
                         try await writer.write(.with { $0.id = id })
                         try await Task.sleep(for: interval)
                     }
@@ -87,6 +96,7 @@ extension EtcdClient {
                         $0.ttl = reply.ttl
                         $0.expiry = .now + .seconds(reply.ttl)
                         $0.renewed = true
+                        $0.heard = .now
                     }
                     renewed(reply.ttl)
                 })
@@ -111,3 +121,6 @@ extension EtcdClient {
         return max(1, seconds + (attoseconds > 0 ? 1 : 0))
     }
 }
+
+/// Ends a keep-alive stream whose member stopped answering, so the next one goes elsewhere.
+struct KeepAliveStalled: Error {}

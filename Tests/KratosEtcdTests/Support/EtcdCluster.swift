@@ -91,6 +91,12 @@ final class EtcdCluster: @unchecked Sendable {
         members[index].process = nil
     }
 
+    /// SIGSTOPs member `index` (it hangs: connections stay open, nothing answers) or SIGCONTs it.
+    func pause(_ index: Int, _ paused: Bool = true) {
+        guard let process = members[index].process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, paused ? SIGSTOP : SIGCONT)
+    }
+
     /// Starts member `index` again on its ports (after ``kill(_:)``), optionally without its data.
     func restart(_ index: Int, wipingData: Bool) async throws {
         kill(index)
