@@ -35,7 +35,7 @@ extension EtcdClient {
     ///
     /// ```swift
     /// for try await response in etcd.watch("/config/", prefix: true) {
-    ///     for event in response.events { print(event.kind, event.keyValue.key) }
+    ///     for event in response.events { logger.info("\(event.kind) \(event.keyValue.key)") }
     /// }
     /// ```
     public func watch(_ key: String, prefix: Bool = false, fromRevision revision: Int64? = nil,

@@ -58,18 +58,24 @@ public final class EtcdConfigSource: ConfigSource {
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         let task = Task { [self] in
             var backoff = Backoff(maximum: client.configuration.maxReconnectDelay)
+            var failing = false
             while !Task.isCancelled, !client.isClosed {
                 do {
+                    // Each change, and each re-created watch (etcd may have lost its data), is read.
                     for try await _ in client.watch(key, prefix: prefix, fromRevision: state.value.revision + 1) {
                         try await refresh()
                         continuation.yield()
                         backoff.reset()
+                        failing = false
                     }
                 } catch {
                     if Task.isCancelled || client.isClosed { break }
-                    logger.warning("watching etcd config failed; trying again", metadata: ["config.source": "\(name)", "etcd.error": "\(error)"])
+                    // Said once per outage, not at every retry.
+                    logger.log(level: failing ? .debug : .warning, "watching etcd config failed; trying again",
+                               metadata: ["config.source": "\(name)", "etcd.error": "\(error)"])
+                    failing = true
                     try? await backoff.wait()
-                    try? await refresh()
+                    if (try? await refresh()) != nil { continuation.yield() }
                 }
             }
             continuation.finish()

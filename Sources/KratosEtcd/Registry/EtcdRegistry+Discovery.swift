@@ -16,6 +16,7 @@ extension EtcdRegistry: Discovery {
         let task = Task { [self] in
             var last: [ServiceInstance]?
             var backoff = Backoff(maximum: client.configuration.maxReconnectDelay)
+            var failing = false
             func publish(_ instances: [ServiceInstance]) {
                 guard instances != last else { return }
                 last = instances
@@ -26,6 +27,7 @@ extension EtcdRegistry: Discovery {
                     let (instances, revision) = try await list(name)
                     publish(instances)
                     backoff.reset()
+                    failing = false
                     // Read again on every change and every re-created watch: a full list each time,
                     // as go-kratos's watcher does.
                     for try await _ in client.watch(prefix(name), prefix: true, fromRevision: revision + 1) {
@@ -33,7 +35,10 @@ extension EtcdRegistry: Discovery {
                     }
                 } catch {
                     if Task.isCancelled || client.isClosed { break }
-                    logger.warning("watching etcd failed; trying again", metadata: ["registry.service": "\(name)", "etcd.error": "\(error)"])
+                    // Said once per outage, not at every retry.
+                    logger.log(level: failing ? .debug : .warning, "watching etcd failed; trying again",
+                               metadata: ["registry.service": "\(name)", "etcd.error": "\(error)"])
+                    failing = true
                     try? await backoff.wait()
                 }
             }
