@@ -20,6 +20,9 @@ final class EtcdCluster: @unchecked Sendable {
 
     /// Starts `size` members forming one cluster and waits until each answers.
     init(size: Int = 1, extraFlags: [String] = []) async throws {
+        for tool in ["/usr/bin/etcd", "/usr/bin/etcdctl"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            throw ProcessFailure(description: "\(tool) is missing: run Scripts/bootstrap (Debian etcd-server and etcd-client)")
+        }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kratos-etcd-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         self.root = root
