@@ -8,6 +8,8 @@ import PackageDescription
 /// - `KratosHTTP` (SwiftNIO), `KratosHTTPClient` (AsyncHTTPClient), `KratosGRPC` (our own
 ///   engine, HTTP/2 of its own with HPACK from swift-nio-http2):
 ///   transports, each a product of its own so a service compiles only the ones it uses.
+/// - `KratosEtcd`: an etcd v3 client on the gRPC client, the etcd registry and config source, apart
+///   so only services that use etcd compile it.
 /// - `KratosTLS` (swift-nio-ssl): TLS for the HTTP server, apart so plain services skip BoringSSL.
 /// - `KratosTesting`, `KratosGRPCTesting`: in-process and live test harnesses for users' services.
 /// - `KratosCodeGen`: the protoc plugins' generators (no runtime, no NIO); the plugins are thin mains.
@@ -26,6 +28,7 @@ let package = Package(
         .library(name: "KratosOTel", targets: ["KratosOTel"]),
         .library(name: "KratosHTTPClient", targets: ["KratosHTTPClient"]),
         .library(name: "KratosGRPC", targets: ["KratosGRPC"]),
+        .library(name: "KratosEtcd", targets: ["KratosEtcd"]),
         .library(name: "KratosTesting", targets: ["KratosTesting"]),
         .library(name: "KratosGRPCTesting", targets: ["KratosGRPCTesting"]),
         .library(name: "KratosCLI", targets: ["KratosCLI"]),
@@ -147,6 +150,17 @@ let package = Package(
             exclude: ["Protos"]
         ),
 
+        // etcd v3 (client, registry, config source) on the gRPC client; etcd's protos, generated.
+        .target(
+            name: "KratosEtcd",
+            dependencies: [
+                "Kratos", "KratosGRPC",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Protos"]
+        ),
+
         // MARK: Testing users' services (in-process and live)
         .target(
             name: "KratosTesting",
@@ -228,6 +242,11 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")],
             exclude: ["Python"]
+        ),
+        // Against real etcd processes (Debian etcd-server and etcd-client) the tests start.
+        .testTarget(
+            name: "KratosEtcdTests",
+            dependencies: ["KratosEtcd", "KratosTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "KratosCLITests",

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Where configuration comes from: loads a tree, and tells when it may have changed.
 public protocol ConfigSource: Sendable {
@@ -47,19 +46,12 @@ public struct FileSource: ConfigSource {
             } catch {
                 throw ConfigError.invalidSource(name: "file \(file.path)", reason: "\(error.localizedDescription)")
             }
-            do {
-                // YAML 1.1 reads JSON too, and yields native Swift values.
-                let value = ConfigValue(any: try Yams.load(yaml: text))
-                if case .null = value { continue }
-                guard case .map = value else {
-                    throw ConfigError.invalidSource(name: "file \(file.path)", reason: "the top level must be a map")
-                }
-                tree = tree.merging(value)
-            } catch let error as ConfigError {
-                throw error
-            } catch {
-                throw ConfigError.invalidSource(name: "file \(file.path)", reason: "\(error)")
+            let value = try ConfigValue.parse(document: text, source: "file \(file.path)")
+            if case .null = value { continue }
+            guard case .map = value else {
+                throw ConfigError.invalidSource(name: "file \(file.path)", reason: "the top level must be a map")
             }
+            tree = tree.merging(value)
         }
         return tree
     }

@@ -1,0 +1,63 @@
+import Foundation
+import Kratos
+import KratosEtcd
+import Testing
+
+extension EtcdTests {
+    @Suite struct Auth {
+        /// etcd with auth on: `root`, and `alice` allowed under `/app/` and `/microservices/`;
+        /// tokens expire after 1 s unused.
+        static func securedEtcd() async throws -> EtcdCluster {
+            let etcd = try await EtcdCluster(extraFlags: ["--auth-token-ttl", "1"])
+            try await etcd.ctl("user", "add", "root:rootpw")
+            try await etcd.ctl("user", "add", "alice:secret")
+            try await etcd.ctl("role", "add", "app")
+            try await etcd.ctl("role", "grant-permission", "app", "--prefix=true", "readwrite", "/app/")
+            try await etcd.ctl("user", "grant-role", "alice", "app")
+            try await etcd.ctl("auth", "enable")
+            return etcd
+        }
+
+        @Test func authenticatesAndAuthenticatesAgainWhenTheTokenExpires() async throws {
+            let etcd = try await Self.securedEtcd()
+            defer { etcd.stop() }
+            let client = try await EtcdClient(.init(endpoints: etcd.endpoints, username: "alice", password: "secret"))
+            defer { client.close() }
+
+            try await client.put("/app/greeting", "hello")
+            #expect(try await client.get("/app/greeting")?.valueString == "hello")
+            let watch = Recorder(client.watch("/app/", prefix: true))
+            defer { watch.stop() }
+            try await eventually(within: .seconds(2), "the watch is created") { watch.all.contains { $0.isCreated } }
+
+            // The token expires unused; the next call authenticates again by itself.
+            try await Task.sleep(for: .seconds(2.5))
+            try await client.put("/app/greeting", "again")
+            #expect(try await client.get("/app/greeting")?.valueString == "again")
+            try await eventually(within: .seconds(2), "the watch saw the put") {
+                watch.all.flatMap(\.events).contains { $0.keyValue.valueString == "again" }
+            }
+            // Outside alice's role: refused, not retried forever.
+            await #expect(throws: KratosError.self) { try await client.put("/secret", "x") }
+            await #expect(throws: EtcdError.permissionDenied("/secret/")) {
+                for try await _ in client.watch("/secret/", prefix: true) {}
+            }
+        }
+
+        @Test func refusesWrongCredentialsAndAnonymousCalls() async throws {
+            let etcd = try await Self.securedEtcd()
+            defer { etcd.stop() }
+            let wrong = try await EtcdClient(.init(endpoints: etcd.endpoints, username: "alice", password: "wrong"))
+            defer { wrong.close() }
+            await #expect {
+                try await wrong.get("/app/greeting")
+            } throws: { error in
+                guard case .authenticationFailed(let message) = error as? EtcdError else { return false }
+                return message.contains("authentication failed")
+            }
+            let anonymous = try await EtcdClient(.init(endpoints: etcd.endpoints))
+            defer { anonymous.close() }
+            await #expect(throws: KratosError.self) { try await anonymous.get("/app/greeting") }
+        }
+    }
+}
