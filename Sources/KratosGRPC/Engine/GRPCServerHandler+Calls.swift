@@ -117,16 +117,24 @@ extension GRPCServerHandler {
         guard let stream = streams[id], !stream.finished, let call = stream.call, let context else {
             throw GRPCStatusError(.cancelled, "the call has ended")
         }
-        let framed = try frame(bytes, on: stream)
+        guard bytes.count <= settings.maxReplySize else { throw Self.tooLarge(bytes.count, settings.maxReplySize) }
         sendHeaders(stream, call: call)
         stream.outbound.tracksWrites = true
-        stream.pendingOutbound += framed.readableBytes
         if stream.pendingData == nil {
-            stream.pendingData = framed
+            stream.pendingData = allocator.buffer(capacity: max(4096, bytes.count + 5))
             gathering.append(stream)
-        } else {
-            stream.pendingData?.writeImmutableBuffer(framed)
         }
+        let before = stream.pendingData?.readableBytes ?? 0
+        if let encoding = stream.replyEncoding {
+            let framed = try framedMessage(ByteBuffer(bytes: bytes), encoding: encoding, allocator: allocator)
+            stream.pendingData?.writeImmutableBuffer(framed)
+        } else {
+            // Framed straight into the turn's DATA: no buffer per message.
+            stream.pendingData?.writeInteger(0 as UInt8)
+            stream.pendingData?.writeInteger(UInt32(bytes.count))
+            stream.pendingData?.writeBytes(bytes)
+        }
+        stream.pendingOutbound += (stream.pendingData?.readableBytes ?? 0) - before
         if (stream.pendingData?.readableBytes ?? 0) >= writeHighWatermark { writeGathered(stream) }
         requestFlush()
         guard stream.pendingOutbound > writeHighWatermark else { return nil }
@@ -167,13 +175,14 @@ extension GRPCServerHandler {
 
     /// The reply framed (and compressed when the client accepts it), within the size limit.
     func frame(_ bytes: [UInt8], on stream: ServerStream) throws -> ByteBuffer {
-        guard bytes.count <= settings.maxReplySize else {
-            throw GRPCStatusError(.resourceExhausted, "the reply of \(bytes.count) bytes is over the limit of \(settings.maxReplySize)")
-        }
-        let allocator = context?.channel.allocator ?? ByteBufferAllocator()
+        guard bytes.count <= settings.maxReplySize else { throw Self.tooLarge(bytes.count, settings.maxReplySize) }
         return try stream.replyEncoding.map { encoding in
             try framedMessage(ByteBuffer(bytes: bytes), encoding: encoding, allocator: allocator)
         } ?? framedMessage(bytes: bytes, allocator: allocator)
+    }
+
+    static func tooLarge(_ size: Int, _ limit: Int) -> GRPCStatusError {
+        GRPCStatusError(.resourceExhausted, "the reply of \(size) bytes is over the limit of \(limit)")
     }
 
     /// Writes a unary call's reply straight away.

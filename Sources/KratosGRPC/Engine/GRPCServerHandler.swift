@@ -40,6 +40,7 @@ final class GRPCServerHandler: ChannelDuplexHandler {
     static let maxHeaderListSize = 16 * 1024
 
     let settings: Settings
+    let allocator: ByteBufferAllocator
     let executor: EventLoopExecutor
     let lifecycle: ConnectionLifecycle
     var context: ChannelHandlerContext?
@@ -58,6 +59,7 @@ final class GRPCServerHandler: ChannelDuplexHandler {
 
     init(settings: Settings, eventLoop: any EventLoop, allocator: ByteBufferAllocator) {
         self.settings = settings
+        self.allocator = allocator
         executor = EventLoopExecutor(eventLoop)
         lifecycle = ConnectionLifecycle(limits: settings.lifecycle, eventLoop: eventLoop)
         h2 = HTTP2ConnectionState(allocator: allocator, expectsPreface: true, inboundTarget: settings.connectionWindow,
@@ -189,7 +191,7 @@ final class GRPCServerHandler: ChannelDuplexHandler {
         if !stream.inboundClosed, let context {
             stream.deframer.append(bytes)
             do {
-                while let message = try stream.deframer.next(allocator: context.channel.allocator) {
+                while let message = try stream.deframer.next(allocator: allocator) {
                     deliver(message, to: stream)
                     if stream.finished { return }
                 }
