@@ -42,21 +42,7 @@ extension EtcdClient {
     /// the TTL ran out; it ends quietly when the consuming task is cancelled or the client closed.
     /// - Parameter ttl: the lease's TTL, which paces the first renewals.
     public func keepAlive(_ id: Int64, ttl: Duration) -> AsyncThrowingStream<Int64, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<Int64, any Error>.makeStream()
-        let task = Task {
-            do {
-                try await runKeepAlive(id, ttl: Self.seconds(ttl)) { continuation.yield($0) }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: Task.isCancelled ? nil : error)
-            }
-        }
-        let id = running.insert(task)
-        continuation.onTermination = { [running] _ in
-            task.cancel()
-            running.remove(id)
-        }
-        return stream
+        streaming { yield in try await self.runKeepAlive(id, ttl: Self.seconds(ttl), yield) }
     }
 
     /// The keep-alive loop: streams until the lease is gone or expired; returns when cancelled.

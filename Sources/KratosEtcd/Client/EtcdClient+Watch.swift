@@ -40,26 +40,12 @@ extension EtcdClient {
     /// ```
     public func watch(_ key: String, prefix: Bool = false, fromRevision revision: Int64? = nil,
                       previousValues: Bool = false) -> AsyncThrowingStream<WatchResponse, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<WatchResponse, any Error>.makeStream()
         var create = Etcdserverpb_WatchCreateRequest()
         create.key = Data(key.utf8)
         if prefix { create.rangeEnd = Data(Self.prefixEnd(Array(key.utf8))) }
         create.prevKv = previousValues
         create.progressNotify = true
-        let task = Task { [create] in
-            do {
-                try await runWatch(create, from: max(revision ?? 0, 0)) { continuation.yield($0) }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: Task.isCancelled ? nil : error)
-            }
-        }
-        let id = running.insert(task)
-        continuation.onTermination = { [running] _ in
-            task.cancel()
-            running.remove(id)
-        }
-        return stream
+        return streaming { [create] yield in try await self.runWatch(create, from: max(revision ?? 0, 0), yield) }
     }
 
     /// The watch loop: one stream at a time, each created from the revision after the last seen.

@@ -114,3 +114,28 @@ public final class EtcdClient: Sendable {
         }
     }
 }
+
+extension EtcdClient {
+    /// A sequence fed by `body` on a task of its own (a watch, a keep-alive): the task ends the
+    /// sequence when it returns or throws (quietly when cancelled), is cancelled when the consumer
+    /// goes, and by ``close()``.
+    func streaming<Element: Sendable>(
+        _ body: @escaping @Sendable (_ yield: @escaping @Sendable (Element) -> Void) async throws -> Void
+    ) -> AsyncThrowingStream<Element, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<Element, any Error>.makeStream()
+        let task = Task {
+            do {
+                try await body { continuation.yield($0) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: Task.isCancelled ? nil : error)
+            }
+        }
+        let id = running.insert(task)
+        continuation.onTermination = { [running] _ in
+            task.cancel()
+            running.remove(id)
+        }
+        return stream
+    }
+}

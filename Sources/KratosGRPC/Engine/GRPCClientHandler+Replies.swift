@@ -103,21 +103,6 @@ extension GRPCClientHandler: HTTP2Endpoint {
         stream.outboundClosed = true
     }
 
-    func written(_ length: Int, on stream: ClientStream, _ result: Result<Void, any Error>) {
-        stream.pendingOutbound -= length
-        guard let drained = stream.drained else { return }
-        switch result {
-        case .failure(let error):
-            stream.drained = nil
-            drained.fail(error)
-        case .success where stream.pendingOutbound <= writeHighWatermark / 2:
-            stream.drained = nil
-            drained.succeed()
-        case .success:
-            break
-        }
-    }
-
     func beforeFlush() {}
 
     func openWindow(_ stream: ClientStream) {

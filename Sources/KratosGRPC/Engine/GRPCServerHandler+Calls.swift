@@ -156,23 +156,6 @@ extension GRPCServerHandler {
         send(data, on: stream)
     }
 
-    /// Reply bytes of a streaming call reached the socket (or the connection failed): a writer
-    /// waiting for them may go on.
-    func written(_ length: Int, on stream: ServerStream, _ result: Result<Void, any Error>) {
-        stream.pendingOutbound -= length
-        guard let drained = stream.drained else { return }
-        switch result {
-        case .failure(let error):
-            stream.drained = nil
-            drained.fail(error)
-        case .success where stream.pendingOutbound <= writeHighWatermark / 2:
-            stream.drained = nil
-            drained.succeed()
-        case .success:
-            break
-        }
-    }
-
     /// The reply framed (and compressed when the client accepts it), within the size limit.
     func frame(_ bytes: [UInt8], on stream: ServerStream) throws -> ByteBuffer {
         guard bytes.count <= settings.maxReplySize else { throw Self.tooLarge(bytes.count, settings.maxReplySize) }

@@ -5,6 +5,10 @@ import NIOHPACK
 protocol HTTP2Stream: AnyObject {
     var id: UInt32 { get }
     var outbound: OutboundFlow { get set }
+    /// Bytes a writer handed over that are not on the socket yet.
+    var pendingOutbound: Int { get set }
+    /// What a writer waits on while too many are.
+    var drained: EventLoopPromise<Void>? { get set }
 }
 
 /// One stream's sending side: the peer's window, and what waits for it, in order.

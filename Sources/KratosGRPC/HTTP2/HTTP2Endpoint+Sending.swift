@@ -81,6 +81,23 @@ extension HTTP2Endpoint {
         }
     }
 
+    /// Bytes of a stream that tracks its writes reached the socket (or the connection failed): a
+    /// writer waiting for them goes on once half the watermark is left, or fails.
+    func written(_ length: Int, on stream: Stream, _ result: Result<Void, any Error>) {
+        stream.pendingOutbound -= length
+        guard let drained = stream.drained else { return }
+        switch result {
+        case .failure(let error):
+            stream.drained = nil
+            drained.fail(error)
+        case .success where stream.pendingOutbound <= writeHighWatermark / 2:
+            stream.drained = nil
+            drained.succeed()
+        case .success:
+            break
+        }
+    }
+
     // MARK: Flushing
 
     /// Asks for a flush at the end of the read batch, or of this event-loop turn.

@@ -30,8 +30,8 @@ protocol HTTP2Endpoint: AnyObject {
     func peerSettingsChanged()
     /// The stream's END_STREAM has been written.
     func sentEnd(_ stream: Stream)
-    /// Bytes of a stream that tracks its writes reached the socket (or the connection failed).
-    func written(_ length: Int, on stream: Stream, _ result: Result<Void, any Error>)
+    /// Bytes in flight per stream above which its writer waits for the socket.
+    var writeHighWatermark: Int { get }
     /// Runs just before each flush: the place to write what was gathered during the turn.
     func beforeFlush()
 }
