@@ -125,9 +125,8 @@ extension GRPCServerHandler {
             gathering.append(stream)
         }
         let before = stream.pendingData?.readableBytes ?? 0
-        if let encoding = stream.replyEncoding {
-            let framed = try framedMessage(ByteBuffer(bytes: bytes), encoding: encoding, allocator: allocator)
-            stream.pendingData?.writeImmutableBuffer(framed)
+        if stream.replyEncoding != nil {
+            stream.pendingData?.writeImmutableBuffer(try frame(bytes, on: stream))
         } else {
             // Framed straight into the turn's DATA: no buffer per message.
             stream.pendingData?.writeInteger(0 as UInt8)
