@@ -3,6 +3,7 @@ import Foundation
 import Kratos
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import SwiftProtobuf
 
 /// An HTTP client for Kratos services on AsyncHTTPClient: runs client middleware, sends the
@@ -16,24 +17,32 @@ import SwiftProtobuf
 /// ```
 public final class KratosHTTPClient: Sendable {
     public struct Configuration: Sendable {
-        /// `http://host:port`, `https://host:port`, or `discovery:///name`.
+        /// `http://host:port`, `https://host:port`, `direct:///h1:p1,h2:p2` or `discovery:///name`.
         public var endpoint: String
         /// The deadline for each call, including middleware.
         public var timeout: Duration
         /// The codec for request bodies (`Content-Type`) and `Accept`.
         public var codec: any Codec
         public var codecs: CodecRegistry
-        public var resolver: (any EndpointResolver)?
+        /// Finds the instances of a `discovery:///name` endpoint (e.g. `EtcdRegistry`).
+        public var discovery: (any Discovery)?
+        /// Picks each call's node among several: weighted round robin unless set.
+        public var balancer: any Balancer
+        /// Narrow the nodes calls may go to, e.g. `[.version("v2")]`.
+        public var filters: [NodeFilter]
         /// The largest reply body read.
         public var maxReplySize: Int
 
         public init(endpoint: String, timeout: Duration = .seconds(2), codec: any Codec = JSONCodec(),
-                    codecs: CodecRegistry = .standard, resolver: (any EndpointResolver)? = nil, maxReplySize: Int = 16 << 20) {
+                    codecs: CodecRegistry = .standard, discovery: (any Discovery)? = nil, balancer: any Balancer = WeightedRoundRobin(),
+                    filters: [NodeFilter] = [], maxReplySize: Int = 16 << 20) {
             self.endpoint = endpoint
             self.timeout = timeout
             self.codec = codec
             self.codecs = codecs
-            self.resolver = resolver
+            self.discovery = discovery
+            self.balancer = balancer
+            self.filters = filters
             self.maxReplySize = maxReplySize
         }
     }
@@ -41,12 +50,24 @@ public final class KratosHTTPClient: Sendable {
     public let configuration: Configuration
     private let middleware: MiddlewareChain
     private let client: HTTPClient
+    /// The nodes calls go to, or why the endpoint names none.
+    private let target: Result<ClientTarget, KratosError>
 
     /// - Parameter client: the AsyncHTTPClient to send with; default the shared one.
+    ///
+    /// An endpoint naming no address makes every call fail with 400 `BAD_ENDPOINT`.
     public init(_ configuration: Configuration, middleware: [any Middleware] = [], client: HTTPClient = .shared) {
         self.configuration = configuration
         self.middleware = MiddlewareChain(middleware)
         self.client = client
+        target = Result {
+            try ClientTarget(endpoint: configuration.endpoint, schemes: ["http", "https"], discovery: configuration.discovery,
+                             balancer: configuration.balancer, filters: configuration.filters)
+        }.mapError { KratosError($0) }
+    }
+
+    deinit {
+        if case .success(let target) = target { target.close() }
     }
 
     /// Calls `path` (with any query already in it) and decodes the reply as `Output`.
@@ -57,14 +78,14 @@ public final class KratosHTTPClient: Sendable {
     public func invoke<Output: Sendable>(_ method: HTTPMethod, _ path: String, operation: String,
                                body: (any Sendable)? = nil, responseField: String? = nil,
                                as output: Output.Type = Output.self) async throws -> Output {
-        let endpoint = try await resolvedEndpoint()
+        let target = try target.get()
         let outgoing = Metadata.propagated(client: Metadata.outgoing, server: RequestContext.current?.metadata)
         var headers = Headers()
         for (key, value) in outgoing { headers.add(key, value) }
-        let context = RequestContext(kind: .http, endpoint: endpoint, operation: operation, requestHeaders: headers,
+        let context = RequestContext(kind: .http, endpoint: configuration.endpoint, operation: operation, requestHeaders: headers,
                                      metadata: outgoing, deadline: .now + configuration.timeout)
         let chain = middleware.wrap { [self] request, context in
-            try await self.send(method, endpoint + path, body: context.typed(request, as: Body.self), context: context,
+            try await self.send(method, path, to: target, body: context.typed(request, as: Body.self), context: context,
                                  responseField: responseField, output: Output.self)
         }
         return try context.typed(try await chain(Body(value: body), context), as: Output.self, role: "reply")
@@ -91,9 +112,11 @@ public final class KratosHTTPClient: Sendable {
         public let value: (any Sendable)?
     }
 
-    private func send<Output: Sendable>(_ method: HTTPMethod, _ url: String, body: Body?, context: RequestContext,
+    /// Sends the request to a node of `target`; a node that cannot be reached is skipped for a
+    /// while and the request goes to another (nothing reached the first, so nothing is repeated).
+    private func send<Output: Sendable>(_ method: HTTPMethod, _ path: String, to target: ClientTarget, body: Body?, context: RequestContext,
                               responseField: String?, output: Output.Type) async throws -> any Sendable {
-        var request = HTTPClientRequest(url: url)
+        var request = HTTPClientRequest(url: path)
         request.method = method
         for (name, value) in context.requestHeaders.fields { request.headers.add(name: name, value: value) }
         for (name, value) in context.outgoingHeaders.fields { request.headers.replaceOrAdd(name: name, value: value) }
@@ -102,14 +125,39 @@ public final class KratosHTTPClient: Sendable {
             request.headers.add(name: "content-type", value: configuration.codec.contentType)
             request.body = .bytes(ByteBuffer(bytes: try configuration.codec.encode(value)))
         }
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(request, timeout: .nanoseconds(configuration.timeout.saturatingNanoseconds))
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            throw KratosError.gatewayTimeout("TIMEOUT", "\(method.rawValue) \(url) timed out").with(cause: error)
-        } catch {
-            throw KratosError.serviceUnavailable("UNAVAILABLE", "\(method.rawValue) \(url): \(error)").with(cause: error)
+        var tried: Set<String> = []
+        while true {
+            let picked = try await target.select(waitingUpTo: max(context.deadline.map { $0 - .now } ?? configuration.timeout, .zero),
+                                                 excluding: tried)
+            request.url = picked.node.endpoint + path
+            let response: HTTPClientResponse
+            do {
+                let left = context.deadline.map { max($0 - .now, .zero) } ?? configuration.timeout
+                response = try await client.execute(request, timeout: .nanoseconds(left.saturatingNanoseconds))
+            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                picked.done(.failed)
+                throw KratosError.gatewayTimeout("TIMEOUT", "\(method.rawValue) \(request.url) timed out").with(cause: error)
+            } catch {
+                picked.done(.unreachable)
+                tried.insert(picked.node.endpoint)
+                if Self.neverConnected(error), tried.count < min(3, target.selector.all.count) { continue }
+                throw KratosError.serviceUnavailable("UNAVAILABLE", "\(method.rawValue) \(request.url): \(error)").with(cause: error)
+            }
+            picked.done((500...).contains(Int(response.status.code)) ? .failed : .success)
+            return try await decode(response, responseField: responseField, output: Output.self)
         }
+    }
+
+    /// Whether `error` says the connection was never made (the request did not leave).
+    private static func neverConnected(_ error: any Error) -> Bool {
+        if error is NIOConnectionError { return true }
+        if case .connectTimeout = error as? ChannelError { return true }
+        if let error = error as? HTTPClientError, error == .connectTimeout { return true }
+        if let error = error as? IOError, [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH].contains(error.errnoCode) { return true }
+        return false
+    }
+
+    private func decode<Output: Sendable>(_ response: HTTPClientResponse, responseField: String?, output: Output.Type) async throws -> any Sendable {
         let bytes = Array(try await response.body.collect(upTo: configuration.maxReplySize).readableBytesView)
         let codec = response.headers.first(name: "content-type").flatMap(configuration.codecs.codec(forContentType:)) ?? configuration.codec
         guard (200..<300).contains(Int(response.status.code)) else {
@@ -123,15 +171,5 @@ public final class KratosHTTPClient: Sendable {
             return try json.decode(messageType, field: responseField, from: bytes)
         }
         return try codec.decode(Output.self, from: bytes) as any Sendable
-    }
-
-    private func resolvedEndpoint() async throws -> String {
-        let endpoint = configuration.endpoint
-        guard endpoint.hasPrefix("discovery:///") else { return endpoint }
-        let name = String(endpoint.dropFirst("discovery:///".count))
-        guard let resolver = configuration.resolver else {
-            throw KratosError.serviceUnavailable("NODE_NOT_FOUND", "no resolver configured for \(endpoint)")
-        }
-        return try await resolver.resolve(service: name)
     }
 }

@@ -142,35 +142,55 @@ extension KratosGRPCClient {
         return try Output(serializedBytes: Array(bytes.readableBytesView))
     }
 
-    // MARK: Addresses
+    // MARK: Nodes
 
-    /// The addresses the configured endpoint names.
-    static func addresses(for configuration: Configuration) async throws -> [ConnectionPool.Address] {
-        var endpoint = configuration.endpoint
-        if endpoint.hasPrefix("discovery:///") {
-            guard let resolver = configuration.resolver else {
-                throw KratosError.serviceUnavailable("NODE_NOT_FOUND", "no resolver configured for \(endpoint)")
-            }
-            endpoint = try await resolver.resolve(service: String(endpoint.dropFirst("discovery:///".count)))
+    /// Runs `body` on a connection to the call's node, and tells the node how the call went.
+    func onNode<T>(_ context: RequestContext, _ body: (GRPCClientConnection) async throws -> T) async throws -> T {
+        let (connection, picked) = try await pool.connection(waitingUpTo: remaining(context) ?? configuration.timeout)
+        guard let picked else { return try await body(connection) }
+        do {
+            let value = try await body(connection)
+            picked.done(.success)
+            return value
+        } catch {
+            picked.done(Self.outcome(CallStatus(error).code))
+            throw error
         }
-        if endpoint.hasPrefix("direct:///") {
-            let addresses = try endpoint.dropFirst("direct:///".count).split(separator: ",").map { try hostPort(String($0)) }
-            guard !addresses.isEmpty else { throw KratosError.badRequest("BAD_ENDPOINT", "\(endpoint) lists no address") }
-            return addresses
-        }
-        for scheme in ["grpc://", "http://", "dns:///"] where endpoint.hasPrefix(scheme) {
-            endpoint.removeFirst(scheme.count)
-        }
-        return [try hostPort(endpoint)]
     }
 
-    /// `host:port` or `[v6]:port`.
-    private static func hostPort(_ text: String) throws -> ConnectionPool.Address {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
-            throw KratosError.badRequest("BAD_ENDPOINT", "\(text) is not host:port")
+    /// A call of one request message whose replies are collected. A call the server did not
+    /// process (it went away, or refused the stream) is made again, on another node when there
+    /// are several, up to twice.
+    func unaryCall(_ head: ByteBuffer, _ context: RequestContext,
+                   _ message: (GRPCClientConnection) throws -> ByteBuffer) async throws -> CallEnding {
+        var refused: Set<String> = []
+        while true {
+            let (connection, picked) = try await pool.connection(waitingUpTo: remaining(context) ?? configuration.timeout, excluding: refused)
+            let ending: CallEnding
+            do {
+                ending = try await connection.call(head, message: try message(connection), maxReplySize: configuration.maxReplySize,
+                                                   timeout: remaining(context))
+            } catch {
+                picked?.done(.failed)
+                throw error
+            }
+            if ending.unprocessed, refused.count < 2, remaining(context).map({ $0 > .zero }) ?? true {
+                picked?.done(.unreachable)
+                refused.insert(picked?.node.endpoint ?? "")
+                continue
+            }
+            picked?.done(Self.outcome(ending.status.code))
+            return ending
         }
-        var host = text[..<colon]
-        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
-        return ConnectionPool.Address(host: String(host), port: port)
+    }
+
+    /// How a call that ended with `code` reflects on its node: UNAVAILABLE as unreachable,
+    /// failures of the server as failed, anything else (an answer, even an error one) as success.
+    static func outcome(_ code: GRPCStatusCode) -> CallOutcome {
+        switch code {
+        case .unavailable: .unreachable
+        case .deadlineExceeded, .internal, .unknown, .resourceExhausted, .dataLoss: .failed
+        default: .success
+        }
     }
 }

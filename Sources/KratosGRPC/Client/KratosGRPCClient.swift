@@ -12,9 +12,10 @@ import Synchronization
 /// metadata to propagate, applies the timeout as the call's deadline (`grpc-timeout`), and turns
 /// failures into ``KratosError`` (reason and metadata from the status's `ErrorInfo`).
 ///
-/// Endpoints: `host:port` or `grpc://host:port`, `direct:///h1:p1,h2:p2` (round-robin over the
-/// list, skipping one that cannot be reached), `discovery:///name` (through
-/// ``Configuration/resolver``).
+/// Endpoints: `host:port` or `grpc://host:port`, `direct:///h1:p1,h2:p2`, or `discovery:///name`
+/// (the instances ``Configuration/discovery`` finds, followed as they change). Calls to several
+/// nodes are balanced by ``Configuration/balancer`` (weighted round robin unless set); a node
+/// that cannot be reached is skipped for a while, and a call it refused unprocessed goes to another.
 ///
 /// ```swift
 /// try await KratosGRPCClient.with(.init(endpoint: "127.0.0.1:9000")) { client in
@@ -27,8 +28,13 @@ public final class KratosGRPCClient: Service, Sendable {
         public var endpoint: String
         /// The deadline for each call, including middleware.
         public var timeout: Duration
-        /// Resolves `discovery:///name` to `grpc://host:port` (the registry provides one).
-        public var resolver: (any EndpointResolver)?
+        /// Finds the instances of a `discovery:///name` endpoint (e.g. `EtcdRegistry`); their
+        /// `grpc://` endpoints are called.
+        public var discovery: (any Discovery)?
+        /// Picks each call's node among several: weighted round robin unless set.
+        public var balancer: any Balancer
+        /// Narrow the nodes calls may go to, e.g. `[.version("v2")]`.
+        public var filters: [NodeFilter]
         /// The largest reply message accepted (RESOURCE_EXHAUSTED past it).
         public var maxReplySize: Int
         /// Compress request messages with this; nil sends them as they are.
@@ -41,14 +47,17 @@ public final class KratosGRPCClient: Service, Sendable {
         /// Where connection problems are logged (debug level).
         public var logger: Logger
 
-        public init(endpoint: String, timeout: Duration = .seconds(2), resolver: (any EndpointResolver)? = nil,
+        public init(endpoint: String, timeout: Duration = .seconds(2), discovery: (any Discovery)? = nil,
+                    balancer: any Balancer = WeightedRoundRobin(), filters: [NodeFilter] = [],
                     maxReplySize: Int = 4 << 20, compression: MessageEncoding? = nil, eventLoopGroup: (any EventLoopGroup)? = nil,
                     connectTimeout: Duration = .seconds(20), logger: Logger = Logger(label: "kratos.grpc.client")) {
+            self.discovery = discovery
+            self.balancer = balancer
+            self.filters = filters
             self.connectTimeout = connectTimeout
             self.logger = logger
             self.endpoint = endpoint
             self.timeout = timeout
-            self.resolver = resolver
             self.maxReplySize = maxReplySize
             self.compression = compression
             self.eventLoopGroup = eventLoopGroup
@@ -68,11 +77,12 @@ public final class KratosGRPCClient: Service, Sendable {
     public init(_ configuration: Configuration, middleware: [any Middleware] = []) async throws {
         self.configuration = configuration
         self.middleware = MiddlewareChain(middleware)
-        let addresses = try await Self.addresses(for: configuration)
-        authority = addresses.first?.description ?? configuration.endpoint
+        let target = try ClientTarget(endpoint: configuration.endpoint, schemes: ["grpc"], discovery: configuration.discovery,
+                                      balancer: configuration.balancer, filters: configuration.filters, logger: configuration.logger)
+        pool = try ConnectionPool(target: target, group: configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton,
+                                  connectTimeout: configuration.connectTimeout, logger: configuration.logger)
+        authority = target.serviceName ?? target.single?.address ?? configuration.endpoint
         fixedHead = Self.fixedHead(authority: authority, compression: configuration.compression)
-        pool = ConnectionPool(addresses: addresses, group: configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton,
-                              connectTimeout: configuration.connectTimeout, logger: configuration.logger)
         closed = AsyncStream<Void>.makeStream()
     }
 
@@ -124,9 +134,7 @@ public final class KratosGRPCClient: Service, Sendable {
         try checkOperation(operation)
         return try await call(operation, request, replying: Output.self) { message, context, head in
             let message = try context.typed(message, as: Input.self)
-            let connection = try await self.pool.connection()
-            let ending = try await connection.call(head, message: try self.framed(message, connection), maxReplySize: self.configuration.maxReplySize,
-                                                   timeout: self.remaining(context))
+            let ending = try await self.unaryCall(head, context) { connection in try self.framed(message, connection) }
             Self.record(ending, in: context)
             return try Self.single(ending, as: Output.self)
         }
@@ -139,12 +147,13 @@ public final class KratosGRPCClient: Service, Sendable {
     ) async throws {
         try checkOperation(operation)
         _ = try await call(operation, StreamingRequest(message: request), replying: StreamingReply.self) { _, context, head in
-            let connection = try await self.pool.connection()
-            let call = try await connection.stream(head, collecting: false, maxReplySize: self.configuration.maxReplySize,
-                                                   timeout: self.remaining(context))
-            try await self.sendAll(call, connection, finishing: true) { send in try await send(request) }
-            try await self.receive(call, context, onMessage)
-            return StreamingReply(message: nil)
+            try await self.onNode(context) { connection in
+                let call = try await connection.stream(head, collecting: false, maxReplySize: self.configuration.maxReplySize,
+                                                       timeout: self.remaining(context))
+                try await self.sendAll(call, connection, finishing: true) { send in try await send(request) }
+                try await self.receive(call, context, onMessage)
+                return StreamingReply(message: nil)
+            }
         }
     }
 
@@ -155,13 +164,14 @@ public final class KratosGRPCClient: Service, Sendable {
     ) async throws -> Output {
         try checkOperation(operation)
         let reply = try await call(operation, StreamingRequest(message: nil), replying: StreamingReply.self) { _, context, head in
-            let connection = try await self.pool.connection()
-            let call = try await connection.stream(head, collecting: true, maxReplySize: self.configuration.maxReplySize,
-                                                   timeout: self.remaining(context))
-            try await self.sendAll(call, connection, finishing: true) { send in try await requests(MessageWriter(send)) }
-            let ending = try await call.ending.get()
-            Self.record(ending, in: context)
-            return StreamingReply(message: try Self.single(ending, as: Output.self))
+            try await self.onNode(context) { connection in
+                let call = try await connection.stream(head, collecting: true, maxReplySize: self.configuration.maxReplySize,
+                                                       timeout: self.remaining(context))
+                try await self.sendAll(call, connection, finishing: true) { send in try await requests(MessageWriter(send)) }
+                let ending = try await call.ending.get()
+                Self.record(ending, in: context)
+                return StreamingReply(message: try Self.single(ending, as: Output.self))
+            }
         }
         guard let message = reply.message as? Output else {
             throw KratosError.typeMismatch(operation: operation, role: "reply", expected: Output.self,
@@ -178,22 +188,23 @@ public final class KratosGRPCClient: Service, Sendable {
     ) async throws {
         try checkOperation(operation)
         _ = try await call(operation, StreamingRequest(message: nil), replying: StreamingReply.self) { _, context, head in
-            let connection = try await self.pool.connection()
-            let call = try await connection.stream(head, collecting: false, maxReplySize: self.configuration.maxReplySize,
-                                                   timeout: self.remaining(context))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await self.sendAll(call, connection, finishing: true) { send in try await requests(MessageWriter(send)) }
+            try await self.onNode(context) { connection in
+                let call = try await connection.stream(head, collecting: false, maxReplySize: self.configuration.maxReplySize,
+                                                       timeout: self.remaining(context))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try await self.sendAll(call, connection, finishing: true) { send in try await requests(MessageWriter(send)) }
+                    }
+                    do {
+                        try await self.receive(call, context, onMessage)
+                    } catch {
+                        group.cancelAll()
+                        throw error
+                    }
+                    try await group.waitForAll()
                 }
-                do {
-                    try await self.receive(call, context, onMessage)
-                } catch {
-                    group.cancelAll()
-                    throw error
-                }
-                try await group.waitForAll()
+                return StreamingReply(message: nil)
             }
-            return StreamingReply(message: nil)
         }
     }
 }

@@ -8,6 +8,9 @@ package struct CallEnding: Sendable {
     package var status: CallStatus
     package var trailers: HPACKHeaders
     package var replies: [ByteBuffer]
+    /// The server did not process the call (refused it, or went away before it started): it is
+    /// safe to make again, elsewhere.
+    package var unprocessed = false
 }
 
 /// One call's state on a client connection, touched only on the connection's event loop.

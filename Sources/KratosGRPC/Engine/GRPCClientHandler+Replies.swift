@@ -76,7 +76,7 @@ extension GRPCClientHandler: HTTP2Endpoint {
         case .inadequateSecurity: .permissionDenied
         default: .internal
         }
-        end(stream, CallStatus(code: status, message: "the server reset the call (\(code))"))
+        end(stream, CallStatus(code: status, message: "the server reset the call (\(code))"), unprocessed: code == .refusedStream)
     }
 
     func receivedGoAway(lastStream: UInt32, _ code: H2.ErrorCode) {
@@ -85,10 +85,10 @@ extension GRPCClientHandler: HTTP2Endpoint {
         for (id, stream) in streams where id > lastStream {
             stream.inboundClosed = true
             stream.outboundClosed = true
-            end(stream, CallStatus(code: .unavailable, message: "the server is going away; the call did not start"))
+            end(stream, CallStatus(code: .unavailable, message: "the server is going away; the call did not start"), unprocessed: true)
         }
         for stream in waiting {
-            end(stream, CallStatus(code: .unavailable, message: "the server is going away; the call did not start"))
+            end(stream, CallStatus(code: .unavailable, message: "the server is going away; the call did not start"), unprocessed: true)
         }
         closeIfIdle()
     }
@@ -113,7 +113,7 @@ extension GRPCClientHandler: HTTP2Endpoint {
 
     /// Ends the call with `status`; a stream still open either way is reset (CANCEL), so the
     /// server stops and the stream is freed.
-    func end(_ stream: ClientStream, _ status: CallStatus, trailers: HPACKHeaders = [:]) {
+    func end(_ stream: ClientStream, _ status: CallStatus, trailers: HPACKHeaders = [:], unprocessed: Bool = false) {
         guard !stream.ended else { return }
         stream.ended = true
         if stream.id == 0 {
@@ -131,7 +131,8 @@ extension GRPCClientHandler: HTTP2Endpoint {
         } else {
             stream.source?.finish(KratosError(status))
         }
-        stream.ending.succeed(CallEnding(headers: stream.headers, status: status, trailers: trailers, replies: stream.collected ?? []))
+        stream.ending.succeed(CallEnding(headers: stream.headers, status: status, trailers: trailers, replies: stream.collected ?? [],
+                                         unprocessed: unprocessed))
         stream.collected = nil
         startWaiting()
         closeIfIdle()

@@ -110,7 +110,7 @@ final class GRPCClientHandler: ChannelDuplexHandler {
         let loop = eventLoop
         guard !isClosing, context != nil, nextStreamID < UInt32(Int32.max) else {
             let status = CallStatus(code: .unavailable, message: "the connection is closing")
-            return (nil, .none, loop.makeSucceededFuture(CallEnding(headers: nil, status: status, trailers: [:], replies: [])))
+            return (nil, .none, loop.makeSucceededFuture(CallEnding(headers: nil, status: status, trailers: [:], replies: [], unprocessed: true)))
         }
         let stream = ClientStream(maxReplySize: maxReplySize, window: InboundWindow(target: streamWindow),
                                   sendWindow: h2.peerInitialWindow, collecting: collecting, ending: loop.makePromise())

@@ -188,7 +188,7 @@ final class GRPCServerHandler: ChannelDuplexHandler {
         stream.window.remaining -= flowLength
         guard stream.window.remaining >= 0 else { throw .stream(stream.id, .flowControlError, "DATA beyond the stream's window") }
         guard !stream.finished else { return }
-        if !stream.inboundClosed, let context {
+        if !stream.inboundClosed, context != nil {
             stream.deframer.append(bytes)
             do {
                 while let message = try stream.deframer.next(allocator: allocator) {
