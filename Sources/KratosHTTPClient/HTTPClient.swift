@@ -140,12 +140,26 @@ public final class KratosHTTPClient: Sendable {
             } catch {
                 picked.done(.unreachable)
                 tried.insert(picked.node.endpoint)
-                if Self.neverConnected(error), tried.count < min(3, target.selector.all.count) { continue }
+                // Made again elsewhere when nothing reached the node, or when the method is
+                // idempotent and a reused connection was dropped (a server closing idle
+                // connections as it stops), as Go's transport does.
+                let retry = Self.neverConnected(error) || (Self.idempotent.contains(method) && Self.connectionDropped(error))
+                if retry, tried.count < min(3, target.selector.all.count) { continue }
                 throw KratosError.serviceUnavailable("UNAVAILABLE", "\(method.rawValue) \(request.url): \(error)").with(cause: error)
             }
             picked.done((500...).contains(Int(response.status.code)) ? .failed : .success)
             return try await decode(response, responseField: responseField, output: Output.self)
         }
+    }
+
+    static let idempotent: [HTTPMethod] = [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE]
+
+    /// Whether `error` says the connection closed under the request.
+    private static func connectionDropped(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError, error == .remoteConnectionClosed { return true }
+        if let error = error as? IOError, [ECONNRESET, EPIPE].contains(error.errnoCode) { return true }
+        if let error = error as? ChannelError, error == .ioOnClosedChannel || error == .eof || error == .outputClosed { return true }
+        return false
     }
 
     /// Whether `error` says the connection was never made (the request did not leave).

@@ -141,9 +141,95 @@ extension EtcdTests {
             filtered.close()
             for instance in instances { await instance.stop() }
         }
+
+        /// The app registers once its servers answer, with both endpoints, and deregisters
+        /// before they stop answering.
+        @Test func theAppRegistersWhenServingAndDeregistersBeforeDraining() async throws {
+            let etcd = try await EtcdCluster()
+            defer { etcd.stop() }
+            let registry = try await Self.registry(etcd)
+            defer { registry.client.close() }
+            let checks = Checks()
+            let instance = try await GreeterInstance(id: "a1", etcdEndpoints: etcd.endpoints) { CheckingRegistrar(inner: $0, checks: checks) }
+            try await eventually(within: .seconds(5), "registered") { try await registry.instances(of: "greeter").count == 1 }
+            let registered = try #require(try await registry.instances(of: "greeter").first)
+            #expect(registered.endpoints.count == 2)
+            #expect(registered.endpoints.first?.hasPrefix("http://127.0.0.1:") == true && registered.endpoints.last?.hasPrefix("grpc://127.0.0.1:") == true)
+            await instance.stop()
+            #expect(checks.all == ["register: both answer", "deregistered: both still answer"])
+            #expect(try await etcd.ctl("get", "--prefix", "/microservices/") == "")
+        }
+
+        /// etcd unreachable at start: the app says so, its servers serve, and it registers once
+        /// etcd answers.
+        @Test func anUnreachableRegistryLeavesTheServersServingAndIsRetried() async throws {
+            let etcd = try await EtcdCluster()
+            defer { etcd.stop() }
+            etcd.kill(0)
+            let checks = Checks()
+            let instance = try await GreeterInstance(id: "late", etcdEndpoints: etcd.endpoints, registrationTimeout: .seconds(1)) {
+                CheckingRegistrar(inner: $0, checks: checks)
+            }
+            // Serving while etcd is down.
+            let http = try await eventually(within: .seconds(5), "the instance serves") { checks.attempts > 0 }
+            #expect(http < .seconds(5))
+            let endpoints = try #require(checks.endpoints)
+            #expect(try await answers(endpoints))
+            try await etcd.restart(0, wipingData: false)
+            let registry = try await Self.registry(etcd)
+            defer { registry.client.close() }
+            try await eventually(within: .seconds(10), "registered once etcd answers") {
+                try await registry.instances(of: "greeter").map(\.id) == ["late"]
+            }
+            await instance.stop()
+            #expect(try await etcd.ctl("get", "--prefix", "/microservices/") == "")
+        }
     }
 }
 
 private final class Started: Sendable {
     let value = Atomic<Int>(0)
+}
+
+/// What ``CheckingRegistrar`` saw.
+final class Checks: Sendable {
+    private let state = Mutex<(log: [String], attempts: Int, endpoints: [String]?)>(([], 0, nil))
+    var all: [String] { state.withLock { $0.log } }
+    var attempts: Int { state.withLock { $0.attempts } }
+    var endpoints: [String]? { state.withLock { $0.endpoints } }
+    func add(_ line: String) { state.withLock { $0.log.append(line) } }
+    func attempted(_ endpoints: [String]) { state.withLock { $0.attempts += 1; $0.endpoints = endpoints } }
+}
+
+/// Whether the greeter answers at each of `endpoints` (`http://…`, `grpc://…`).
+func answers(_ endpoints: [String]) async throws -> Bool {
+    for endpoint in endpoints {
+        if endpoint.hasPrefix("http://") {
+            let client = KratosHTTPClient(.init(endpoint: endpoint, timeout: .seconds(2)))
+            guard (try? await Kratos_Test_V1_GreeterHTTPClient(client).sayHello(.with { $0.name = "x" })) != nil else { return false }
+        } else {
+            let ok = try await KratosGRPCClient.with(.init(endpoint: endpoint, timeout: .seconds(2), logger: quietLogger("test.client"))) { client in
+                (try? await Kratos_Test_V1_GreeterGRPCClient(client).sayHello(.with { $0.name = "x" })) != nil
+            }
+            guard ok else { return false }
+        }
+    }
+    return !endpoints.isEmpty
+}
+
+/// The real etcd registry, checking at each step that the instance's servers answer.
+struct CheckingRegistrar: Registrar {
+    let inner: EtcdRegistry
+    let checks: Checks
+
+    func register(_ instance: ServiceInstance) async throws {
+        checks.attempted(instance.endpoints)
+        if checks.all.isEmpty { checks.add(try await answers(instance.endpoints) ? "register: both answer" : "register: not serving") }
+        try await inner.register(instance)
+    }
+
+    func deregister(_ instance: ServiceInstance) async throws {
+        try await inner.deregister(instance)
+        checks.add(try await answers(instance.endpoints) ? "deregistered: both still answer" : "deregistered: not serving")
+    }
 }

@@ -7,10 +7,11 @@ import UnixSignals
 /// A service process: its identity, its servers, your own services, and its lifecycle.
 ///
 /// `run()` binds every server (so `:0` ports report real endpoints), runs `beforeStart`, starts the
-/// servers, registers the instance (bounded by ``Configuration/registrarTimeout``), runs
+/// servers, registers the instance (bounded by ``Configuration/registrarTimeout``; a registry
+/// that cannot be reached is logged and retried in the background while the servers serve), runs
 /// `afterStart`, and waits for a signal (SIGTERM, SIGQUIT, SIGINT by default) or ``stop()``. Then
-/// `beforeStop`, deregistration, a graceful stop of the servers (requests in flight finish, within
-/// ``Configuration/stopTimeout``), and `afterStop`.
+/// `beforeStop`, deregistration (first, so clients stop picking the instance), a graceful stop of
+/// the servers (requests in flight finish, within ``Configuration/stopTimeout``), and `afterStop`.
 ///
 /// Your own ServiceLifecycle services (a data layer with connections to close, a config watcher,
 /// an exporter) run in the same group, started in order before the servers and shut down
@@ -30,7 +31,10 @@ public final class KratosApp: Sendable {
         public var endpoints: [String]?
         /// Signals that stop the app gracefully.
         public var signals: [UnixSignal]
+        /// How long one attempt to register (or deregister) may take.
         public var registrarTimeout: Duration
+        /// The longest pause between attempts to register while the registry is unreachable.
+        public var registrarRetryDelay: Duration
         /// How long a graceful stop may take before servers are cancelled.
         public var stopTimeout: Duration?
 
@@ -42,8 +46,10 @@ public final class KratosApp: Sendable {
             endpoints: [String]? = nil,
             signals: [UnixSignal] = [.sigterm, .sigquit, .sigint],
             registrarTimeout: Duration = .seconds(10),
+            registrarRetryDelay: Duration = .seconds(30),
             stopTimeout: Duration? = nil
         ) {
+            self.registrarRetryDelay = registrarRetryDelay
             self.id = id
             self.name = name
             self.version = version
@@ -173,18 +179,54 @@ public final class KratosApp: Sendable {
         }
 
         func run() async throws {
-            if let registrar = app.registrar {
-                try await Deadline.run(within: app.configuration.registrarTimeout) { try await registrar.register(instance) }
+            // Registration that fails (the registry unreachable) does not stop the app: its
+            // servers serve, and registering is retried in the background until it works.
+            var retrying: Task<Void, Never>?
+            if let registrar = app.registrar, !(await register(registrar, attempt: 1)) {
+                retrying = Task { await keepRegistering(registrar) }
             }
             for hook in app.hooks.afterStart { try await hook(info) }
             try? await gracefulShutdown()
             for hook in app.hooks.beforeStop { try await hook(info) }
+            if let retrying {
+                retrying.cancel()
+                await retrying.value
+            }
             if let registrar = app.registrar {
                 do {
                     try await Deadline.run(within: app.configuration.registrarTimeout) { try await registrar.deregister(instance) }
                 } catch {
                     app.logger.error("deregister failed", metadata: ["error": "\(error)"])
                 }
+            }
+        }
+
+        /// One attempt within ``Configuration/registrarTimeout``; whether it worked.
+        private func register(_ registrar: any Registrar, attempt: Int) async -> Bool {
+            do {
+                try await Deadline.run(within: app.configuration.registrarTimeout) { try await registrar.register(instance) }
+                if attempt > 1 { app.logger.info("registered", metadata: ["app.id": "\(info.id)", "attempt": "\(attempt)"]) }
+                return true
+            } catch {
+                if Task.isCancelled { return false }
+                let level: Logger.Level = attempt == 1 ? .error : .debug
+                app.logger.log(level: level, "registering the instance failed; the servers serve, and registering is retried",
+                               metadata: ["app.id": "\(info.id)", "attempt": "\(attempt)", "error": "\(error)"])
+                return false
+            }
+        }
+
+        /// Retries with backoff (1 s doubling up to ``Configuration/registrarRetryDelay``) until
+        /// registered or cancelled.
+        private func keepRegistering(_ registrar: any Registrar) async {
+            var delay = Duration.seconds(1)
+            var attempt = 1
+            while !Task.isCancelled {
+                try? await Task.sleep(for: delay)
+                attempt += 1
+                if Task.isCancelled { return }
+                if await register(registrar, attempt: attempt) { return }
+                delay = min(delay * 2, app.configuration.registrarRetryDelay)
             }
         }
     }

@@ -56,7 +56,7 @@ final class GreeterInstance: Sendable {
     private let running: Task<Void, any Error>
 
     init(id: String, version: String = "v1", etcdEndpoints: [String], ttl: Duration = .seconds(5),
-         registrar: ((EtcdRegistry) -> any Registrar)? = nil) async throws {
+         registrationTimeout: Duration = .seconds(10), registrar: ((EtcdRegistry) -> any Registrar)? = nil) async throws {
         self.id = id
         greeter = NamedGreeter(id: id)
         let http = loopbackServer()
@@ -65,7 +65,8 @@ final class GreeterInstance: Sendable {
         try greeter.register(on: grpc)
         etcd = try await EtcdClient(.init(endpoints: etcdEndpoints, requestTimeout: .seconds(1)))
         let registry = EtcdRegistry(client: etcd, configuration: .init(ttl: ttl), logger: quietLogger("test.registry"))
-        app = KratosApp(.init(id: id, name: "greeter", version: version, signals: []), servers: [http, grpc],
+        app = KratosApp(.init(id: id, name: "greeter", version: version, signals: [], registrarTimeout: registrationTimeout,
+                              registrarRetryDelay: .seconds(1)), servers: [http, grpc],
                         registrar: registrar?(registry) ?? registry, logger: quietLogger("test.app"))
         running = Task { [app] in try await app.run() }
     }
