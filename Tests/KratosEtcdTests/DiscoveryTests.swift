@@ -142,6 +142,35 @@ extension EtcdTests {
             for instance in instances { await instance.stop() }
         }
 
+        /// Three etcd members; the leader killed while both transports call through
+        /// `discovery:///`: no call fails, and registration and discovery go on through the
+        /// other two (an instance started after the kill gets calls).
+        @Test func theLeaderKilledUnderLoadFailsNoCall() async throws {
+            let etcd = try await EtcdCluster(size: 3)
+            defer { etcd.stop() }
+            let registry = try await Self.registry(etcd)
+            defer { registry.client.close() }
+            let instances = try await Self.start(["i1", "i2"], etcd, registry: registry)
+            let clients = try await GreeterClients(discovery: registry)
+            defer { clients.close() }
+            let started = Started()
+            async let http = load(3000, concurrency: 4) { started.value.add(1, ordering: .relaxed); return try await clients.viaHTTP() }
+            async let grpc = load(3000, concurrency: 4) { started.value.add(1, ordering: .relaxed); return try await clients.viaGRPC() }
+            try await eventually(within: .seconds(20), "load under way") { started.value.load(ordering: .relaxed) > 1000 }
+            etcd.kill(try await etcd.leader())
+            let third = try await GreeterInstance(id: "i3", etcdEndpoints: etcd.endpoints)
+            let (httpResult, grpcResult) = await (http, grpc)
+            for (transport, result) in [("HTTP", httpResult), ("gRPC", grpcResult)] {
+                #expect(result.failures.isEmpty && result.total == 3000, "\(transport): \(result.failures.prefix(3))")
+            }
+            for (transport, call) in [("HTTP", clients.viaHTTP), ("gRPC", clients.viaGRPC)] {
+                try await eventually(within: .seconds(5), "\(transport) calls reach i3, registered after the kill") {
+                    await load(30) { try await call() }.counts["i3", default: 0] > 0
+                }
+            }
+            for instance in instances + [third] { await instance.stop() }
+        }
+
         /// The app registers once its servers answer, with both endpoints, and deregisters
         /// before they stop answering.
         @Test func theAppRegistersWhenServingAndDeregistersBeforeDraining() async throws {
