@@ -39,6 +39,8 @@ let package = Package(
                 .product(name: "KratosGRPC", package: "kratos-swift"),
                 // Prometheus at GET /metrics.
                 .product(name: "KratosPrometheus", package: "kratos-swift"),
+                // Registration in etcd and discovery:/// clients, when configs name a registry.
+                .product(name: "KratosEtcd", package: "kratos-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ] + (exportTraces ? [.product(name: "KratosOTel", package: "kratos-swift")] : []),
             swiftSettings: exportTraces ? [.define("EXPORT_TRACES")] : []

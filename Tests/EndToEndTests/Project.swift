@@ -42,6 +42,15 @@ struct Project {
         return Project(sandbox: sandbox, directory: directory, environment: environment, testConfig: config)
     }
 
+    /// A config directory beside the test config: its YAML with `extra` appended.
+    func config(named name: String, adding extra: String) throws -> URL {
+        let directory = sandbox.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let yaml = try String(contentsOf: testConfig.appendingPathComponent("config.yaml"), encoding: .utf8)
+        try (yaml + "\n" + extra + "\n").write(to: directory.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        return directory
+    }
+
     func remove() {
         try? FileManager.default.removeItem(at: sandbox)
     }
@@ -175,6 +184,17 @@ final class RunningService: @unchecked Sendable {
             guard let start = line.range(of: scheme) else { return nil }
             return String(line[start.lowerBound...].prefix { !$0.isWhitespace && $0 != "\"" })
         }
+    }
+
+    /// SIGKILLs the service `kratos run` started (not kratos), as a crash or the OOM killer
+    /// would, and waits for kratos to exit.
+    func killService() async throws {
+        let children = try await runProcess("/usr/bin/pgrep", ["-P", String(process.processIdentifier)], in: nil)
+        let pids = children.stdout.split(separator: "\n").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
+        guard !pids.isEmpty else { throw E2EFailure("kratos run has no child process:\n\(log.suffix(2000))") }
+        for pid in pids { kill(pid, SIGKILL) }
+        let start = ContinuousClock.now
+        while process.isRunning, ContinuousClock.now - start < .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
     }
 
     /// Sends SIGTERM and waits (up to 30 s) for kratos to exit.

@@ -1,4 +1,5 @@
 import Foundation
+import class KratosTestSupport.EtcdCluster
 import class KratosTestSupport.OTLPReceiver
 import Synchronization
 import Testing
@@ -45,6 +46,8 @@ import Testing
         let stopped = try await service.terminate()
         #expect(stopped.status == 0)
         #expect(stopped.seconds < 5)
+
+        try await registration(project)
 
         // The OTLP exporter is one line of Package.swift away (off by default: it costs swift-otel's
         // build). With it and OTEL_EXPORTER_OTLP_ENDPOINT the template exports its spans over OTLP/HTTP; the span
@@ -153,4 +156,80 @@ import Testing
         let tests = try await runProcess("/usr/bin/env", ["swift", "test"] + Project.scratchPath, in: project.directory)
         #expect(tests.status == 0, "swift test in the project failed:\n\(tests.stdout.suffix(3000))\n\(tests.stderr.suffix(3000))")
     }
+
+    /// The config's `registry.etcd` block turns registration on, against a real etcd: the
+    /// instance's JSON with both endpoints under `/microservices/`; SIGTERM removes it at once,
+    /// SIGKILL after the TTL; etcd restarted with its data deleted gets it back within one TTL,
+    /// twice.
+    func registration(_ project: Project) async throws {
+        let etcd = try await EtcdCluster()
+        defer { etcd.stop() }
+        let ttl = Duration.seconds(3)
+        let config = try project.config(named: "registry-configs", adding: """
+            registry:
+              etcd:
+                endpoints: ["\(etcd.endpoints[0])"]
+                ttl: 3s
+            """)
+        func listed() async throws -> String { try await etcd.ctl("get", "--prefix", "/microservices/") }
+
+        var service = try project.run(["--", "-conf", config.path])
+        let (http, grpc) = try await service.endpoints(within: .seconds(600))
+        try await poll(within: .seconds(10), "registered") { try await !listed().isEmpty }
+        let lines = try await listed().split(separator: "\n").map(String.init)
+        #expect(lines.count == 2 && lines[0].hasPrefix("/microservices/helloworld/"), "\(lines)")
+        let value = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any]
+        #expect(value?["name"] as? String == "helloworld" && value?["version"] as? String == "v0.1.0", "\(lines)")
+        #expect(value?["endpoints"] as? [String] == [http, grpc], "\(lines)")
+        #expect(lines[0] == "/microservices/helloworld/\(value?["id"] as? String ?? "?")")
+        // SIGTERM: deregistered before the process is gone.
+        #expect(try await service.terminate().status == 0)
+        #expect(try await listed() == "", "still listed after SIGTERM")
+
+        // SIGKILL: nothing deregisters; the lease runs out within the TTL.
+        service = try project.run(["--", "-conf", config.path])
+        _ = try await service.endpoints(within: .seconds(600))
+        try await poll(within: .seconds(10), "registered again") { try await !listed().isEmpty }
+        try await service.killService()
+        let killed = ContinuousClock.now
+        #expect(try await !listed().isEmpty, "gone before its TTL")
+        try await poll(within: ttl + .seconds(3), "removed after the TTL") { try await listed().isEmpty }
+        print("end-to-end: a SIGKILLed instance left etcd after \(ContinuousClock.now - killed) (TTL \(ttl))")
+
+        // etcd restarted with its data deleted, twice: registered again within one TTL each time.
+        service = try project.run(["--", "-conf", config.path])
+        _ = try await service.endpoints(within: .seconds(600))
+        try await poll(within: .seconds(10), "registered a third time") { try await !listed().isEmpty }
+        // The instance's lease: a new etcd knows nothing of the old one, so a new lease says it
+        // registered again.
+        func lease() async throws -> String? {
+            try await etcd.ctl("get", "--prefix", "/microservices/", "-w", "fields").split(separator: "\n")
+                .first { $0.hasPrefix("\"Lease\" : ") }.map { String($0.dropFirst("\"Lease\" : ".count)) }
+        }
+        var previous = try await lease()
+        #expect(previous != nil)
+        for round in 1...2 {
+            try await etcd.restart(0, wipingData: true)
+            let back = try await poll(within: ttl, "round \(round): registered again in the new etcd") {
+                let now = try await lease()
+                return now != nil && now != previous
+            }
+            previous = try await lease()
+            print("end-to-end: etcd wiped (round \(round)): registered again \(back) after etcd answered")
+        }
+        #expect(try await service.terminate().status == 0)
+        #expect(try await listed() == "")
+        #expect(!service.log.contains("level=ERROR"), "\(service.log.suffix(2000))")
+    }
+}
+
+/// Polls `condition` every 50 ms until it holds; how long that took. Fails after `limit`.
+@discardableResult
+func poll(within limit: Duration, _ what: String, _ condition: () async throws -> Bool) async throws -> Duration {
+    let start = ContinuousClock.now
+    while ContinuousClock.now - start < limit {
+        if (try? await condition()) == true { return ContinuousClock.now - start }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw E2EFailure("\(what): not within \(limit)")
 }

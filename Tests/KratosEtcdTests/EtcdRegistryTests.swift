@@ -1,6 +1,7 @@
 import Foundation
 import Kratos
 import KratosEtcd
+import KratosTestSupport
 import Testing
 
 extension EtcdTests {

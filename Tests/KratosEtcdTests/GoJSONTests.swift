@@ -1,6 +1,7 @@
 import Foundation
 import Kratos
 @testable import KratosEtcd
+import KratosTestSupport
 import Testing
 
 /// The registry value against what Go's `encoding/json` writes (outputs of `json.Marshal` on

@@ -10,6 +10,9 @@ import ServiceLifecycle
 public enum ServiceInfo {
     public static let name = "kratos-layout"
     public static let version = "v0.1.0"
+    /// This process's instance id in a registry: the host name and process id, so instances on
+    /// one machine do not take each other's place.
+    public static let instanceID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
 }
 
 /// Wires the layers with plain constructors, in one place: data → biz → service → servers. Tests
@@ -27,10 +30,12 @@ public func wireServers(_ bootstrap: Bootstrap, logger: Logger,
 
 /// The app: the wired servers and `services` (the trace exporter, when there is one), run until a
 /// signal or `stop()`; the services start first and stop last, so spans still buffered are sent.
-public func wireApp(_ bootstrap: Bootstrap, id: String = ProcessInfo.processInfo.hostName, logger: Logger,
+/// With a `registrar` (see `makeRegistry`) the app registers once its servers listen and
+/// deregisters first when it stops.
+public func wireApp(_ bootstrap: Bootstrap, id: String = ServiceInfo.instanceID, logger: Logger,
                     metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                    services: [any Service] = []) throws -> KratosApp {
+                    services: [any Service] = [], registrar: (any Registrar)? = nil) throws -> KratosApp {
     let (http, grpc) = try wireServers(bootstrap, logger: logger, metrics: metrics)
     return KratosApp(.init(id: id, name: ServiceInfo.name, version: ServiceInfo.version), servers: [http, grpc],
-                     services: services, logger: logger)
+                     services: services, registrar: registrar, logger: logger)
 }

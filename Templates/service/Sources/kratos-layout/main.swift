@@ -11,7 +11,7 @@ import KratosOTel
 // kratos-layout [-conf ./configs]: loads the configuration, sets up logging, metrics and tracing,
 // runs until SIGTERM, SIGINT or SIGQUIT, then stops gracefully.
 let (_, bootstrap) = try ConfigFlag.load(Bootstrap.self, default: "./configs")
-let id = ProcessInfo.processInfo.hostName
+let id = ServiceInfo.instanceID
 let info = AppInfo(id: id, name: ServiceInfo.name, version: ServiceInfo.version)
 let metrics = KratosPrometheus.bootstrap()
 #if EXPORT_TRACES
@@ -24,4 +24,8 @@ KratosLogging.bootstrap(bootstrap.log ?? .init(), app: info)
 let exporter: (any Service)? = nil
 #endif
 let logger = Logger(label: ServiceInfo.name)
-try await wireApp(bootstrap, id: id, logger: logger, metrics: metrics, services: exporter.map { [$0] } ?? []).run()
+// Registration in etcd when the config has a `registry.etcd` block.
+let registry = try await makeRegistry(bootstrap, logger: logger)
+try await wireApp(bootstrap, id: id, logger: logger, metrics: metrics, services: exporter.map { [$0] } ?? [],
+                  registrar: registry).run()
+registry?.client.close()

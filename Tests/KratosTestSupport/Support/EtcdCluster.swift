@@ -4,22 +4,22 @@ import KratosTestSupport
 /// Real etcd members (Debian `etcd-server`) on loopback ephemeral ports, each with its data in a
 /// temporary directory, killed (SIGKILL) by ``stop()``: the test process ignores SIGTERM, and
 /// children inherit that.
-final class EtcdCluster: @unchecked Sendable {
-    struct Member {
-        let name: String
-        let clientPort: Int
-        let peerPort: Int
-        var dataDir: URL
-        var process: Process?
-        var endpoint: String { "127.0.0.1:\(clientPort)" }
+public final class EtcdCluster: @unchecked Sendable {
+    public struct Member {
+        public let name: String
+        public let clientPort: Int
+        public let peerPort: Int
+        public var dataDir: URL
+        public var process: Process?
+        public var endpoint: String { "127.0.0.1:\(clientPort)" }
     }
 
-    private(set) var members: [Member]
-    let root: URL
-    let extraFlags: [String]
+    public private(set) var members: [Member]
+    public let root: URL
+    public let extraFlags: [String]
 
     /// Starts `size` members forming one cluster and waits until each answers.
-    init(size: Int = 1, extraFlags: [String] = []) async throws {
+    public init(size: Int = 1, extraFlags: [String] = []) async throws {
         for tool in ["/usr/bin/etcd", "/usr/bin/etcdctl"] where !FileManager.default.isExecutableFile(atPath: tool) {
             throw ProcessFailure(description: "\(tool) is missing: run Scripts/bootstrap (Debian etcd-server and etcd-client)")
         }
@@ -41,7 +41,7 @@ final class EtcdCluster: @unchecked Sendable {
         }
     }
 
-    var endpoints: [String] { members.map(\.endpoint) }
+    public var endpoints: [String] { members.map(\.endpoint) }
 
     private func launch(_ index: Int) throws {
         let member = members[index]
@@ -70,7 +70,7 @@ final class EtcdCluster: @unchecked Sendable {
     }
 
     /// Polls `etcdctl endpoint health` until the member answers (10 s at most).
-    func waitUntilHealthy(_ index: Int) async throws {
+    public func waitUntilHealthy(_ index: Int) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             if let process = members[index].process, !process.isRunning {
@@ -82,12 +82,12 @@ final class EtcdCluster: @unchecked Sendable {
         throw ProcessFailure(description: "etcd \(members[index].name) did not become healthy: \(log(index))")
     }
 
-    func log(_ index: Int) -> String {
+    public func log(_ index: Int) -> String {
         ((try? String(contentsOf: root.appendingPathComponent("\(members[index].name).log"), encoding: .utf8)) ?? "").suffix(2000).description
     }
 
     /// SIGKILLs member `index`.
-    func kill(_ index: Int) {
+    public func kill(_ index: Int) {
         guard let process = members[index].process, process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -95,13 +95,13 @@ final class EtcdCluster: @unchecked Sendable {
     }
 
     /// SIGSTOPs member `index` (it hangs: connections stay open, nothing answers) or SIGCONTs it.
-    func pause(_ index: Int, _ paused: Bool = true) {
+    public func pause(_ index: Int, _ paused: Bool = true) {
         guard let process = members[index].process, process.isRunning else { return }
         Foundation.kill(process.processIdentifier, paused ? SIGSTOP : SIGCONT)
     }
 
     /// Starts member `index` again on its ports (after ``kill(_:)``), optionally without its data.
-    func restart(_ index: Int, wipingData: Bool) async throws {
+    public func restart(_ index: Int, wipingData: Bool) async throws {
         kill(index)
         if wipingData { try? FileManager.default.removeItem(at: members[index].dataDir) }
         try launch(index)
@@ -109,7 +109,7 @@ final class EtcdCluster: @unchecked Sendable {
     }
 
     /// The member currently leading, by `etcdctl endpoint status`.
-    func leader() async throws -> Int {
+    public func leader() async throws -> Int {
         let alive = members.indices.filter { members[$0].process != nil }
         let reply = try await etcdctl(["endpoint", "status", "-w", "fields"], endpoints: alive.map { members[$0].endpoint })
         // One block per endpoint: "MemberID" : N … "Leader" : N … "Endpoint" : "…".
@@ -128,7 +128,7 @@ final class EtcdCluster: @unchecked Sendable {
 
     /// Runs `etcdctl` against member `member` (default: every member still running).
     @discardableResult
-    func etcdctl(_ arguments: [String], member: Int? = nil, endpoints: [String]? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
+    public func etcdctl(_ arguments: [String], member: Int? = nil, endpoints: [String]? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
         let targets = endpoints ?? member.map { [members[$0].endpoint] } ?? members.filter { $0.process != nil }.map(\.endpoint)
         let result = try await runProcess("/usr/bin/etcdctl", ["--endpoints=\(targets.joined(separator: ","))", "--dial-timeout=1s",
                                                                "--command-timeout=3s"] + arguments)
@@ -137,13 +137,13 @@ final class EtcdCluster: @unchecked Sendable {
 
     /// `etcdctl …` that must succeed; its standard output.
     @discardableResult
-    func ctl(_ arguments: String...) async throws -> String {
+    public func ctl(_ arguments: String...) async throws -> String {
         let result = try await etcdctl(arguments)
         guard result.status == 0 else { throw ProcessFailure(description: "etcdctl \(arguments) failed: \(result.stderr)") }
         return result.stdout
     }
 
-    func stop() {
+    public func stop() {
         for index in members.indices { kill(index) }
         try? FileManager.default.removeItem(at: root)
     }
@@ -152,7 +152,7 @@ final class EtcdCluster: @unchecked Sendable {
 }
 
 /// Ports the kernel hands out for port 0 on loopback, free when returned.
-func freePorts(_ count: Int) throws -> [Int] {
+public func freePorts(_ count: Int) throws -> [Int] {
     var sockets: [Int32] = []
     defer { sockets.forEach { close($0) } }
     var ports: [Int] = []
