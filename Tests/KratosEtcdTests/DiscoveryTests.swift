@@ -142,6 +142,30 @@ extension EtcdTests {
             for instance in instances { await instance.stop() }
         }
 
+        /// An instance registered as go-kratos writes it (`etcdctl put`, Go's JSON) is called
+        /// through `discovery:///` over both transports.
+        @Test func aGoKratosRegistrationIsCalled() async throws {
+            let etcd = try await EtcdCluster()
+            defer { etcd.stop() }
+            let registry = try await Self.registry(etcd)
+            defer { registry.client.close() }
+            let greeter = NamedGreeter(id: "go1")
+            let http = loopbackServer()
+            let grpc = KratosGRPCServer(.init(host: "127.0.0.1", port: 0, logger: quietLogger("test.grpc")))
+            try greeter.register(on: http)
+            try greeter.register(on: grpc)
+            try await withServer(http) { httpEndpoint in
+                try await withServer(grpc) { grpcEndpoint in
+                    let goJSON = #"{"id":"go1","name":"greeter","version":"v1.2.0","metadata":{"weight":"100"},"endpoints":["\#(httpEndpoint)","\#(grpcEndpoint)"]}"#
+                    try await etcd.ctl("put", "/microservices/greeter/go1", goJSON)
+                    let clients = try await GreeterClients(discovery: registry, filters: [.version("v1.2.0")])
+                    defer { clients.close() }
+                    #expect(try await clients.viaHTTP() == "go1")
+                    #expect(try await clients.viaGRPC() == "go1")
+                }
+            }
+        }
+
         /// Three etcd members; the leader killed while both transports call through
         /// `discovery:///`: no call fails, and registration and discovery go on through the
         /// other two (an instance started after the kill gets calls).
