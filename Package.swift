@@ -10,7 +10,7 @@ import PackageDescription
 ///   transports, each a product of its own so a service compiles only the ones it uses.
 /// - `KratosEtcd`: an etcd v3 client on the gRPC client, the etcd registry and config source, apart
 ///   so only services that use etcd compile it.
-/// - `KratosTLS` (swift-nio-ssl): TLS for the HTTP server, apart so plain services skip BoringSSL.
+/// - `KratosTLS` (swift-nio-ssl): TLS for the HTTP and gRPC servers and the gRPC client, apart so plain services skip BoringSSL.
 /// - `KratosTesting`, `KratosGRPCTesting`: in-process and live test harnesses for users' services.
 /// - `KratosCodeGen`: the protoc plugins' generators (no runtime, no NIO); the plugins are thin mains.
 /// - `KratosCLI`: every command as a library (libgit2, no runtime, no NIO); `kratos` is a thin main.
@@ -93,7 +93,7 @@ let package = Package(
         .target(
             name: "KratosTLS",
             dependencies: [
-                "KratosHTTP",
+                "KratosNIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
@@ -155,6 +155,7 @@ let package = Package(
         .target(
             name: "KratosEtcd",
             dependencies: [
+                "KratosNIO",
                 "Kratos", "KratosGRPC",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
@@ -237,17 +238,19 @@ let package = Package(
         .testTarget(name: "KratosHTTPTests", dependencies: ["KratosHTTP", "KratosTLS", "KratosHTTPClient", "KratosTestSupport"]),
         .testTarget(
             name: "KratosGRPCTests",
-            dependencies: ["KratosGRPC", "KratosHTTP", "KratosPrometheus", "KratosOTel", "KratosTestSupport",
+            dependencies: ["KratosGRPC", "KratosHTTP", "KratosTLS", "KratosPrometheus", "KratosOTel", "KratosTestSupport",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "Logging", package: "swift-log")],
             exclude: ["Python"]
         ),
         // Against real etcd processes (Debian etcd-server and etcd-client) the tests start.
         .testTarget(
             name: "KratosEtcdTests",
-            dependencies: ["KratosEtcd", "KratosTestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["KratosEtcd", "KratosTLS", "KratosTestSupport", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")]
         ),
         .testTarget(
             name: "KratosCLITests",

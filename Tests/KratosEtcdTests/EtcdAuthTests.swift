@@ -2,6 +2,8 @@ import Foundation
 import Kratos
 import KratosEtcd
 import KratosTestSupport
+import KratosTLS
+import NIOSSL
 import Testing
 
 extension EtcdTests {
@@ -59,6 +61,37 @@ extension EtcdTests {
             let anonymous = try await EtcdClient(.init(endpoints: etcd.endpoints))
             defer { anonymous.close() }
             await #expect(throws: KratosError.self) { try await anonymous.get("/app/greeting") }
+        }
+    }
+}
+
+extension EtcdTests {
+    /// etcd serving its clients over TLS: the client trusts its CA and works as in the clear;
+    /// one that does not trust it is refused.
+    @Suite struct OverTLS {
+        @Test func talksToEtcdOverTLS() async throws {
+            let certificates = try await TestCertificates()
+            defer { certificates.remove() }
+            let etcd = try await EtcdCluster(tls: certificates)
+            defer { etcd.stop() }
+            var trusted = TLSConfiguration.makeClientConfiguration()
+            trusted.trustRoots = .file(certificates.caCertificate)
+            let client = try await EtcdClient(.init(endpoints: etcd.endpoints.map { "https://\($0)" }, security: try ClientTLS(trusted)))
+            defer { client.close() }
+            try await client.put("/tls/key", "over tls")
+            #expect(try await etcd.ctl("get", "/tls/key", "--print-value-only") == "over tls\n")
+            let registry = EtcdRegistry(client: client)
+            let instance = ServiceInstance(id: "t1", name: "secure", version: "v1", endpoints: ["grpcs://127.0.0.1:9443"])
+            try await registry.register(instance)
+            #expect(try await registry.instances(of: "secure") == [instance])
+            try await registry.deregister(instance)
+
+            let untrusted = try await EtcdClient(.init(endpoints: etcd.endpoints, requestTimeout: .seconds(2), retries: 0,
+                                                       security: try ClientTLS(.makeClientConfiguration())))
+            defer { untrusted.close() }
+            await #expect(throws: (any Error).self) { try await untrusted.put("/tls/other", "x") }
+            // An https:// member without security is a configuration error, not a silent downgrade.
+            await #expect(throws: EtcdError.self) { _ = try await EtcdClient(.init(endpoints: etcd.endpoints.map { "https://\($0)" })) }
         }
     }
 }

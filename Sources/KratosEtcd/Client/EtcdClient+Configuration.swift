@@ -1,3 +1,4 @@
+import KratosNIO
 import Logging
 
 extension EtcdClient {
@@ -7,9 +8,12 @@ extension EtcdClient {
     /// let client = try await EtcdClient(.init(endpoints: ["10.0.0.1:2379", "10.0.0.2:2379", "10.0.0.3:2379"]))
     /// ```
     public struct Configuration: Sendable {
-        /// The members: `host:port` or `http://host:port`. Calls go round-robin over them and fail
-        /// over to the next one when a member cannot be reached or has no leader.
+        /// The members: `host:port`, `http://host:port` or (with ``security``) `https://host:port`.
+        /// Calls go round-robin over them and fail over to the next one when a member cannot be
+        /// reached or has no leader.
         public var endpoints: [String]
+        /// TLS to the members (`.tls(…)` from `KratosTLS`, trusting etcd's CA); nil speaks in the clear.
+        public var security: (any ClientConnectionSecurity)?
         /// With ``password``: authenticate as this user, sending the token etcd returns with each
         /// call, and again when etcd says the token is no longer valid.
         public var username: String?
@@ -29,8 +33,10 @@ extension EtcdClient {
 
         public init(endpoints: [String], username: String? = nil, password: String? = nil,
                     requestTimeout: Duration = .seconds(5), connectTimeout: Duration = .seconds(2), retries: Int = 4,
-                    streamLifetime: Duration = .seconds(3600), maxReconnectDelay: Duration = .seconds(1)) {
+                    streamLifetime: Duration = .seconds(3600), maxReconnectDelay: Duration = .seconds(1),
+                    security: (any ClientConnectionSecurity)? = nil) {
             self.endpoints = endpoints
+            self.security = security
             self.username = username
             self.password = password
             self.requestTimeout = requestTimeout
@@ -45,8 +51,8 @@ extension EtcdClient {
             guard !endpoints.isEmpty else { throw EtcdError.invalidEndpoint("(none given)") }
             let hostPorts = try endpoints.map { endpoint -> String in
                 var text = endpoint.trimmingPrefix("http://")
+                if security != nil { text = text.trimmingPrefix("https://") }
                 if text.hasSuffix("/") { text = text.dropLast() }
-                // TLS needs the gRPC client to support it, which it does not yet.
                 guard !text.contains("://"), !text.contains("/"), let colon = text.lastIndex(of: ":"),
                       Int(text[text.index(after: colon)...]) != nil, colon != text.startIndex else {
                     throw EtcdError.invalidEndpoint(endpoint)

@@ -36,9 +36,11 @@ public final class EtcdClient: Sendable {
         let auth = EtcdAuth(username: configuration.username, password: configuration.password)
         self.auth = auth
         calls = try await KratosGRPCClient(.init(endpoint: endpoint, timeout: configuration.requestTimeout,
-                                                 connectTimeout: configuration.connectTimeout), middleware: [auth.middleware])
+                                                 connectTimeout: configuration.connectTimeout, security: configuration.security),
+                                           middleware: [auth.middleware])
         streams = try await KratosGRPCClient(.init(endpoint: endpoint, timeout: configuration.streamLifetime,
-                                                   connectTimeout: configuration.connectTimeout), middleware: [auth.middleware])
+                                                   connectTimeout: configuration.connectTimeout, security: configuration.security),
+                                             middleware: [auth.middleware])
     }
 
     /// Lets calls in flight finish, then closes the connections; watches, keep-alives and the

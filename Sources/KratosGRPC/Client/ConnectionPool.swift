@@ -37,6 +37,7 @@ final class ConnectionPool: Sendable {
     private let executors: [ObjectIdentifier: EventLoopExecutor]
     private let logger: Logger
     private let connectTimeout: Duration
+    private let security: (any ClientConnectionSecurity)?
     private let state: Mutex<State>
 
     private typealias Opening = Task<GRPCClientConnection, any Error>
@@ -48,7 +49,9 @@ final class ConnectionPool: Sendable {
     }
 
     /// - Throws: 400 `BAD_ENDPOINT` when a fixed address is not `host:port`.
-    init(target: ClientTarget, group: any EventLoopGroup, connectTimeout: Duration, logger: Logger) throws {
+    init(target: ClientTarget, group: any EventLoopGroup, connectTimeout: Duration, security: (any ClientConnectionSecurity)?,
+         logger: Logger) throws {
+        self.security = security
         self.target = target
         for node in target.selector.all { _ = try Address(node.address) }
         single = try target.single.map { try Address($0.address) }
@@ -108,9 +111,9 @@ final class ConnectionPool: Sendable {
             let task = try state.withLock { state -> Opening in
                 guard !state.closed else { throw KratosError.serviceUnavailable("CLIENT_CLOSED", "the gRPC client is closed") }
                 if let task = state.connections[loopKey]?[key] { return task }
-                let task = Task { [connectTimeout, logger] in
+                let task = Task { [connectTimeout, security, logger] in
                     try await GRPCClientConnection.connect(host: address.host, port: address.port, on: loop,
-                                                           timeout: connectTimeout, logger: logger)
+                                                           timeout: connectTimeout, security: security, logger: logger)
                 }
                 state.connections[loopKey, default: [:]][key] = task
                 return task

@@ -71,11 +71,11 @@ extension KratosGRPCClient {
 
     /// What every call of a client sends alike, as HPACK blocks: the pseudo-headers but `:path`,
     /// and the regular fields.
-    static func fixedHead(authority: String, compression: MessageEncoding?) -> (pseudo: ByteBuffer, regular: ByteBuffer) {
+    static func fixedHead(authority: String, scheme: String, compression: MessageEncoding?) -> (pseudo: ByteBuffer, regular: ByteBuffer) {
         var fields = [("content-type", "application/grpc"), ("te", "trailers"), ("grpc-accept-encoding", MessageEncoding.acceptHeader),
                       ("user-agent", "kratos-swift/\(Kratos.version)")]
         if let compression { fields.append(("grpc-encoding", compression.rawValue)) }
-        return (HeaderBlock.constant([(":method", "POST"), (":scheme", "http"), (":authority", authority)]), HeaderBlock.constant(fields))
+        return (HeaderBlock.constant([(":method", "POST"), (":scheme", scheme), (":authority", authority)]), HeaderBlock.constant(fields))
     }
 
     /// The time left before the call's deadline.

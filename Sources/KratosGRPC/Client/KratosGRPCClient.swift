@@ -44,13 +44,18 @@ public final class KratosGRPCClient: Service, Sendable {
         /// How long opening a connection may take (apart from a call's deadline, which a call
         /// waiting for its connection still keeps).
         public var connectTimeout: Duration
+        /// Set up on each connection before gRPC: `.tls(…)` from `KratosTLS` for `grpcs://`
+        /// servers; nil speaks in the clear.
+        public var security: (any ClientConnectionSecurity)?
         /// Where connection problems are logged (debug level).
         public var logger: Logger
 
         public init(endpoint: String, timeout: Duration = .seconds(2), discovery: (any Discovery)? = nil,
                     balancer: any Balancer = WeightedRoundRobin(), filters: [NodeFilter] = [],
                     maxReplySize: Int = 4 << 20, compression: MessageEncoding? = nil, eventLoopGroup: (any EventLoopGroup)? = nil,
-                    connectTimeout: Duration = .seconds(20), logger: Logger = Logger(label: "kratos.grpc.client")) {
+                    connectTimeout: Duration = .seconds(20), security: (any ClientConnectionSecurity)? = nil,
+                    logger: Logger = Logger(label: "kratos.grpc.client")) {
+            self.security = security
             self.discovery = discovery
             self.balancer = balancer
             self.filters = filters
@@ -77,12 +82,18 @@ public final class KratosGRPCClient: Service, Sendable {
     public init(_ configuration: Configuration, middleware: [any Middleware] = []) async throws {
         self.configuration = configuration
         self.middleware = MiddlewareChain(middleware)
-        let target = try ClientTarget(endpoint: configuration.endpoint, schemes: ["grpc"], discovery: configuration.discovery,
+        if configuration.security == nil, configuration.endpoint.lowercased().hasPrefix("grpcs://") {
+            throw KratosError.badRequest("BAD_ENDPOINT", "\(configuration.endpoint) needs TLS: set the configuration's security (.tls(…) from KratosTLS)")
+        }
+        // A TLS client calls the grpcs:// endpoints a registry lists, else the grpc:// ones.
+        let schemes = configuration.security == nil ? ["grpc"] : ["grpcs", "grpc"]
+        let target = try ClientTarget(endpoint: configuration.endpoint, schemes: schemes, discovery: configuration.discovery,
                                       balancer: configuration.balancer, filters: configuration.filters, logger: configuration.logger)
         pool = try ConnectionPool(target: target, group: configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton,
-                                  connectTimeout: configuration.connectTimeout, logger: configuration.logger)
+                                  connectTimeout: configuration.connectTimeout, security: configuration.security, logger: configuration.logger)
         authority = target.serviceName ?? target.single?.address ?? configuration.endpoint
-        fixedHead = Self.fixedHead(authority: authority, compression: configuration.compression)
+        fixedHead = Self.fixedHead(authority: authority, scheme: configuration.security == nil ? "http" : "https",
+                                   compression: configuration.compression)
         closed = AsyncStream<Void>.makeStream()
     }
 

@@ -1,4 +1,5 @@
 import Kratos
+import KratosNIO
 import NIOCore
 import Logging
 import NIOPosix
@@ -20,13 +21,18 @@ final class GRPCClientConnection: Sendable {
         self.usable = usable
     }
 
-    static func connect(host: String, port: Int, on loop: any EventLoop, timeout: Duration, logger: Logger) async throws -> GRPCClientConnection {
+    /// - Parameter security: set up before HTTP/2 (TLS with ALPN `h2`, SNI `host` unless it is an
+    ///   IP address).
+    static func connect(host: String, port: Int, on loop: any EventLoop, timeout: Duration, security: (any ClientConnectionSecurity)?,
+                        logger: Logger) async throws -> GRPCClientConnection {
         let usable = UsableFlag()
+        let serverHostname = Self.isIPAddress(host) ? nil : host
         let channel = try await ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(TimeAmount(timeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try security?.secure(channel, serverHostname: serverHostname, applicationProtocol: "h2")
                     let handler = GRPCClientHandler(eventLoop: channel.eventLoop, allocator: channel.allocator, streamWindow: streamWindow,
                                                     connectionWindow: 8 << 20, logger: logger)
                     handler.onUnusable = { usable.value.store(false, ordering: .relaxed) }
@@ -42,6 +48,11 @@ final class GRPCClientConnection: Sendable {
     }
 
     private static let streamWindow = 1 << 20
+
+    /// Whether `host` is an IPv4 or IPv6 literal (no name to check a certificate against).
+    static func isIPAddress(_ host: String) -> Bool {
+        host.contains(":") || (!host.isEmpty && host.allSatisfy { $0.isNumber || $0 == "." })
+    }
 
     /// Runs `body` on the connection's event loop: at once when already there, else after a hop.
     private func onLoop<T: Sendable>(_ body: @escaping @Sendable (GRPCClientHandler) throws -> T) async throws -> T {

@@ -16,11 +16,14 @@ final class GRPCListener: Sendable {
     }
 
     /// Binds; nothing is accepted before ``startAccepting()``.
-    static func bind(host: String, port: Int, group: any EventLoopGroup, calls: GRPCServerHandler.Settings) async throws -> GRPCListener {
+    /// - Parameter security: set up on each connection before HTTP/2 (TLS with ALPN `h2`).
+    static func bind(host: String, port: Int, group: any EventLoopGroup, security: (any ConnectionSecurity)?,
+                     calls: GRPCServerHandler.Settings) async throws -> GRPCListener {
         let quiesce = ServerQuiescingHelper(group: group)
         let channel = try await ServerBootstrap.kratos(group: group, quiesce: quiesce)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try security?.secure(channel, applicationProtocol: "h2")
                     try channel.pipeline.syncOperations.addHandler(
                         GRPCServerHandler(settings: calls, eventLoop: channel.eventLoop, allocator: channel.allocator))
                 }

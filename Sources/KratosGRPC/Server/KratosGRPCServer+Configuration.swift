@@ -1,4 +1,5 @@
 import Kratos
+import KratosNIO
 import Logging
 import NIOCore
 import SwiftProtobuf
@@ -42,6 +43,8 @@ extension KratosGRPCServer {
         public var reflection: Google_Protobuf_FileDescriptorSet?
         /// The event loops connections run on; nil uses NIO's shared group.
         public var eventLoopGroup: (any EventLoopGroup)?
+        /// Set up on each connection before gRPC: `.tls(…)` from `KratosTLS` serves `grpcs://`.
+        public var security: (any ConnectionSecurity)?
         public var logger: Logger
 
         public init(
@@ -61,8 +64,10 @@ extension KratosGRPCServer {
             serveReflection: Bool = true,
             reflection: Google_Protobuf_FileDescriptorSet? = nil,
             eventLoopGroup: (any EventLoopGroup)? = nil,
+            security: (any ConnectionSecurity)? = nil,
             logger: Logger = Logger(label: "kratos.grpc")
         ) {
+            self.security = security
             self.host = host
             self.port = port
             self.timeout = timeout

@@ -55,7 +55,8 @@ public final class KratosGRPCServer: TransportServer, MiddlewareServer, Sendable
 
     // MARK: Lifecycle
 
-    /// Starts listening (once) and returns the endpoint, e.g. `grpc://127.0.0.1:43125`.
+    /// Starts listening (once) and returns the endpoint, e.g. `grpc://127.0.0.1:43125` (`grpcs://`
+    /// with TLS).
     /// Connections wait in the backlog until ``run()``.
     public func bind() async throws -> String {
         try await core.bind { methods, middleware in
@@ -104,10 +105,10 @@ public final class KratosGRPCServer: TransportServer, MiddlewareServer, Sendable
             logger: configuration.logger)
         let listener = try await GRPCListener.bind(host: configuration.host, port: configuration.port,
                                                    group: configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton,
-                                                   calls: calls)
+                                                   security: configuration.security, calls: calls)
         state.withLock { $0.listener = listener }
         let host = ListenAddress.advertisedHost(forBound: listener.channel.localAddress?.ipAddress ?? configuration.host)
-        let endpoint = "grpc://\(host):\(listener.channel.localAddress?.port ?? configuration.port)"
+        let endpoint = "\(configuration.security?.isEncrypted == true ? "grpcs" : "grpc")://\(host):\(listener.channel.localAddress?.port ?? configuration.port)"
         configuration.logger.info("gRPC server listening", metadata: ["endpoint": "\(endpoint)"])
         return endpoint
     }

@@ -77,7 +77,7 @@ public final class KratosHTTPServer: TransportServer, MiddlewareServer, Sendable
         let channel = try await ServerBootstrap.kratos(group: group, quiesce: quiesce)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try configuration.security?.secure(channel)
+                    try configuration.security?.secure(channel, applicationProtocol: "http/1.1")
                     // The connection handler frames, orders and validates replies itself (see
                     // HTTPChannelHandler): behind the decoder there is nothing else.
                     let pipeline = channel.pipeline.syncOperations
@@ -92,7 +92,7 @@ public final class KratosHTTPServer: TransportServer, MiddlewareServer, Sendable
             .bind(host: configuration.host, port: configuration.port)
             .get()
         let host = ListenAddress.advertisedHost(forBound: channel.localAddress?.ipAddress ?? configuration.host)
-        let endpoint = "\(configuration.security?.scheme ?? "http")://\(host):\(channel.localAddress?.port ?? configuration.port)"
+        let endpoint = "\(configuration.security?.isEncrypted == true ? "https" : "http")://\(host):\(channel.localAddress?.port ?? configuration.port)"
         state.withLock {
             $0.channel = channel
             $0.quiesce = quiesce

@@ -17,9 +17,12 @@ public final class EtcdCluster: @unchecked Sendable {
     public private(set) var members: [Member]
     public let root: URL
     public let extraFlags: [String]
+    /// Clients reach the members over TLS with this certificate (`https://`), when set.
+    public let tls: TestCertificates?
 
     /// Starts `size` members forming one cluster and waits until each answers.
-    public init(size: Int = 1, extraFlags: [String] = []) async throws {
+    public init(size: Int = 1, extraFlags: [String] = [], tls: TestCertificates? = nil) async throws {
+        self.tls = tls
         for tool in ["/usr/bin/etcd", "/usr/bin/etcdctl"] where !FileManager.default.isExecutableFile(atPath: tool) {
             throw ProcessFailure(description: "\(tool) is missing: run Scripts/bootstrap (Debian etcd-server and etcd-client)")
         }
@@ -43,6 +46,8 @@ public final class EtcdCluster: @unchecked Sendable {
 
     public var endpoints: [String] { members.map(\.endpoint) }
 
+    private var clientScheme: String { tls == nil ? "http" : "https" }
+
     private func launch(_ index: Int) throws {
         let member = members[index]
         let cluster = members.map { "\($0.name)=http://127.0.0.1:\($0.peerPort)" }.joined(separator: ",")
@@ -50,14 +55,14 @@ public final class EtcdCluster: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/etcd")
         process.arguments = [
             "--name", member.name, "--data-dir", member.dataDir.path,
-            "--listen-client-urls", "http://\(member.endpoint)", "--advertise-client-urls", "http://\(member.endpoint)",
+            "--listen-client-urls", "\(clientScheme)://\(member.endpoint)", "--advertise-client-urls", "\(clientScheme)://\(member.endpoint)",
             "--listen-peer-urls", "http://127.0.0.1:\(member.peerPort)",
             "--initial-advertise-peer-urls", "http://127.0.0.1:\(member.peerPort)",
             "--initial-cluster", cluster, "--initial-cluster-state", "new", "--initial-cluster-token", root.lastPathComponent,
             // Fast elections, so a killed leader is replaced in well under a second.
             "--heartbeat-interval", "50", "--election-timeout", "300",
             "--logger", "zap", "--log-level", "error",
-        ] + extraFlags
+        ] + extraFlags + (tls.map { ["--cert-file", $0.serverCertificate, "--key-file", $0.serverKey] } ?? [])
         let log = root.appendingPathComponent("\(member.name).log")
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
@@ -130,8 +135,9 @@ public final class EtcdCluster: @unchecked Sendable {
     @discardableResult
     public func etcdctl(_ arguments: [String], member: Int? = nil, endpoints: [String]? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
         let targets = endpoints ?? member.map { [members[$0].endpoint] } ?? members.filter { $0.process != nil }.map(\.endpoint)
-        let result = try await runProcess("/usr/bin/etcdctl", ["--endpoints=\(targets.joined(separator: ","))", "--dial-timeout=1s",
-                                                               "--command-timeout=3s"] + arguments)
+        let secure = tls.map { ["--cacert", $0.caCertificate] } ?? []
+        let result = try await runProcess("/usr/bin/etcdctl", ["--endpoints=\(targets.map { "\(clientScheme)://\($0)" }.joined(separator: ","))",
+                                                               "--dial-timeout=1s", "--command-timeout=3s"] + secure + arguments)
         return (result.status, String(decoding: result.stdout, as: UTF8.self), String(decoding: result.stderr, as: UTF8.self))
     }
 
