@@ -39,6 +39,23 @@ import Testing
         }
     }
 
+    /// The server ends a bidirectional call while the client's request side still waits: the
+    /// call returns with what the server said, and the request side is cancelled, not awaited.
+    @Test func aBidiCallTheServerEndsReturnsWhileRequestsAreStillOpen() async throws {
+        try await withGreeterServer { _, endpoint in
+            try await withGreeterClient(endpoint, timeout: .seconds(60)) { greeter in
+                let replies = Mutex<[String]>([])
+                let start = ContinuousClock.now
+                try await greeter.chat { writer in
+                    try await writer.write(.with { $0.name = "bye" })
+                    try await Task.sleep(for: .seconds(30))
+                } onMessage: { reply in replies.withLock { $0.append(reply.message) } }
+                #expect(replies.withLock { $0 } == ["Bye"])
+                #expect(ContinuousClock.now - start < .seconds(5))
+            }
+        }
+    }
+
     @Test func frameworkErrorsArriveWithCodeReasonAndMetadata() async throws {
         try await withGreeterServer { _, endpoint in
             try await withGreeterClient(endpoint) { greeter in

@@ -43,6 +43,11 @@ struct TestGreeter: Kratos_Test_V1_GreeterService {
     func chat(_ requests: MessageStream<Kratos_Test_V1_HelloRequest>, writer: MessageWriter<Kratos_Test_V1_HelloReply>, context: RequestContext) async throws {
         for try await request in requests {
             if request.name == "missing" { throw KratosError.notFound("USER_NOT_FOUND", "no such user") }
+            if request.name == "bye" {
+                // Ends the call (OK) while the client may still be sending.
+                try await writer.write(.with { $0.message = "Bye" })
+                return
+            }
             try await writer.write(.with { $0.message = "Hello \(request.name)" })
         }
     }

@@ -212,7 +212,10 @@ public final class KratosGRPCClient: Service, Sendable {
                         group.cancelAll()
                         throw error
                     }
-                    try await group.waitForAll()
+                    // The server has ended the call: what the request side still does is moot,
+                    // so it is cancelled rather than awaited (it may wait on anything).
+                    group.cancelAll()
+                    while (try? await group.next()) != nil {}
                 }
                 return StreamingReply(message: nil)
             }
