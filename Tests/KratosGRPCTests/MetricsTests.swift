@@ -98,7 +98,7 @@ final class PrometheusServer: @unchecked Sendable {
     init(scraping target: String) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("prometheus-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        address = "127.0.0.1:\(try freePort())"
+        address = "127.0.0.1:\(try freePorts(1)[0])"
         let config = """
             global:
               scrape_interval: 1s
@@ -158,20 +158,4 @@ final class PrometheusServer: @unchecked Sendable {
         let log = (try? String(contentsOf: directory.appendingPathComponent("prometheus.log"), encoding: .utf8)) ?? ""
         throw ProcessFailure(description: "Prometheus did not return \(query) in time (last: \(last)):\n\(log.suffix(2000))")
     }
-}
-
-/// A loopback port free at the time of asking.
-func freePort() throws -> Int {
-    let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(socket) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-    }
-    guard bound else { throw ProcessFailure(description: "no free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
