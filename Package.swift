@@ -6,7 +6,7 @@ import PackageDescription
 /// Targets are split where dependencies differ, so nobody compiles what they don't use:
 /// - `Kratos`: the runtime core, no NIO.
 /// - `KratosHTTP` (SwiftNIO), `KratosHTTPClient` (AsyncHTTPClient), `KratosGRPC` (our own
-///   engine, HTTP/2 of its own with HPACK from swift-nio-http2):
+///   engine on SwiftNIO, HTTP/2 and HPACK of its own):
 ///   transports, each a product of its own so a service compiles only the ones it uses.
 /// - `KratosEtcd`: an etcd v3 client on the gRPC client, the etcd registry and config source, apart
 ///   so only services that use etcd compile it.
@@ -50,7 +50,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
-        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
         .package(url: "https://github.com/swiftlang/swift-syntax.git", "600.0.0"..<"700.0.0"),
     ],
@@ -136,14 +135,13 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
-        // gRPC, server and client, on our own engine: HTTP/2 of our own, HPACK from swift-nio-http2.
+        // gRPC, server and client, on our own engine: HTTP/2 and HPACK of our own.
         .target(
             name: "KratosGRPC",
             dependencies: [
                 "Kratos", "KratosNIO", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,7 +1,6 @@
 import Kratos
 import KratosNIO
 import NIOCore
-import NIOHPACK
 import SwiftProtobuf
 
 /// What every call kind shares: the middleware around the call, its request headers and
@@ -123,10 +122,10 @@ extension KratosGRPCClient {
     /// What the server sent besides messages, for middleware to read after the call: its
     /// headers as the context's reply headers, its trailing metadata as reply trailers.
     static func record(_ ending: CallEnding, in context: RequestContext) {
-        for (name, value, _) in ending.headers ?? [:] where !name.hasPrefix(":") && !statusFields.contains(name) {
+        for (name, value) in ending.headers ?? HeaderList() where !name.hasPrefix(":") && !statusFields.contains(name) {
             context.addReplyHeader(name, value)
         }
-        for (name, value, _) in ending.trailers where !name.hasPrefix(":") && !statusFields.contains(name) {
+        for (name, value) in ending.trailers where !name.hasPrefix(":") && !statusFields.contains(name) {
             context.setReplyTrailer(name, value)
         }
     }

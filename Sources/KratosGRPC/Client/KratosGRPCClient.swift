@@ -2,7 +2,6 @@ import Kratos
 import KratosNIO
 import Logging
 import NIOCore
-import NIOHPACK
 import NIOPosix
 import ServiceLifecycle
 import SwiftProtobuf

@@ -1,7 +1,6 @@
 import Foundation
 import Kratos
 import NIOCore
-import NIOHPACK
 import SwiftProtobuf
 
 /// How a call ends on the wire: `grpc-status`, `grpc-message` (percent-encoded) and
@@ -34,15 +33,6 @@ package struct CallStatus: Sendable, Equatable {
         }
     }
 
-    /// Adds the status fields to trailers.
-    package func write(into trailers: inout HPACKHeaders) {
-        trailers.add(name: "grpc-status", value: String(code.rawValue))
-        if !message.isEmpty { trailers.add(name: "grpc-message", value: Self.percentEncoded(message)) }
-        if let details, let bytes: [UInt8] = try? details.serializedBytes() {
-            trailers.add(name: "grpc-status-details-bin", value: Base64.unpadded(bytes))
-        }
-    }
-
     /// Writes the status fields into a header block.
     func write(into block: inout ByteBuffer) {
         HeaderBlock.write("grpc-status", String(code.rawValue), into: &block)
@@ -53,7 +43,7 @@ package struct CallStatus: Sendable, Equatable {
     }
 
     /// The status trailers carry; nil when `grpc-status` is missing or not a number.
-    package init?(trailers: HPACKHeaders) {
+    package init?(trailers: HeaderList) {
         guard let raw = trailers.first(name: "grpc-status"), let number = Int(raw) else { return nil }
         let details = trailers.first(name: "grpc-status-details-bin").flatMap(Base64.decode)
             .flatMap { try? Google_Rpc_Status(serializedBytes: $0) }

@@ -1,12 +1,11 @@
 import NIOCore
-import NIOHPACK
 
 /// How a client call ended: the reply headers, the status and trailing metadata, and (for a
 /// call whose replies are collected) the reply messages.
 package struct CallEnding: Sendable {
-    package var headers: HPACKHeaders?
+    package var headers: HeaderList?
     package var status: CallStatus
-    package var trailers: HPACKHeaders
+    package var trailers: HeaderList
     package var replies: [ByteBuffer]
     /// The server did not process the call (refused it, or went away before it started): it is
     /// safe to make again, elsewhere.
@@ -22,7 +21,7 @@ final class ClientStream: HTTP2Stream {
     var deframer: MessageDeframer?
     var window: InboundWindow
     var outbound: OutboundFlow
-    var headers: HPACKHeaders?
+    var headers: HeaderList?
     /// Replies of a unary call, kept until it ends; nil when they stream through ``source``.
     var collected: [ByteBuffer]?
     var source: IncomingMessages.Producer.Source?

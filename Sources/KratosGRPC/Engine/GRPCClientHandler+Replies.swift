@@ -1,6 +1,5 @@
 import Kratos
 import NIOCore
-import NIOHPACK
 
 /// The client's end of HTTP/2 (we open the streams, odd numbers) and reading a call's reply
 /// headers, messages and trailers, and ending the call.
@@ -9,7 +8,7 @@ extension GRPCClientHandler: HTTP2Endpoint {
 
     func isIdle(_ id: UInt32) -> Bool { id & 1 == 0 || id >= nextStreamID }
 
-    func received(_ headers: HPACKHeaders, on id: UInt32, endStream: Bool) throws(H2.Failure) {
+    func received(_ headers: HeaderList, on id: UInt32, endStream: Bool) throws(H2.Failure) {
         guard let stream = streams[id] else {
             guard !isIdle(id) else { throw .connection(.protocolError, "HEADERS on a stream never opened") }
             return  // a call already ended: frames in flight
@@ -113,7 +112,7 @@ extension GRPCClientHandler: HTTP2Endpoint {
 
     /// Ends the call with `status`; a stream still open either way is reset (CANCEL), so the
     /// server stops and the stream is freed.
-    func end(_ stream: ClientStream, _ status: CallStatus, trailers: HPACKHeaders = [:], unprocessed: Bool = false) {
+    func end(_ stream: ClientStream, _ status: CallStatus, trailers: HeaderList = HeaderList(), unprocessed: Bool = false) {
         guard !stream.ended else { return }
         stream.ended = true
         if stream.id == 0 {
@@ -143,7 +142,7 @@ extension GRPCClientHandler: HTTP2Endpoint {
     static let missingStatus = CallStatus(code: .internal, message: "the reply's trailers carry no grpc-status")
 
     /// A reply that is not gRPC: its HTTP status mapped as the gRPC spec says, or a wrong content type.
-    static func refusal(of headers: HPACKHeaders) -> CallStatus? {
+    static func refusal(of headers: HeaderList) -> CallStatus? {
         let status = headers.first(name: ":status") ?? ""
         guard status == "200" else {
             let code: GRPCStatusCode = switch status {

@@ -1,7 +1,6 @@
 import Kratos
 import Logging
 import NIOCore
-import NIOHPACK
 
 /// Runs gRPC calls on one client HTTP/2 connection, HTTP/2 included (``HTTP2Endpoint``): opens a
 /// stream per call (waiting while the server's stream limit is reached), writes its headers and
@@ -110,7 +109,7 @@ final class GRPCClientHandler: ChannelDuplexHandler {
         let loop = eventLoop
         guard !isClosing, context != nil, nextStreamID < UInt32(Int32.max) else {
             let status = CallStatus(code: .unavailable, message: "the connection is closing")
-            return (nil, .none, loop.makeSucceededFuture(CallEnding(headers: nil, status: status, trailers: [:], replies: [], unprocessed: true)))
+            return (nil, .none, loop.makeSucceededFuture(CallEnding(headers: nil, status: status, trailers: HeaderList(), replies: [], unprocessed: true)))
         }
         let stream = ClientStream(maxReplySize: maxReplySize, window: InboundWindow(target: streamWindow),
                                   sendWindow: h2.peerInitialWindow, collecting: collecting, ending: loop.makePromise())

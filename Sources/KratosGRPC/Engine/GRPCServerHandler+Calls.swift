@@ -1,13 +1,12 @@
 import Kratos
 import KratosNIO
 import NIOCore
-import NIOHPACK
 
 /// Running a call's handler and writing its replies, headers and trailers.
 extension GRPCServerHandler {
     // MARK: Running handlers
 
-    func makeCall(_ stream: ServerStream, headers: HPACKHeaders, deadline: ContinuousClock.Instant?,
+    func makeCall(_ stream: ServerStream, headers: HeaderList, deadline: ContinuousClock.Instant?,
                   messages: IncomingMessages) -> ServerCall {
         let loop = executor.eventLoop
         let this = NIOLoopBound(self, eventLoop: loop)
@@ -19,7 +18,7 @@ extension GRPCServerHandler {
         }
     }
 
-    func start(_ stream: ServerStream, headers: HPACKHeaders, deadline: ContinuousClock.Instant?,
+    func start(_ stream: ServerStream, headers: HeaderList, deadline: ContinuousClock.Instant?,
                body: @escaping @Sendable (ServerCall) async throws -> Void) {
         let loop = executor.eventLoop
         let this = NIOLoopBound(self, eventLoop: loop)

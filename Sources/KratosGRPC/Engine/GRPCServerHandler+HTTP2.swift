@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOHPACK
 
 /// What the server's end of HTTP/2 does differently from the client's: the peer opens the
 /// streams (odd numbers, increasing), a new stream is a call unless the limit or a GOAWAY
@@ -11,7 +10,7 @@ extension GRPCServerHandler: HTTP2Endpoint {
 
     func isIdle(_ id: UInt32) -> Bool { id > highestStream }
 
-    func received(_ headers: HPACKHeaders, on id: UInt32, endStream: Bool) throws(H2.Failure) {
+    func received(_ headers: HeaderList, on id: UInt32, endStream: Bool) throws(H2.Failure) {
         if let stream = streams[id] {
             guard endStream else { throw .stream(id, .protocolError, "trailers without END_STREAM") }
             guard !stream.inboundClosed else { throw .stream(id, .streamClosed, "HEADERS after END_STREAM") }
@@ -30,9 +29,9 @@ extension GRPCServerHandler: HTTP2Endpoint {
 
     /// A request is malformed (a stream error) when a pseudo-header follows a regular field or
     /// is not one a request has (RFC 9113 §8.3).
-    static func checkPseudoHeaders(_ headers: HPACKHeaders, on id: UInt32) throws(H2.Failure) {
+    static func checkPseudoHeaders(_ headers: HeaderList, on id: UInt32) throws(H2.Failure) {
         var regularSeen = false
-        for (name, _, _) in headers {
+        for (name, _) in headers {
             guard name.utf8.first == UInt8(ascii: ":") else {
                 regularSeen = true
                 continue

@@ -2,10 +2,9 @@ import Kratos
 import KratosNIO
 import Logging
 import NIOCore
-import NIOHPACK
 
 /// Serves gRPC on one HTTP/2 connection, HTTP/2 included: frames are read and written here
-/// (``FrameReader``, ``FrameWriter``; HPACK decoding from swift-nio-http2), with no channel or
+/// (``FrameReader``, ``FrameWriter``, ``HPACKDecoder``), with no channel or
 /// state machine per stream. Each call's handler starts on the connection's event loop as soon
 /// as it can run (the one request message arrived, or the headers of a streaming request) and
 /// runs there until it first suspends, so a handler that does not suspend is answered within
@@ -126,7 +125,7 @@ final class GRPCServerHandler: ChannelDuplexHandler {
     // MARK: Requests
 
     /// A new call's request headers (the stream already counted and accepted).
-    func started(_ id: UInt32, headers: HPACKHeaders, endStream: Bool) {
+    func started(_ id: UInt32, headers: HeaderList, endStream: Bool) {
         lifecycle.streamOpened(id)
         guard headers.first(name: ":method") == "POST" else {
             return refuse(id, httpStatus: "405", CallStatus(code: .internal, message: "gRPC requires POST"), inputOpen: !endStream)

@@ -1,7 +1,6 @@
 import Kratos
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHPACK
 import Synchronization
 
 /// One call as a method's handler sees it: the request headers and deadline, the request
@@ -10,7 +9,7 @@ package final class ServerCall: Sendable {
     /// `/package.Service/Method`.
     package let path: String
     /// The request headers, pseudo-headers included; `-bin` values as sent (base64).
-    package let headers: HPACKHeaders
+    package let headers: HeaderList
     /// When the call must end: the server's timeout or the client's `grpc-timeout`, the sooner.
     package let deadline: ContinuousClock.Instant?
     /// The request messages of a streaming request; empty for the other kinds.
@@ -34,7 +33,7 @@ package final class ServerCall: Sendable {
         }
     }
 
-    init(path: String, headers: HPACKHeaders, deadline: ContinuousClock.Instant?, messages: IncomingMessages,
+    init(path: String, headers: HeaderList, deadline: ContinuousClock.Instant?, messages: IncomingMessages,
          writer: @escaping @Sendable ([UInt8]) async throws -> Void) {
         self.path = path
         self.headers = headers

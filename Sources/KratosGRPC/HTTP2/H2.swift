@@ -2,7 +2,7 @@ import NIOCore
 
 /// HTTP/2 on the wire (RFC 9113), as much of it as a gRPC connection uses: frame types, flags,
 /// error codes and settings. The engine's own connection layer reads and writes these directly;
-/// HPACK comes from swift-nio-http2's `NIOHPACK`.
+/// header blocks are decoded by ``HPACKDecoder`` and encoded by ``HeaderBlock``.
 enum H2 {
     /// What a client sends first, before its SETTINGS.
     static let preface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHPACK
 
 /// A stream as the HTTP/2 layer sees it: its number and what waits to be sent on it.
 protocol HTTP2Stream: AnyObject {
@@ -64,8 +63,7 @@ struct HTTP2ConnectionState {
     init(allocator: ByteBufferAllocator, expectsPreface: Bool, inboundTarget: Int, maxHeaderListSize: Int) {
         reader = FrameReader(expectsPreface: expectsPreface)
         writer = FrameWriter(allocator: allocator)
-        decoder = HPACKDecoder(allocator: allocator, maxDynamicTableSize: HPACKDecoder.maxDynamicTableSize,
-                               maxHeaderListSize: maxHeaderListSize)
+        decoder = HPACKDecoder(maxHeaderListSize: maxHeaderListSize)
         self.inboundTarget = inboundTarget
     }
 }

@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOHPACK
 
 /// One end of an HTTP/2 connection carrying gRPC: the frames both ends handle alike (SETTINGS,
 /// PING, WINDOW_UPDATE, CONTINUATION, padding, both directions of flow control, errors and
@@ -18,7 +17,7 @@ protocol HTTP2Endpoint: AnyObject {
     /// A stream number that was never opened (frames on it are a connection error).
     func isIdle(_ id: UInt32) -> Bool
     /// A whole header block, decoded.
-    func received(_ headers: HPACKHeaders, on id: UInt32, endStream: Bool) throws(H2.Failure)
+    func received(_ headers: HeaderList, on id: UInt32, endStream: Bool) throws(H2.Failure)
     /// DATA content on an open stream (the connection window already counted; `flowLength`, the
     /// frame's length with padding, is what counts against the stream's).
     func received(_ data: ByteBuffer, flowLength: Int, endStream: Bool, on stream: Stream) throws(H2.Failure)
@@ -116,10 +115,9 @@ extension HTTP2Endpoint {
 
     /// A whole header block, decoded always: the decoder's table must follow the peer's.
     private func headerBlock(_ block: ByteBuffer, on id: UInt32, endStream: Bool) throws(H2.Failure) {
-        var block = block
-        let headers: HPACKHeaders
+        let headers: HeaderList
         do {
-            headers = try h2.decoder.decodeHeaders(from: &block)
+            headers = try h2.decoder.decode(block)
         } catch {
             throw .connection(.compressionError, "the header block could not be decoded: \(error)")
         }

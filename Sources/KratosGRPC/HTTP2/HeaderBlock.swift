@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHPACK
 
 /// HPACK encoding of the header blocks we send: each field a literal not added to the dynamic
 /// table (the name by its static-table index where it has one), strings as they are (no
@@ -26,8 +25,8 @@ enum HeaderBlock {
         writeString(value, into: &buffer)
     }
 
-    static func write(_ headers: HPACKHeaders, into buffer: inout ByteBuffer) {
-        for (name, value, _) in headers { write(name, value, into: &buffer) }
+    static func write(_ headers: HeaderList, into buffer: inout ByteBuffer) {
+        for (name, value) in headers { write(name, value, into: &buffer) }
     }
 
     static func write(_ fields: [(name: String, value: String)], into buffer: inout ByteBuffer) {

@@ -1,6 +1,5 @@
 import Kratos
 import NIOCore
-import NIOHPACK
 import SwiftProtobuf
 import Synchronization
 

@@ -6,7 +6,7 @@ import ServiceLifecycle
 import SwiftProtobuf
 import Synchronization
 
-/// A gRPC server on Kratos's own engine (HTTP/2 from swift-nio-http2, calls served at the frame
+/// A gRPC server on Kratos's own engine (HTTP/2 and HPACK of its own, calls served at the frame
 /// level) that runs the same middleware as ``KratosHTTPServer`` around every method, answers
 /// framework errors as gRPC status with `google.rpc.ErrorInfo`, and serves the standard health
 /// service and, given descriptors, reflection.

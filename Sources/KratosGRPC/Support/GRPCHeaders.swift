@@ -1,5 +1,4 @@
 import Kratos
-import NIOHPACK
 
 /// A gRPC call's metadata as the ``HeaderFields`` middleware reads: lower-case names, binary
 /// (`-bin`) values base64-encoded, as they travel on the wire. Pseudo-headers are left out.
@@ -11,7 +10,7 @@ public struct GRPCHeaders: HeaderFields {
     }
 
     /// The request headers of a call the engine serves.
-    init(_ headers: HPACKHeaders) {
+    init(_ headers: HeaderList) {
         fields = headers.compactMap { $0.name.hasPrefix(":") ? nil : (name: $0.name, value: $0.value) }
     }
 

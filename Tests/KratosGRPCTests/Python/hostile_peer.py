@@ -18,7 +18,9 @@ Cases:
   window          a client whose stream window is 100 bytes gets a 64 KiB reply within its windows
                   (h2 fails the connection if the server sends past a window).
   badframes       DATA on stream 0 → GOAWAY PROTOCOL_ERROR; a frame declaring 1 MiB → GOAWAY
-                  FRAME_SIZE_ERROR; a WINDOW_UPDATE of 0 on the connection → GOAWAY PROTOCOL_ERROR.
+                  FRAME_SIZE_ERROR; a WINDOW_UPDATE of 0 on the connection → GOAWAY PROTOCOL_ERROR;
+                  a header block naming HPACK index 0, and one decoding to a header list over the
+                  server's 16 KiB limit → GOAWAY COMPRESSION_ERROR.
 """
 import json
 import os
@@ -262,14 +264,19 @@ def main():
                                     and "grpc-message" in dict(e.headers)), None))
         result["ok"] = status == "0" and received == len(framed(message)) and "closed" not in events
     elif case == "badframes":
+        def big_headers(conn):
+            conn.send_headers(1, headers(ECHO) + [("x-big", "b" * 17000)])
+            return conn.data_to_send()
+
         codes = []
-        for frame in (raw_frame(0, 0, 0, b"data"), raw_frame(0, 0, 1, b"", length=1 << 20),
-                      raw_frame(8, 0, 0, struct.pack(">I", 0))):
+        for frame in (lambda conn: raw_frame(0, 0, 0, b"data"), lambda conn: raw_frame(0, 0, 1, b"", length=1 << 20),
+                      lambda conn: raw_frame(8, 0, 0, struct.pack(">I", 0)), lambda conn: raw_frame(1, 0x4, 1, b"\x80"),
+                      big_headers):
             sock, conn = connect(port)
-            codes.append(goaway_code(sock, conn, frame))
+            codes.append(goaway_code(sock, conn, frame(conn)))
             sock.close()
         result["codes"] = codes
-        result["ok"] = codes == [1, 6, 1]
+        result["ok"] = codes == [1, 6, 1, 9, 9]
     else:
         result["ok"] = False
         result["error"] = "unknown case"
