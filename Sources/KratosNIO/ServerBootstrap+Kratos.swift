@@ -1,5 +1,4 @@
 import NIOCore
-import NIOExtras
 import NIOPosix
 
 extension ServerBootstrap {
@@ -7,7 +6,7 @@ extension ServerBootstrap {
     /// accepted until the server runs (`autoRead` stays off until then, so the app a connection
     /// serves is known first); each connection known to `quiesce` for a graceful stop; TCP_NODELAY
     /// and up to 16 reads per event-loop turn. The caller adds its child channel initializer.
-    package static func kratos(group: any EventLoopGroup, quiesce: ServerQuiescingHelper) -> ServerBootstrap {
+    package static func kratos(group: any EventLoopGroup, quiesce: ConnectionQuiescer) -> ServerBootstrap {
         ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

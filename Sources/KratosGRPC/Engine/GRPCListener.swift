@@ -1,16 +1,15 @@
 import Kratos
 import KratosNIO
 import NIOCore
-import NIOExtras
 import NIOPosix
 
 /// A bound gRPC socket: each connection is HTTP/2, its frames, calls and life (keepalive, idle
 /// and age limits, the GOAWAY of a graceful stop) run by one ``GRPCServerHandler``.
 final class GRPCListener: Sendable {
     let channel: any Channel
-    private let quiesce: ServerQuiescingHelper
+    private let quiesce: ConnectionQuiescer
 
-    private init(channel: any Channel, quiesce: ServerQuiescingHelper) {
+    private init(channel: any Channel, quiesce: ConnectionQuiescer) {
         self.channel = channel
         self.quiesce = quiesce
     }
@@ -19,7 +18,7 @@ final class GRPCListener: Sendable {
     /// - Parameter security: set up on each connection before HTTP/2 (TLS with ALPN `h2`).
     static func bind(host: String, port: Int, group: any EventLoopGroup, security: (any ConnectionSecurity)?,
                      calls: GRPCServerHandler.Settings) async throws -> GRPCListener {
-        let quiesce = ServerQuiescingHelper(group: group)
+        let quiesce = ConnectionQuiescer()
         let channel = try await ServerBootstrap.kratos(group: group, quiesce: quiesce)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -2,7 +2,6 @@ import Kratos
 import KratosNIO
 import Logging
 import NIOCore
-import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
@@ -33,7 +32,7 @@ public final class KratosHTTPServer: TransportServer, MiddlewareServer, Sendable
     private struct State {
         var filters: [any HTTPFilter] = []
         var channel: (any Channel)?
-        var quiesce: ServerQuiescingHelper?
+        var quiesce: ConnectionQuiescer?
         /// Completed once a graceful stop has closed every connection; nil until one starts.
         var stopped: EventLoopFuture<Void>?
     }
@@ -72,7 +71,7 @@ public final class KratosHTTPServer: TransportServer, MiddlewareServer, Sendable
     private func listen(routes: [PendingRoute], middleware: MiddlewareSet) async throws -> String {
         let dispatcher = makeDispatcher(routes: routes, middleware: middleware)
         let group = configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
-        let quiesce = ServerQuiescingHelper(group: group)
+        let quiesce = ConnectionQuiescer()
         let configuration = self.configuration
         let channel = try await ServerBootstrap.kratos(group: group, quiesce: quiesce)
             .childChannelInitializer { channel in
@@ -132,7 +131,7 @@ public final class KratosHTTPServer: TransportServer, MiddlewareServer, Sendable
     /// Starts a graceful stop once; returns what completes when it is done (nil before bind).
     @discardableResult
     private func initiateShutdown() -> EventLoopFuture<Void>? {
-        let (quiesce, promise, stopped) = state.withLock { state -> (ServerQuiescingHelper?, EventLoopPromise<Void>?, EventLoopFuture<Void>?) in
+        let (quiesce, promise, stopped) = state.withLock { state -> (ConnectionQuiescer?, EventLoopPromise<Void>?, EventLoopFuture<Void>?) in
             if let stopped = state.stopped { return (nil, nil, stopped) }
             guard let channel = state.channel, let quiesce = state.quiesce else { return (nil, nil, nil) }
             let promise = channel.eventLoop.makePromise(of: Void.self)
