@@ -4,7 +4,7 @@ import KratosVersion
 ///
 /// This core module holds what every service uses and needs no networking stack: the app
 /// lifecycle, middleware, errors, encoding, config, logging and registry protocols. Transports
-/// live in their own modules (`KratosHTTP` on SwiftNIO, `KratosGRPC` on swift-nio-http2).
+/// live in their own modules (`KratosHTTP` and `KratosGRPC`, each on SwiftNIO).
 public enum Kratos {
     /// The runtime's version (the CLI's too: both read ``KratosVersion``).
     public static let version = KratosVersion.current
