@@ -11,7 +11,7 @@ public struct GRPCHeaders: HeaderFields {
 
     /// The request headers of a call the engine serves.
     init(_ headers: HeaderList) {
-        fields = headers.compactMap { $0.name.hasPrefix(":") ? nil : (name: $0.name, value: $0.value) }
+        fields = headers.compactMap { $0.name.utf8.first == UInt8(ascii: ":") ? nil : (name: $0.name, value: $0.value) }
     }
 
     public func first(_ name: String) -> String? {
