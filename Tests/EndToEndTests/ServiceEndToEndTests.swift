@@ -126,7 +126,7 @@ import Testing
         _ = try await service.terminate()
 
         // --watch: an edit of the greeting is served without restarting kratos.
-        var watching = try project.run(["--watch", "--", "-conf", project.testConfig.path])
+        let watching = try project.run(["--watch", "--", "-conf", project.testConfig.path])
         let (http3, _) = try await watching.endpoints(within: .seconds(600))
         #expect(try await curl([http3 + "/helloworld/watch"]).body == #"{"message":"Hello watch"}"#)
         let edited = ContinuousClock.now
