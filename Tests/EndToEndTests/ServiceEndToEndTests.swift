@@ -29,6 +29,9 @@ import Testing
         let missing = try await curl(["-i", http + "/no/such/path"])
         #expect(missing.status == 404)
         #expect(missing.body.contains(#""code":404"#) && missing.body.contains(#""reason":"NOT_FOUND""#))
+        // HelloRequest.name is 1 to 64 characters (buf.validate in the template's proto): 400 VALIDATOR.
+        let long = try await curl(["-i", http + "/helloworld/" + String(repeating: "x", count: 65)])
+        #expect(long.status == 400 && long.body.contains(#""reason":"VALIDATOR""#) && long.body.contains("string.max_len"), "\(long.body)")
         let python = try await project.pythonGreeting(grpc)
         #expect(python == "Hello python", "grpcio said \(python)")
         // Reflection out of the box: the generated registration brought the greeter's descriptors.
