@@ -118,6 +118,10 @@ struct ValidationEmitter {
         let source: String
         do {
             source = try RE2Pattern.swiftSource(pattern)
+        } catch {
+            throw unsupported(rule, why: "the pattern \(swiftStringLiteral(pattern)) is refused: \(error)")
+        }
+        do {
             _ = try Regex(source)
         } catch {
             throw unsupported(rule, why: "the pattern \(swiftStringLiteral(pattern)) does not compile: \(error)")
