@@ -46,6 +46,7 @@ extension ValidateTableTests {
         .init("enum in", presence { $0.tone = .green }),
         .init("enum in missing", presence { $0.tone = .blue }, violation("tone", "enum.in", "must be in list [2]")),
 
+        .init("rules always ignored", Kratos_Test_V1_Ignored.with { $0.anything = "a" }),
         .init("holder empty", Kratos_Test_V1_Holder()),
         .init("holder item", Kratos_Test_V1_Holder.with { $0.item = Item(); $0.plain = .with { $0.anything = "" } },
               violation("item.name", "string.min_len", "must be at least 1 characters")),

@@ -1218,6 +1218,19 @@ public nonisolated struct Kratos_Test_V1_Node: Sendable {
   public init() {}
 }
 
+/// Rules that are all ignored: a conformance with nothing to check.
+public nonisolated struct Kratos_Test_V1_Ignored: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var anything: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "kratos.test.v1"
@@ -2513,6 +2526,36 @@ nonisolated extension Kratos_Test_V1_Node: SwiftProtobuf.Message, SwiftProtobuf.
   public static func ==(lhs: Kratos_Test_V1_Node, rhs: Kratos_Test_V1_Node) -> Bool {
     if lhs.label != rhs.label {return false}
     if lhs.children != rhs.children {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Kratos_Test_V1_Ignored: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Ignored"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}anything\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.anything) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.anything.isEmpty {
+      try visitor.visitSingularStringField(value: self.anything, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Kratos_Test_V1_Ignored, rhs: Kratos_Test_V1_Ignored) -> Bool {
+    if lhs.anything != rhs.anything {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -745,6 +745,12 @@ extension Kratos_Test_V1_Node: Validatable {
     }
 }
 
+extension Kratos_Test_V1_Ignored: Validatable {
+    public func validationViolations() -> [Violation] {
+        []
+    }
+}
+
 /// The `pattern` rules of this file, compiled once.
 private let validationPattern0 = Validation.Pattern("^[a-z]+-[0-9]{2}$")
 private let validationPattern1 = Validation.Pattern("^[\\p{L} ]+$")
