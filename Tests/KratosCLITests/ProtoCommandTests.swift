@@ -71,6 +71,10 @@ import KratosCodeGen
     /// its validation code; the others do not need protoc-gen-kratos-validate at all.
     @Test func clientValidatesProtosThatImportTheRules() throws {
         let sandbox = try Self.toolSandbox()
+        // The shipped protos as an earlier build of this version wrote them: buf/validate missing.
+        let include = sandbox.kratosHome.appendingPathComponent("include/\(KratosCommand.version)")
+        try FileManager.default.createDirectory(at: include, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: include.appendingPathComponent(".complete").path, contents: Data())
         let dir = sandbox.work.appendingPathComponent("api/shop/v1")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try """
@@ -93,6 +97,7 @@ import KratosCodeGen
         #expect(generated.stdout.contains("shop/v1/note.proto: shop/v1/note.pb.swift\n"), "\(generated.stdout)")
         let line = try String(contentsOf: dir.appendingPathComponent("line.validate.swift"), encoding: .utf8)
         #expect(line.contains("extension Shop_V1_Line: Validatable"))
+        #expect(FileManager.default.fileExists(atPath: include.appendingPathComponent("buf/validate/validate.proto").path))
 
         // Without the plugin: the plain proto still generates; one with rules names the fix.
         try FileManager.default.removeItem(at: sandbox.kratosHome.appendingPathComponent("bin/protoc-gen-kratos-validate"))

@@ -201,14 +201,24 @@ struct ProtoGeneration {
     }
 }
 
-/// The protos kratos ships (google/api, google/rpc, errors), written once from the embedded
+/// The protos kratos ships (google/api, google/rpc, errors, buf/validate), written once from the embedded
 /// template's third_party/ into `$KRATOS_HOME/include/<version>` so protoc can read them.
 enum ShippedProtos {
     static func directory(in environment: Environment) throws -> URL {
         let directory = environment.kratosHome.appendingPathComponent("include/\(KratosCommand.version)")
         let fm = FileManager.default
-        if fm.fileExists(atPath: directory.appendingPathComponent(".complete").path) { return directory }
         guard let template = EmbeddedTemplate.named(EmbeddedTemplate.defaultName) else { return directory }
+        if fm.fileExists(atPath: directory.appendingPathComponent(".complete").path) {
+            // Written by an earlier build of this version: add the protos it lacks (buf/validate
+            // came later), each file written whole.
+            for file in template.files where file.path.hasPrefix("third_party/") && file.path.hasSuffix(".proto") {
+                let url = directory.appendingPathComponent(String(file.path.dropFirst("third_party/".count)))
+                guard !fm.fileExists(atPath: url.path) else { continue }
+                try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(file.contents).write(to: url, options: .atomic)
+            }
+            return directory
+        }
         let staging = directory.deletingLastPathComponent().appendingPathComponent(".\(KratosCommand.version)-\(UUID().uuidString.prefix(8))")
         try fm.createDirectory(at: staging, withIntermediateDirectories: true)
         for file in template.files where file.path.hasPrefix("third_party/") && file.path.hasSuffix(".proto") {
