@@ -42,6 +42,7 @@ extension ValidateTableTests {
         .init("min_items", collections { $0.tags = [] }, violation("tags", "repeated.min_items", "must contain at least 1 item(s)")),
         .init("max_items", collections { $0.tags = ["ab", "cd", "ef", "gh"] }, violation("tags", "repeated.max_items", "must contain no more than 3 item(s)")),
         .init("unique", collections { $0.tags = ["ab", "ab"] }, violation("tags", "repeated.unique", "repeated value must contain unique items")),
+        .init("unique compares bytes", collections { $0.tags = ["caf\u{E9}", "cafe\u{301}"] }),
         .init("items", collections { $0.tags = ["ab", "c"] }, violation("tags[1]", "string.min_len", "must be at least 2 characters")),
         .init("list rules, then items", collections { $0.tags = ["a", "a"] },
               violation("tags", "repeated.unique", "repeated value must contain unique items"),

@@ -67,6 +67,7 @@ import Testing
         #expect(Validation.contains(decomposed, "e") && !Validation.contains(composed, "e"))
         #expect(Validation.hasPrefix(decomposed, "cafe") && !Validation.hasPrefix(composed, "cafe"))
         #expect(Validation.hasSuffix(decomposed, "\u{301}") && Validation.contains("abc", ""))
+        #expect(Validation.isUnique([composed, decomposed]) && !Validation.isUnique(["a", "b", "a"]))
     }
 
     @Test func patternsMatchUnicodeScalarsAnywhereUnlessAnchored() {

@@ -41,6 +41,11 @@ public enum Validation {
         return items.allSatisfy { seen.insert($0).inserted }
     }
 
+    /// Whether no two of `items` have the same bytes (canonically equivalent spellings differ).
+    public static func isUnique(_ items: [String]) -> Bool {
+        isUnique(items.map { Array($0.utf8) })
+    }
+
     /// Now, as a timestamp's seconds and nanos (for `lt_now`, `gt_now` and `within`).
     public static func now() -> (seconds: Int64, nanos: Int32) {
         let now = Google_Protobuf_Timestamp(date: Date())
