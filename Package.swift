@@ -36,6 +36,7 @@ let package = Package(
         .executable(name: "protoc-gen-kratos-errors", targets: ["protoc-gen-kratos-errors"]),
         .executable(name: "protoc-gen-kratos-http", targets: ["protoc-gen-kratos-http"]),
         .executable(name: "protoc-gen-kratos-grpc", targets: ["protoc-gen-kratos-grpc"]),
+        .executable(name: "protoc-gen-kratos-validate", targets: ["protoc-gen-kratos-validate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -211,6 +212,7 @@ let package = Package(
         .executableTarget(name: "protoc-gen-kratos-errors", dependencies: ["KratosCodeGen"]),
         .executableTarget(name: "protoc-gen-kratos-http", dependencies: ["KratosCodeGen"]),
         .executableTarget(name: "protoc-gen-kratos-grpc", dependencies: ["KratosCodeGen"]),
+        .executableTarget(name: "protoc-gen-kratos-validate", dependencies: ["KratosCodeGen"]),
 
         // MARK: Tests
         .target(
@@ -251,7 +253,7 @@ let package = Package(
             dependencies: [
                 "KratosCLI", "kratos", "KratosCodeGen",
                 // The tools `kratos proto client` drives, built beside the tests.
-                "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors",
+                "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors", "protoc-gen-kratos-validate",
                 .product(name: "protoc-gen-swift", package: "swift-protobuf"),
             ]
         ),
@@ -261,12 +263,13 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "kratos", "KratosTestSupport", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors",
+                "protoc-gen-kratos-validate",
                 .product(name: "protoc-gen-swift", package: "swift-protobuf"),
             ]
         ),
         .testTarget(
             name: "KratosCodeGenTests",
-            dependencies: ["KratosCodeGen", "protoc-gen-kratos-errors", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc",
+            dependencies: ["KratosCodeGen", "protoc-gen-kratos-errors", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-validate",
                            "KratosTestSupport", "KratosHTTPClient"]
         ),
     ]

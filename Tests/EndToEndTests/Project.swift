@@ -23,7 +23,7 @@ struct Project {
         let bin = sandbox.appendingPathComponent("kratos-home/bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let built = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for tool in ["protoc-gen-swift", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors"] {
+        for tool in ["protoc-gen-swift", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors", "protoc-gen-kratos-validate"] {
             try FileManager.default.createSymbolicLink(at: bin.appendingPathComponent(tool), withDestinationURL: built.appendingPathComponent(tool))
         }
         let created = try await runProcess(kratos, ["new", "helloworld", "--json"], in: sandbox, environment: environment)
@@ -105,7 +105,7 @@ struct Project {
         try FileManager.default.createDirectory(at: stubs, withIntermediateDirectories: true)
         let generated = try await runProcess("/usr/bin/env", [
             "python3", "-m", "grpc_tools.protoc", "-I", "api", "-I", "third_party", "--python_out=\(stubs.path)",
-            "--grpc_python_out=\(stubs.path)", "api/helloworld/v1/greeter.proto",
+            "--grpc_python_out=\(stubs.path)", "api/helloworld/v1/greeter.proto", "third_party/buf/validate/validate.proto",
         ], in: directory)
         guard generated.status == 0 else { throw E2EFailure("grpc_tools.protoc failed: \(generated.stderr)") }
         let script = """

@@ -41,6 +41,10 @@ import Testing
         #expect(metrics.body.contains(#"server_requests_code_total{kind="http",operation="/helloworld.v1.Greeter/SayHello",code="200",reason=""} 1"#),
                 "\(metrics.body.prefix(2000))")
         #expect(!service.log.contains("level=ERROR"), "\(service.log.suffix(2000))")
+        // HelloRequest.name is 1 to 64 characters (buf.validate in the template's proto): 400
+        // VALIDATOR (logged as a failed request, hence after the check above).
+        let long = try await curl(["-i", http + "/helloworld/" + String(repeating: "x", count: 65)])
+        #expect(long.status == 400 && long.body.contains(#""reason":"VALIDATOR""#) && long.body.contains("string.max_len"), "\(long.body)")
 
         // SIGTERM: kratos passes it on; the service stops gracefully and kratos exits 0 within 5 s.
         let stopped = try await service.terminate()

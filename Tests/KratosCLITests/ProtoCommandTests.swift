@@ -67,6 +67,47 @@ import KratosCodeGen
         #expect(!(try String(contentsOf: out.appendingPathComponent("cart.http.swift"), encoding: .utf8)).contains("KratosHTTPClient"))
     }
 
+    /// A proto that imports buf/validate/validate.proto (here through another proto) also gets
+    /// its validation code; the others do not need protoc-gen-kratos-validate at all.
+    @Test func clientValidatesProtosThatImportTheRules() throws {
+        let sandbox = try Self.toolSandbox()
+        // The shipped protos as an earlier build of this version wrote them: buf/validate missing.
+        let include = sandbox.kratosHome.appendingPathComponent("include/\(KratosCommand.version)")
+        try FileManager.default.createDirectory(at: include, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: include.appendingPathComponent(".complete").path, contents: Data())
+        let dir = sandbox.work.appendingPathComponent("api/shop/v1")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try """
+            syntax = "proto3";
+            package shop.v1;
+            import "buf/validate/validate.proto";
+            message Sku { string code = 1 [(buf.validate.field).string.len = 8]; }
+            """.write(to: dir.appendingPathComponent("sku.proto"), atomically: true, encoding: .utf8)
+        try """
+            syntax = "proto3";
+            package shop.v1;
+            import "shop/v1/sku.proto"; // the rules come through this import
+            message Line { Sku sku = 1; int32 count = 2; }
+            """.write(to: dir.appendingPathComponent("line.proto"), atomically: true, encoding: .utf8)
+        try "syntax = \"proto3\";\npackage shop.v1;\nmessage Note { string text = 1; }\n".write(to: dir.appendingPathComponent("note.proto"), atomically: true, encoding: .utf8)
+        let generated = try sandbox.kratos("proto", "client", "api")
+        #expect(generated.status == 0, "\(generated.stderr)")
+        #expect(generated.stdout.contains("shop/v1/sku.proto: shop/v1/sku.pb.swift, shop/v1/sku.validate.swift"), "\(generated.stdout)")
+        #expect(generated.stdout.contains("shop/v1/line.proto: shop/v1/line.pb.swift, shop/v1/line.validate.swift"), "\(generated.stdout)")
+        #expect(generated.stdout.contains("shop/v1/note.proto: shop/v1/note.pb.swift\n"), "\(generated.stdout)")
+        let line = try String(contentsOf: dir.appendingPathComponent("line.validate.swift"), encoding: .utf8)
+        #expect(line.contains("extension Shop_V1_Line: Validatable"))
+        #expect(FileManager.default.fileExists(atPath: include.appendingPathComponent("buf/validate/validate.proto").path))
+
+        // Without the plugin: the plain proto still generates; one with rules names the fix.
+        try FileManager.default.removeItem(at: sandbox.kratosHome.appendingPathComponent("bin/protoc-gen-kratos-validate"))
+        let environment = ["PATH": "/usr/bin:/bin"]
+        #expect(try sandbox.kratos("proto", "client", "api/shop/v1/note.proto", environment: environment).status == 0)
+        let missing = try sandbox.kratos("proto", "client", "api/shop/v1/sku.proto", environment: environment)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("protoc-gen-kratos-validate was not found") && missing.stderr.contains("kratos upgrade"), "\(missing.stderr)")
+    }
+
     @Test func dryRunChangesNothing() throws {
         let sandbox = try Self.toolSandbox()
         #expect(try sandbox.kratos("proto", "add", "api/shop/v1/cart.proto").status == 0)

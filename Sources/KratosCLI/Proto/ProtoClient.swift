@@ -11,14 +11,16 @@ struct ProtoClient: ParsableCommand {
             Runs protoc with protoc-gen-swift, protoc-gen-kratos-http, protoc-gen-kratos-grpc and \
             protoc-gen-kratos-errors (which writes nothing for a file without error enums); a proto \
             with services gets <proto>.kratos.swift (its service protocols and operations), \
-            .http.swift and .kratos-grpc.swift. Tools are looked up in $KRATOS_HOME/bin, then on PATH; \
+            .http.swift and .kratos-grpc.swift. A proto that imports buf/validate/validate.proto \
+            (directly or through its imports) also goes through protoc-gen-kratos-validate: \
+            <proto>.validate.swift, each message's validation rules. Tools are looked up in $KRATOS_HOME/bin, then on PATH; \
             `kratos upgrade` installs them all.
 
             A directory is walked for .proto files, skipping third_party* directories. Include paths, \
             in order: the proto's root (the package's api/ directory for files under it, else the \
             current directory), each -p (default: third_party/ when it exists), each entry of \
             KRATOS_PROTO_PATH (:-separated), and the protos kratos ships (google/api, google/rpc, \
-            errors). Output goes to -o; by default to Sources/API/ for protos under api/ when the \
+            errors, buf/validate). Output goes to -o; by default to Sources/API/ for protos under api/ when the \
             package has that directory (the layout `kratos new` makes), else next to each proto. \
             Arguments after -- go to protoc.
 
@@ -129,8 +131,9 @@ struct ProtoGeneration {
 
     let jobs: [Job]
 
-    /// The plugins run, in order. Not protoc-gen-grpc-swift-2: KratosGRPC registers and calls
-    /// services by their operation names, so nothing uses grpc-swift's generated stubs.
+    /// The plugins run on every proto, in order. Not protoc-gen-grpc-swift-2: KratosGRPC registers
+    /// and calls services by their operation names, so nothing uses grpc-swift's generated stubs.
+    /// protoc-gen-kratos-validate runs after them on the protos that import the rules.
     static let plugins: [Tool] = [.swiftPlugin, .httpPlugin, .kratosGRPCPlugin, .errorsPlugin]
 
     init(target: URL, protoPaths: [URL], output: URL?, httpClient: Bool, extraArguments: [String], environment: Environment) throws {
@@ -163,13 +166,19 @@ struct ProtoGeneration {
         includes.append(try ShippedProtos.directory(in: environment))
 
         let api = root.appendingPathComponent("api").standardizedFileURL
-        jobs = files.map { file in
+        var validate: URL?
+        jobs = try files.map { file in
             let underAPI = file.standardizedFileURL.path.hasPrefix(api.path + "/")
             let base = underAPI ? api : root
             let relative = String(file.standardizedFileURL.path.dropFirst(base.path.count + 1))
             let defaultOutput = underAPI && fm.fileExists(atPath: root.appendingPathComponent("Sources/API").path)
                 ? root.appendingPathComponent("Sources/API") : base
-            return Job(protoc: protoc, plugins: plugins, relativeFile: relative, includes: [base] + includes,
+            var jobPlugins = plugins
+            if ProtoImports.reach(ProtoImports.validateRules, from: relative, includes: [base] + includes) {
+                if validate == nil { validate = try Tool.validatePlugin.require(in: environment) }
+                if let validate { jobPlugins.append((.validatePlugin, validate)) }
+            }
+            return Job(protoc: protoc, plugins: jobPlugins, relativeFile: relative, includes: [base] + includes,
                        output: output ?? defaultOutput, httpClient: httpClient, extraArguments: extraArguments)
         }
     }
@@ -192,14 +201,24 @@ struct ProtoGeneration {
     }
 }
 
-/// The protos kratos ships (google/api, google/rpc, errors), written once from the embedded
+/// The protos kratos ships (google/api, google/rpc, errors, buf/validate), written once from the embedded
 /// template's third_party/ into `$KRATOS_HOME/include/<version>` so protoc can read them.
 enum ShippedProtos {
     static func directory(in environment: Environment) throws -> URL {
         let directory = environment.kratosHome.appendingPathComponent("include/\(KratosCommand.version)")
         let fm = FileManager.default
-        if fm.fileExists(atPath: directory.appendingPathComponent(".complete").path) { return directory }
         guard let template = EmbeddedTemplate.named(EmbeddedTemplate.defaultName) else { return directory }
+        if fm.fileExists(atPath: directory.appendingPathComponent(".complete").path) {
+            // Written by an earlier build of this version: add the protos it lacks (buf/validate
+            // came later), each file written whole.
+            for file in template.files where file.path.hasPrefix("third_party/") && file.path.hasSuffix(".proto") {
+                let url = directory.appendingPathComponent(String(file.path.dropFirst("third_party/".count)))
+                guard !fm.fileExists(atPath: url.path) else { continue }
+                try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(file.contents).write(to: url, options: .atomic)
+            }
+            return directory
+        }
         let staging = directory.deletingLastPathComponent().appendingPathComponent(".\(KratosCommand.version)-\(UUID().uuidString.prefix(8))")
         try fm.createDirectory(at: staging, withIntermediateDirectories: true)
         for file in template.files where file.path.hasPrefix("third_party/") && file.path.hasSuffix(".proto") {

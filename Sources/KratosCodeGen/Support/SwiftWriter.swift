@@ -19,6 +19,25 @@ struct SwiftWriter {
         indent -= 1
     }
 
+    /// Writes `opening` and indents what follows one level, until ``close(_:)``.
+    mutating func open(_ opening: String) {
+        line(opening)
+        indent += 1
+    }
+
+    /// Ends what ``open(_:)`` started: back one level, then `closing`.
+    mutating func close(_ closing: String = "}") {
+        indent -= 1
+        line(closing)
+    }
+
+    /// Between ``open(_:)`` and ``close(_:)``: back one level for `line` (`} else {`), then on.
+    mutating func reopen(_ line: String) {
+        indent -= 1
+        self.line(line)
+        indent += 1
+    }
+
     /// Writes `opening`, the body indented one level, then `closing`.
     mutating func block(_ opening: String, closing: String = "}", _ body: (inout SwiftWriter) throws -> Void) rethrows {
         line(opening)

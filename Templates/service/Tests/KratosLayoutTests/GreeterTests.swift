@@ -33,6 +33,12 @@ import Testing
             // An empty name matches no route over HTTP: the router's 404, before the greeter.
             let missing = await client.execute(.GET, "/helloworld/")
             #expect(missing.status == .notFound && missing.error?.reason == "NOT_FOUND")
+            // A name over 64 characters breaks HelloRequest's rules (api/helloworld/v1/greeter.proto):
+            // the validate middleware answers 400 VALIDATOR before the greeter.
+            let long = await client.execute(.GET, "/helloworld/" + String(repeating: "x", count: 65))
+            #expect(long.status == .badRequest && long.error?.reason == "VALIDATOR")
+            #expect(long.error?.message == "name: must be at most 64 characters [string.max_len]")
+            #expect(long.error?.violations == [Violation(field: "name", rule: "string.max_len", message: "must be at most 64 characters")])
         }
     }
 
@@ -54,11 +60,25 @@ import Testing
             let reply = try await client.unary(Helloworld_V1_GreeterOperation.sayHello, Helloworld_V1_HelloRequest.with { $0.name = "grpc" },
                                                as: Helloworld_V1_HelloReply.self)
             #expect(reply.message == "Hello grpc")
-            // An empty name is the API's USER_NOT_FOUND error, as a remote client sees it.
-            await #expect {
-                _ = try await client.unary(Helloworld_V1_GreeterOperation.sayHello, Helloworld_V1_HelloRequest(), as: Helloworld_V1_HelloReply.self)
-            } throws: { Helloworld_V1_ErrorReason.isUserNotFound($0) }
+            // Names of 1 to 64 characters only: 400 VALIDATOR (gRPC INVALID_ARGUMENT), as a remote
+            // client sees it.
+            for name in ["", String(repeating: "x", count: 65)] {
+                await #expect {
+                    _ = try await client.unary(Helloworld_V1_GreeterOperation.sayHello, Helloworld_V1_HelloRequest.with { $0.name = name },
+                                               as: Helloworld_V1_HelloReply.self)
+                } throws: { error in
+                    let error = error as? KratosError
+                    return error?.reason == "VALIDATOR" && error?.grpcCode == .invalidArgument && error?.violations.count == 1
+                }
+            }
         }
+    }
+
+    /// The business logic guards itself too: an empty name is the API's USER_NOT_FOUND error.
+    @Test func theUsecaseRefusesAnEmptyName() async throws {
+        let usecase = GreeterUsecase(GreeterRepo(Self.bootstrap.data), logger: Self.logger)
+        await #expect { _ = try await usecase.greet("") } throws: { Helloworld_V1_ErrorReason.isUserNotFound($0) }
+        #expect(try await usecase.greet("kratos") == "Hello kratos")
     }
 
     /// The whole app on real ports: a request over the wire to each server.

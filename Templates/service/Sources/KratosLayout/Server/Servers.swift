@@ -10,14 +10,16 @@ import KratosOTel
 
 /// The middleware both servers run, outermost first: recovery, tracing (a span per request, child
 /// of the caller's `traceparent`), metrics (`server_requests_code_total`,
-/// `server_requests_seconds` into `registry`) and a log line per request.
+/// `server_requests_seconds` into `registry`), a log line per request, and validation (a request
+/// breaking its proto's `buf.validate` rules is answered 400 `VALIDATOR`, over gRPC
+/// INVALID_ARGUMENT, before the handler; counted and logged like any other).
 func serverMiddleware(metrics registry: PrometheusCollectorRegistry) -> [any Middleware] {
     #if EXPORT_TRACES
     let tracing = KratosOTel.tracingMiddleware()
     #else
     let tracing = TracingMiddleware()
     #endif
-    return [Recovery(), tracing, MetricsMiddleware(factory: KratosPrometheus.factory(registry: registry)), LoggingMiddleware()]
+    return [Recovery(), tracing, MetricsMiddleware(factory: KratosPrometheus.factory(registry: registry)), LoggingMiddleware(), ValidateMiddleware()]
 }
 
 /// The HTTP server from `server.http`, with the middleware and Prometheus's `GET /metrics`.

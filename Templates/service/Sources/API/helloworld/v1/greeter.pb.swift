@@ -20,7 +20,8 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-/// The request message containing the user's name.
+/// The request message containing the user's name: 1 to 64 characters (the server's validate
+/// middleware answers 400 VALIDATOR otherwise).
 public nonisolated struct Helloworld_V1_HelloRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
