@@ -10,11 +10,22 @@ final class SignalForwarder: @unchecked Sendable {
     private let lock = NSLock()
     private var child: pid_t?
     private var last: Int32 = 0
+    /// A signal that came while there was no child to pass it to (one starting): it goes to the
+    /// next child set, so a SIGTERM sent as soon as the service answers is never lost.
+    private var undelivered: Int32 = 0
     private var sources: [any DispatchSourceSignal] = []
 
     var target: pid_t? {
         get { lock.withLock { child } }
-        set { lock.withLock { child = newValue } }
+        set {
+            let pending: Int32 = lock.withLock {
+                child = newValue
+                guard newValue != nil else { return 0 }
+                defer { undelivered = 0 }
+                return undelivered
+            }
+            if let newValue, pending != 0 { kill(newValue, pending) }
+        }
     }
 
     /// The last signal received, 0 when none.
@@ -34,6 +45,7 @@ final class SignalForwarder: @unchecked Sendable {
     private func forward(_ signal: Int32) {
         let pid: pid_t? = lock.withLock {
             last = signal
+            if child == nil { undelivered = signal }
             return child
         }
         if let pid { kill(pid, signal) }
