@@ -76,7 +76,7 @@ final class ConnectionPool: Sendable {
     /// - Parameter excluded: nodes (endpoints) a call was already refused by.
     /// - Throws: 503 `NODE_NOT_FOUND` with no node, UNAVAILABLE when none can be reached.
     func connection(waitingUpTo wait: Duration, excluding excluded: Set<String> = []) async throws -> (GRPCClientConnection, PickedNode?) {
-        if let single { return (try await connection(to: single, key: single.description), nil) }
+        if let single { return (try await connection(to: single.description, at: single), nil) }
         var tried = excluded
         var failures: [String] = []
         while true {
@@ -85,32 +85,35 @@ final class ConnectionPool: Sendable {
                 picked = try await target.select(waitingUpTo: wait, excluding: tried)
             } catch {
                 guard !failures.isEmpty else { throw error }
-                throw KratosError(CallStatus(code: .unavailable, message: "cannot reach \(target.endpoint) (\(failures.joined(separator: "; ")))"))
+                throw unreachable(failures)
             }
             do {
-                let address = try Address(picked.node.address)
-                return (try await connection(to: address, key: picked.node.address), picked)
+                return (try await connection(to: picked.node.address), picked)
             } catch {
                 picked.done(.unreachable)
                 tried.insert(picked.node.endpoint)
                 failures.append((error as? KratosError)?.message ?? "\(picked.node.address): \(error)")
-                if failures.count >= 3 {
-                    throw KratosError(CallStatus(code: .unavailable, message: "cannot reach \(target.endpoint) (\(failures.joined(separator: "; ")))"))
-                }
+                if failures.count >= 3 { throw unreachable(failures) }
             }
         }
     }
 
-    /// The connection to `address` on this event loop, opened if need be (again, once, when the
-    /// one there has closed or is going away).
+    private func unreachable(_ failures: [String]) -> KratosError {
+        KratosError(CallStatus(code: .unavailable, message: "cannot reach \(target.endpoint) (\(failures.joined(separator: "; ")))"))
+    }
+
+    /// The connection to the node at `key` (`host:port`) on this event loop, opened if need be
+    /// (again, once, when the one there has closed or is going away); the address is parsed only
+    /// to open one.
     /// - Throws: UNAVAILABLE naming the address when it cannot be reached.
-    private func connection(to address: Address, key: String) async throws -> GRPCClientConnection {
+    private func connection(to key: String, at known: Address? = nil) async throws -> GRPCClientConnection {
         let loop = group.any()
         let loopKey = ObjectIdentifier(loop)
         for _ in 0..<2 {
             let task = try state.withLock { state -> Opening in
                 guard !state.closed else { throw KratosError.serviceUnavailable("CLIENT_CLOSED", "the gRPC client is closed") }
                 if let task = state.connections[loopKey]?[key] { return task }
+                let address = try known ?? Address(key)
                 let task = Task { [connectTimeout, security, logger] in
                     try await GRPCClientConnection.connect(host: address.host, port: address.port, on: loop,
                                                            timeout: connectTimeout, security: security, logger: logger)
@@ -124,10 +127,10 @@ final class ConnectionPool: Sendable {
                 forget(loopKey, key, task)
             } catch {
                 forget(loopKey, key, task)
-                throw KratosError(CallStatus(code: .unavailable, message: "cannot reach the server (\(address): \(error))"))
+                throw KratosError(CallStatus(code: .unavailable, message: "cannot reach the server (\(key): \(error))"))
             }
         }
-        throw KratosError(CallStatus(code: .unavailable, message: "cannot reach the server (\(address): the connection closed)"))
+        throw KratosError(CallStatus(code: .unavailable, message: "cannot reach the server (\(key): the connection closed)"))
     }
 
     /// Drops a connection that failed or closed, so the next call opens a new one.
