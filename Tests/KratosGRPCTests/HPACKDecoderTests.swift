@@ -114,7 +114,7 @@ import Testing
         #expect(Self.huffmanRoundTrip(all) == all)
         let text = Array("application/grpc+proto; kratos=1".utf8)
         var buffer = ByteBuffer(bytes: [0x00, 0x01, 0x78])  // a literal named "x"
-        HeaderBlockTestEncoding.writeInteger(Self.huffman(text).count, prefix: 7, pattern: 0x80, into: &buffer)
+        HeaderBlock.writeInteger(Self.huffman(text).count, prefix: 7, pattern: 0x80, into: &buffer)
         buffer.writeBytes(Self.huffman(text))
         var decoder = HPACKDecoder(maxHeaderListSize: 16_384)
         #expect(try decoder.decode(buffer).first(name: "x") == String(decoding: text, as: UTF8.self))
@@ -206,23 +206,5 @@ import Testing
         #expect(Self.failure(Array(block.prefix(6 + 1000 + 14)), maxHeaderListSize: 16_384) == nil)  // 15 × 1033 octets
         #expect(Self.failure([0x00, 0x01, 0x78, 0x50] + Array(repeating: 0x61, count: 80), maxHeaderListSize: 100)
             == .headerListTooLarge(limit: 100))
-    }
-}
-
-/// The integer encoding of the blocks we send, for building test blocks.
-enum HeaderBlockTestEncoding {
-    static func writeInteger(_ value: Int, prefix: Int, pattern: UInt8, into buffer: inout ByteBuffer) {
-        let limit = (1 << prefix) - 1
-        guard value >= limit else {
-            buffer.writeInteger(pattern | UInt8(value))
-            return
-        }
-        buffer.writeInteger(pattern | UInt8(limit))
-        var rest = value - limit
-        while rest >= 128 {
-            buffer.writeInteger(UInt8(rest & 0x7F | 0x80))
-            rest >>= 7
-        }
-        buffer.writeInteger(UInt8(rest))
     }
 }

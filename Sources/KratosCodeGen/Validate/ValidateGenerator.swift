@@ -56,7 +56,7 @@ public struct ValidateGenerator: CodeGenerator {
             out.line()
             out.line("/// The `pattern` rules of this file, compiled once.")
             for (index, pattern) in emitter.patterns.enumerated() {
-                out.line("private let validationPattern\(index) = Validation.Pattern(\(swiftStringLiteral(pattern)))")
+                out.line("private let validationPattern\(index) = Validation.Pattern(\(swiftLiteral(pattern)))")
             }
         }
         return out.text

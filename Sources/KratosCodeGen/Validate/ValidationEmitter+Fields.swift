@@ -142,6 +142,6 @@ extension ValidationEmitter {
 
     /// `violations.append(…)` of one violation.
     func appendLine(path: String, rule: String, message: String) -> String {
-        "violations.append(Violation(field: \(path), rule: \(swiftStringLiteral(rule)), message: \(swiftStringLiteral(message))))"
+        "violations.append(Violation(field: \(path), rule: \(swiftLiteral(rule)), message: \(swiftLiteral(message))))"
     }
 }

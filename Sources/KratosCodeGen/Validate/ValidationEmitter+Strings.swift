@@ -10,7 +10,7 @@ extension ValidationEmitter {
         ], kind: "string")
         let length = "\(value).unicodeScalars.count", bytes = "\(value).utf8.count"
         if rules.hasConst {
-            check("!Validation.equals(\(value), \(swiftStringLiteral(rules.const)))", path: path, rule: "string.const", message: "must equal `\(rules.const)`")
+            check("!Validation.equals(\(value), \(swiftLiteral(rules.const)))", path: path, rule: "string.const", message: "must equal `\(rules.const)`")
         }
         if rules.hasLen { check("\(length) != \(rules.len)", path: path, rule: "string.len", message: "must be \(rules.len) characters") }
         if rules.hasMinLen {
@@ -30,7 +30,7 @@ extension ValidationEmitter {
             let pattern = try pattern(rules.pattern, rule: "string.pattern")
             check("!\(pattern).matches(\(value))", path: path, rule: "string.pattern", message: "does not match regex pattern `\(rules.pattern)`")
         }
-        let text = swiftStringLiteral
+        let text = swiftLiteral
         if rules.hasPrefix {
             check("!Validation.hasPrefix(\(value), \(text(rules.prefix)))", path: path, rule: "string.prefix", message: "does not have prefix `\(rules.prefix)`")
         }
@@ -125,7 +125,7 @@ extension ValidationEmitter {
 
     /// `["a", "b"]` as Swift (and in messages).
     func stringArray(_ values: [String]) -> String {
-        "[" + values.map(swiftStringLiteral).joined(separator: ", ") + "]"
+        "[" + values.map(swiftLiteral).joined(separator: ", ") + "]"
     }
 }
 

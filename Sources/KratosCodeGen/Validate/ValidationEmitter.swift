@@ -119,12 +119,12 @@ struct ValidationEmitter {
         do {
             source = try RE2Pattern.swiftSource(pattern)
         } catch {
-            throw unsupported(rule, why: "the pattern \(swiftStringLiteral(pattern)) is refused: \(error)")
+            throw unsupported(rule, why: "the pattern \(swiftLiteral(pattern)) is refused: \(error)")
         }
         do {
             _ = try Regex(source)
         } catch {
-            throw unsupported(rule, why: "the pattern \(swiftStringLiteral(pattern)) does not compile: \(error)")
+            throw unsupported(rule, why: "the pattern \(swiftLiteral(pattern)) does not compile: \(error)")
         }
         if let index = patterns.firstIndex(of: source) { return "validationPattern\(index)" }
         patterns.append(source)
@@ -163,22 +163,5 @@ struct ValidationEmitter {
     }
 
     /// `text` as the Swift literal of a field path.
-    func literal(_ text: String) -> String { swiftStringLiteral(text) }
-}
-
-/// `text` as a Swift string literal, every character that needs it escaped.
-func swiftStringLiteral(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\\": out += "\\\\"
-        case "\"": out += "\\\""
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += "\\u{\(String(scalar.value, radix: 16))}"
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
+    func literal(_ text: String) -> String { swiftLiteral(text) }
 }

@@ -46,7 +46,7 @@ enum HeaderBlock {
     }
 
     /// An HPACK integer with an N-bit prefix (RFC 7541 §5.1).
-    private static func writeInteger(_ value: Int, prefix: Int, pattern: UInt8, into buffer: inout ByteBuffer) {
+    static func writeInteger(_ value: Int, prefix: Int, pattern: UInt8, into buffer: inout ByteBuffer) {
         let limit = (1 << prefix) - 1
         guard value >= limit else {
             buffer.writeInteger(pattern | UInt8(value))
