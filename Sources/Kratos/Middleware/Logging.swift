@@ -58,7 +58,9 @@ public struct LoggingMiddleware: Middleware {
     /// The request as `args`: redacted if it says how, protojson on one line for messages.
     static func arguments(_ request: any Sendable) -> String {
         if let redacter = request as? any Redacter { return redacter.redact() }
-        if let message = request as? any SwiftProtobuf.Message, let json = try? message.jsonString() { return json }
+        if let message = request as? any SwiftProtobuf.Message, let json = try? ProtoJSONWriter.encode(message) {
+            return String(decoding: json, as: UTF8.self)
+        }
         return String(describing: request).split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }
