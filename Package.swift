@@ -261,7 +261,8 @@ let package = Package(
         .testTarget(
             name: "KratosJWTTests",
             dependencies: ["KratosJWT", "KratosHTTP", "KratosHTTPClient", "KratosGRPC", "KratosTestSupport",
-                           .product(name: "Logging", package: "swift-log")],
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
             exclude: ["Python"]
         ),
         // Against real etcd processes (Debian etcd-server and etcd-client) the tests start.

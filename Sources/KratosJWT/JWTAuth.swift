@@ -15,7 +15,7 @@ import Logging
 /// ```swift
 /// let server = KratosHTTPServer(.init(port: 8000), middleware: [
 ///     Recovery(),
-///     Selective(except: ["/helloworld.v1.Greeter/SayHello"], JWTAuth(secret: secret)),
+///     Selective(except: ["/helloworld.v1.Greeter/SayHello"], try JWTAuth(secret: secret)),
 /// ])
 /// ```
 public struct JWTAuth: Middleware {
@@ -54,8 +54,9 @@ public struct JWTAuth: Middleware {
     }
 
     /// Tokens signed with `secret`, HS256 unless told.
-    public init(secret: String, algorithm: JWTKey.HMACAlgorithm = .hs256, leeway: Duration = .zero) {
-        self.init(Configuration(keys: [.hmac(secret, algorithm: algorithm)], leeway: leeway))
+    /// - Throws: 500 `JWT_KEY_INVALID` when the secret is shorter than the hash (32 bytes for HS256).
+    public init(secret: String, algorithm: JWTKey.HMACAlgorithm = .hs256, leeway: Duration = .zero) throws {
+        self.init(Configuration(keys: [try .hmac(secret, algorithm: algorithm)], leeway: leeway))
     }
 
     /// Tokens signed by one of `keys`.

@@ -9,7 +9,7 @@ import Kratos
 /// ```swift
 /// // A new token per call, valid for a minute.
 /// KratosGRPCClient(.init(endpoint: "grpc://127.0.0.1:9000"),
-///                  middleware: [JWTClient(key: .hmac(secret)) { _ in ["sub": "billing"] }])
+///                  middleware: [JWTClient(key: try .hmac(secret)) { _ in ["sub": "billing"] }])
 /// // The caller's own token, passed on to the service it calls.
 /// KratosHTTPClient(.init(endpoint: "http://127.0.0.1:8000"), middleware: [JWTClient.forwarding])
 /// ```

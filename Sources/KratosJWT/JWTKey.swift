@@ -7,7 +7,7 @@ import Synchronization
 /// a PEM key (RSA, ECDSA, EdDSA), optionally named by a key id (`kid`).
 ///
 /// ```swift
-/// let shared = JWTKey.hmac("a long random secret")                   // HS256
+/// let shared = try JWTKey.hmac(secret)                             // HS256, 32 bytes or more
 /// let rsa = try JWTKey.rsa(pem: publicPEM, kid: "2026-12")          // RS256
 /// let ec = try JWTKey.ecdsa(pem: privatePEM)                        // ES256/384/512 by curve
 /// ```
@@ -40,18 +40,25 @@ public struct JWTKey: Sendable {
     }
 
     /// A shared secret (HS256 unless told): the same key signs and verifies.
-    public static func hmac(_ secret: String, algorithm: HMACAlgorithm = .hs256, kid: String? = nil) -> JWTKey {
-        hmac(bytes: Array(secret.utf8), algorithm: algorithm, kid: kid)
+    /// - Throws: 500 `JWT_KEY_INVALID` when the secret is shorter than the hash (32 bytes for
+    ///   HS256, 48 for HS384, 64 for HS512), as RFC 7518 §3.2 requires.
+    public static func hmac(_ secret: String, algorithm: HMACAlgorithm = .hs256, kid: String? = nil) throws -> JWTKey {
+        try hmac(bytes: Array(secret.utf8), algorithm: algorithm, kid: kid)
     }
 
     /// A shared secret given as bytes.
-    public static func hmac(bytes secret: [UInt8], algorithm: HMACAlgorithm = .hs256, kid: String? = nil) -> JWTKey {
-        let key = HMACKey(from: secret)
-        let digest: DigestAlgorithm = switch algorithm {
-        case .hs256: .sha256
-        case .hs384: .sha384
-        case .hs512: .sha512
+    /// - Throws: 500 `JWT_KEY_INVALID` when the secret is shorter than the hash.
+    public static func hmac(bytes secret: [UInt8], algorithm: HMACAlgorithm = .hs256, kid: String? = nil) throws -> JWTKey {
+        let (digest, size): (DigestAlgorithm, Int) = switch algorithm {
+        case .hs256: (.sha256, 32)
+        case .hs384: (.sha384, 48)
+        case .hs512: (.sha512, 64)
         }
+        guard secret.count >= size else {
+            throw KratosError(code: 500, reason: "JWT_KEY_INVALID",
+                              message: "an \(algorithm.rawValue) secret must be at least \(size) bytes, not \(secret.count)")
+        }
+        let key = HMACKey(from: secret)
         return JWTKey(algorithm: algorithm.rawValue, kid: kid) { await $0.add(hmac: key, digestAlgorithm: digest) }
     }
 

@@ -7,7 +7,7 @@ import Logging
 /// once per `refetchInterval`), so a key rotation at the issuer is picked up without a restart.
 ///
 /// ```swift
-/// JWTKeySet([.hmac(secret)])
+/// JWTKeySet([try .hmac(secret)])
 /// JWTKeySet.jwks(url: URL(string: "https://auth.example.com/.well-known/jwks.json")!)
 /// JWTKeySet.jwks(file: "/etc/service/jwks.json", refreshInterval: .seconds(60))
 /// ```

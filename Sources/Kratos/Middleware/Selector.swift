@@ -104,7 +104,7 @@ public struct MiddlewareSet: Sendable {
 ///
 /// ```swift
 /// // JWT on every operation but SayHello and the health checks.
-/// Selective(except: ["/helloworld.v1.Greeter/SayHello", "/grpc.health.v1.Health/*"], JWTAuth(secret: key))
+/// Selective(except: ["/helloworld.v1.Greeter/SayHello", "/grpc.health.v1.Health/*"], try JWTAuth(secret: key))
 /// ```
 public struct Selective: Middleware {
     let matchers: [OperationMatcher]
