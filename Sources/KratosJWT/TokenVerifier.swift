@@ -22,6 +22,10 @@ struct TokenVerifier: Sendable {
             throw JWTFailure.tokenMalformed.error("JWT token's header is not a base64url JSON object")
         }
         guard let alg = header.alg, !alg.isEmpty else { throw JWTFailure.tokenMalformed.error("JWT token's header has no alg") }
+        // RFC 7515 §4.1.11: extensions marked critical that we do not understand (we understand none).
+        guard header.crit?.isEmpty ?? true else {
+            throw JWTFailure.tokenMalformed.error("JWT token's header has critical extensions, which are not supported")
+        }
         guard let payloadData = Self.base64URLDecoded(parts[1]), (try? JSONDecoder().decode(JWTClaims.self, from: payloadData)) != nil else {
             throw JWTFailure.tokenMalformed.error("JWT token's payload is not a base64url JSON object")
         }
@@ -109,6 +113,7 @@ struct TokenVerifier: Sendable {
     struct Header: Decodable {
         let alg: String?
         let kid: String?
+        let crit: [String]?
     }
 
     static func base64URLDecoded(_ text: Substring) -> Data? {

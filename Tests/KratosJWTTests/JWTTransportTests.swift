@@ -16,7 +16,7 @@ import Testing
         ("expired", "JWT_TOKEN_EXPIRED"), ("not_before", "JWT_TOKEN_NOT_YET_VALID"), ("issued_later", "JWT_TOKEN_NOT_YET_VALID"),
         ("wrong_secret", "JWT_SIGNATURE_INVALID"), ("wrong_rsa", "JWT_SIGNATURE_INVALID"), ("wrong_ec", "JWT_SIGNATURE_INVALID"),
         ("none", "JWT_ALGORITHM_UNSUPPORTED"), ("hs512", "JWT_ALGORITHM_UNSUPPORTED"),
-        ("garbage", "JWT_TOKEN_MALFORMED"), ("not_json", "JWT_TOKEN_MALFORMED"), ("exp_text", "JWT_TOKEN_MALFORMED"),
+        ("crit", "JWT_TOKEN_MALFORMED"), ("garbage", "JWT_TOKEN_MALFORMED"), ("not_json", "JWT_TOKEN_MALFORMED"), ("exp_text", "JWT_TOKEN_MALFORMED"),
     ]
 
     @Test func overHTTPFromCurl() async throws {

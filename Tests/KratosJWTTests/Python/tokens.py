@@ -82,6 +82,7 @@ tokens = {
     "wrong_ec": jwt.encode(claims, ec_other, algorithm="ES256"),
     "none": jwt.encode(claims, None, algorithm="none"),
     "hs512": jwt.encode(claims, secret, algorithm="HS512"),
+    "crit": jwt.encode(claims, secret, algorithm="HS256", headers={"crit": ["exp"]}),
     "garbage": "garbage",
     "not_json": b64(b"not json") + "." + b64(b"{}") + "." + b64(b"sig"),
     "exp_text": jwt.encode({**claims, "exp": "tomorrow"}, secret, algorithm="HS256"),
