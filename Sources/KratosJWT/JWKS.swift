@@ -39,7 +39,8 @@ enum JWKSDocument {
                 let one = copy
                 let key = JWTKey(algorithm: name, kid: kid) { try await $0.add(jwk: one) }
                 do {
-                    _ = try await key.collection()
+                    // A signer for the algorithm must come out of it, or every token would fail later.
+                    _ = try await key.collection().getKey(alg: name)
                     keys.append(key)
                 } catch {
                     skipped("not a usable \(name) key")
@@ -102,7 +103,7 @@ enum JWKSDocument {
     /// Foundation's URLSession.
     static func fetch(url: URL, timeout: Duration) async throws -> Data {
         if url.isFileURL { return try await read(file: url.path) }
-        var request = URLRequest(url: url, timeoutInterval: Double(timeout.components.seconds) + 1)
+        var request = URLRequest(url: url, timeoutInterval: timeout.inSeconds)
         request.setValue("application/json", forHTTPHeaderField: "accept")
         let (data, response): (Data, URLResponse)
         do {
@@ -114,6 +115,13 @@ enum JWKSDocument {
             throw JWKSError(message: "\(url) answered \(status)")
         }
         return data
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
 

@@ -2,7 +2,8 @@ import Foundation
 import JWTKit
 import Kratos
 
-/// One JSON value of a token's claims set.
+/// One JSON value of a token's claims set; literals make them (`["sub": "ann", "admin": true]`).
+/// Integral numbers are ``integer(_:)``, others ``double(_:)``.
 public enum JWTClaimValue: Sendable, Hashable, Codable {
     case string(String)
     case integer(Int64)
@@ -107,6 +108,7 @@ public struct JWTClaims: Sendable, Hashable, JWTPayload, ExpressibleByDictionary
     /// Does nothing: ``JWTAuth`` checks the time claims itself, with its leeway and its reasons.
     public func verify(using algorithm: some JWTAlgorithm) async throws {}
 
+    /// The claim `name`, any JSON value.
     public subscript(name: String) -> JWTClaimValue? {
         get { values[name] }
         set { values[name] = newValue }

@@ -50,9 +50,8 @@ public struct JWTClient: Middleware {
             var claims = try await makeClaims(context)
             if let lifetime, claims["exp"] == nil {
                 let now = Date().timeIntervalSince1970
-                let seconds = Double(lifetime.components.seconds) + Double(lifetime.components.attoseconds) / 1e18
                 if claims["iat"] == nil { claims["iat"] = .integer(Int64(now)) }
-                claims["exp"] = .integer(Int64(now + seconds))
+                claims["exp"] = .integer(Int64(now + lifetime.inSeconds))
             }
             var header = JWTHeader()
             header.kid = key.kid

@@ -12,8 +12,10 @@ import Logging
 /// JWTKeySet.jwks(file: "/etc/service/jwks.json", refreshInterval: .seconds(60))
 /// ```
 ///
-/// A JWKS that cannot be read keeps the keys read before in use (a warning is logged through the
-/// request's logger); until a first read succeeds, every token's key is unknown.
+/// A read that is due is made by the request that finds it due, and requests arriving meanwhile
+/// wait for the same read (bounded by the fetch's timeout). A JWKS that cannot be read keeps the
+/// keys read before in use (a warning is logged through the request's logger) and is tried again
+/// after `refetchInterval`; until a first read succeeds, every token's key is unknown.
 public struct JWTKeySet: Sendable, ExpressibleByArrayLiteral {
     let store: KeyStore
 

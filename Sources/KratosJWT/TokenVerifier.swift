@@ -82,7 +82,7 @@ struct TokenVerifier: Sendable {
 
     /// `exp`, `nbf`, `iat` with the leeway, then the claims the configuration requires.
     func check(_ claims: JWTClaims, now: Date = Date()) throws(KratosError) {
-        let leeway = Double(configuration.leeway.components.seconds) + Double(configuration.leeway.components.attoseconds) / 1e18
+        let leeway = configuration.leeway.inSeconds
         let time = now.timeIntervalSince1970
         for name in ["exp", "nbf", "iat"] {
             if let value = claims[name], value.numberValue == nil {
