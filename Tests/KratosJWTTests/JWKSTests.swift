@@ -92,6 +92,35 @@ import Testing
         }
     }
 
+    /// Twenty requests arriving while the set is first read wait for that one read (a `fetch` of
+    /// our own, slow on purpose) and are all verified with it.
+    @Test func concurrentRequestsShareOneRead() async throws {
+        try await withTokens { tokens in
+            let fetches = Atomic<Int>(0)
+            let document = try Data(contentsOf: tokens.file("jwks-3.json"))
+            let url = try #require(URL(string: "https://issuer.invalid/jwks.json"))
+            let keys = JWTKeySet.jwks(url: url, refetchInterval: .seconds(3600)) { _ in
+                fetches.add(1, ordering: .relaxed)
+                try await Task.sleep(for: .milliseconds(300))
+                return document
+            }
+            let auth = JWTAuth(keys: keys)
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        let context = RequestContext(kind: .http, endpoint: "http://127.0.0.1:1", operation: "/op",
+                                                     requestHeaders: ["authorization": "Bearer \(tokens[index % 2 == 0 ? "k2" : "k1_c"])"] as Headers)
+                        let reply = try await auth.handle("request", context: context) { _, context in context.jwtClaims?.subject ?? "-" }
+                        return reply as? String ?? "?"
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes == Array(repeating: "alice", count: 20))
+            #expect(fetches.load(ordering: .relaxed) == 1)
+        }
+    }
+
     /// An issuer that cannot be reached: every token's key is unknown, a 401, never a 500.
     @Test func anUnreachableSetRefusesWith401() async throws {
         try await withTokens { tokens in
