@@ -128,4 +128,23 @@ import Testing
             }
         }
     }
+
+    /// The other way round, with the server's own selector: JWT only for the operations it names.
+    @Test func onlyTheSelectedOperationsWithTheServersSelector() async throws {
+        try await withTokens { tokens in
+            let server = loopbackServer(middleware: [Recovery()])
+            server.use(["/kratos.test.v1.Private/*"], try JWTAuth(secret: tokens.secret))
+            try ClaimsGreeter().register(on: server)
+            try server.route(.GET, "/private", operation: "/kratos.test.v1.Private/Get") { request in
+                HTTPResponse(status: .ok, body: .init(string: request.context.jwtClaims?.subject ?? "nobody"))
+            }
+            try await withServer(server) { endpoint in
+                #expect(try await curl(endpoint + "/helloworld/open").json()["message"] as? String == "Hello open from nobody")
+                let refused = try await curl("-H", "authorization: Bearer \(tokens["expired"])", endpoint + "/private")
+                #expect(try refused.status == 401 && refused.json()["reason"] as? String == "JWT_TOKEN_EXPIRED")
+                let allowed = try await curl("-H", "authorization: Bearer \(tokens["hs256"])", endpoint + "/private")
+                #expect(allowed.status == 200 && allowed.text == "alice")
+            }
+        }
+    }
 }
