@@ -133,4 +133,31 @@ import Testing
         }
         #expect(throws: Never.self) { _ = try JWTKey.hmac(String(repeating: "x", count: 32)) }
     }
+
+    /// Hostile tokens are 401s, never a 500 or a trap: deep nesting, huge and odd numbers, random
+    /// text of the token alphabet.
+    @Test func hostileTokensAreRefusedWith401() async throws {
+        let auth = try JWTAuth(secret: String(repeating: "k", count: 32))
+        func b64(_ text: String) -> String {
+            Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        let header = b64(#"{"alg":"HS256","typ":"JWT"}"#)
+        let payloads = [
+            #"{"a":"# + String(repeating: "[", count: 3000) + String(repeating: "]", count: 3000) + "}",
+            #"{"exp":1e400,"nbf":-1e400}"#, #"{"exp":18446744073709551616}"#, #"{"iat":null}"#, "[]", "null", #""x""#,
+        ]
+        var tokens = payloads.map { "\(header).\(b64($0)).c2ln" }
+        tokens += [".", "..", "...", "a.b.c", "\(header)..", "\(header).\(b64("{}")).", String(repeating: "A", count: 20_000)]
+        tokens += [b64(#"{"alg":["HS256"]}"#) + ".e30.c2ln", b64(#"{"alg":"HS256","kid":7}"#) + ".e30.c2ln"]
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCabc012-_.=+/ ")
+        for _ in 0..<200 {
+            tokens.append(String((0..<Int.random(in: 1...120, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? "." }))
+        }
+        for token in tokens {
+            let outcome = await Self.outcome(auth, Self.context(authorization: "Bearer \(token)"))
+            #expect(outcome.hasPrefix("JWT_"), "\(token.prefix(80)): \(outcome)")
+        }
+    }
 }
