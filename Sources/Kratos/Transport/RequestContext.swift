@@ -127,7 +127,7 @@ public final class RequestContext: Sendable {
     ///
     /// ```swift
     /// extension RequestContext.Key where Value == User {
-    ///     static let user = RequestContext.Key<User>("user")
+    ///     static var user: Self { .init("user") }
     /// }
     /// context[.user] = user            // in a middleware
     /// let user = context[.user]        // in the handler
