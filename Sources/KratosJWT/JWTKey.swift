@@ -25,6 +25,10 @@ public struct JWTKey: Sendable {
         case ps256 = "PS256", ps384 = "PS384", ps512 = "PS512"
     }
 
+    /// Every `alg` a key can have (`none` is not one).
+    static let supportedAlgorithms: Set<String> = Set(HMACAlgorithm.allCases.map(\.rawValue) + RSAAlgorithm.allCases.map(\.rawValue)
+        + ["ES256", "ES384", "ES512", "EdDSA"])
+
     /// The JWS name of the algorithm, as tokens carry it in `alg`: `HS256`, `RS256`, `ES256`, `EdDSA`, …
     public let algorithm: String
     /// The key id tokens name the key by, if any.

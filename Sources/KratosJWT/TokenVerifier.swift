@@ -5,7 +5,8 @@ import Logging
 
 /// Checks one compact JWS token, step by step, each failing step its own ``JWTFailure``:
 /// shape → header (`alg`, `kid`) → payload → algorithm → key → signature (jwt-kit) → time claims
-/// → required claims. Nothing of the token itself goes into messages or logs.
+/// → required claims. Messages name at most the header's `alg` or `kid` (shortened), never the
+/// token.
 struct TokenVerifier: Sendable {
     let configuration: JWTAuth.Configuration
 
@@ -29,7 +30,7 @@ struct TokenVerifier: Sendable {
         guard let payloadData = Self.base64URLDecoded(parts[1]), (try? JSONDecoder().decode(JWTClaims.self, from: payloadData)) != nil else {
             throw JWTFailure.tokenMalformed.error("JWT token's payload is not a base64url JSON object")
         }
-        guard alg.lowercased() != "none", configuration.algorithms?.contains(alg) ?? true else {
+        guard JWTKey.supportedAlgorithms.contains(alg), configuration.algorithms?.contains(alg) ?? true else {
             throw JWTFailure.algorithmUnsupported.error("JWT signing method \(Self.short(alg)) is not accepted")
         }
         guard Self.base64URLDecoded(parts[2]) != nil else {

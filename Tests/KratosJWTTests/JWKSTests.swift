@@ -93,13 +93,14 @@ import Testing
     }
 
     /// Twenty requests arriving while the set is first read wait for that one read (a `fetch` of
-    /// our own, slow on purpose) and are all verified with it.
+    /// our own, slow on purpose) and are all verified with it; a token whose alg no key can have
+    /// makes no read.
     @Test func concurrentRequestsShareOneRead() async throws {
         try await withTokens { tokens in
             let fetches = Atomic<Int>(0)
             let document = try Data(contentsOf: tokens.file("jwks-3.json"))
             let url = try #require(URL(string: "https://issuer.invalid/jwks.json"))
-            let keys = JWTKeySet.jwks(url: url, refetchInterval: .seconds(3600)) { _ in
+            let keys = JWTKeySet.jwks(url: url, refetchInterval: .zero) { _ in
                 fetches.add(1, ordering: .relaxed)
                 try await Task.sleep(for: .milliseconds(300))
                 return document
@@ -118,6 +119,22 @@ import Testing
             }
             #expect(outcomes == Array(repeating: "alice", count: 20))
             #expect(fetches.load(ordering: .relaxed) == 1)
+
+            // An unknown kid makes a read (refetchInterval is zero here), unless the alg is not one
+            // any key could have.
+            let header = Data(#"{"alg":"XYZ","kid":"k9"}"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
+            let odd = RequestContext(kind: .http, endpoint: "http://127.0.0.1:1", operation: "/op",
+                                     requestHeaders: ["authorization": "Bearer \(header).e30.c2ln"] as Headers)
+            await #expect { _ = try await auth.handle("request", context: odd) { request, _ in request } } throws: {
+                ($0 as? KratosError)?.reason == "JWT_ALGORITHM_UNSUPPORTED"
+            }
+            #expect(fetches.load(ordering: .relaxed) == 1)
+            let unknown = RequestContext(kind: .http, endpoint: "http://127.0.0.1:1", operation: "/op",
+                                         requestHeaders: ["authorization": "Bearer \(tokens["k9"])"] as Headers)
+            await #expect { _ = try await auth.handle("request", context: unknown) { request, _ in request } } throws: {
+                ($0 as? KratosError)?.reason == "JWT_KEY_UNKNOWN"
+            }
+            #expect(fetches.load(ordering: .relaxed) == 2)
         }
     }
 
