@@ -51,7 +51,8 @@ public struct JWTClient: Middleware {
             if let lifetime, claims["exp"] == nil {
                 let now = Date().timeIntervalSince1970
                 if claims["iat"] == nil { claims["iat"] = .integer(Int64(now)) }
-                claims["exp"] = .integer(Int64(now + lifetime.inSeconds))
+                // Capped far in the future, so no lifetime overflows the conversion.
+                claims["exp"] = .integer(Int64(min(now + max(lifetime.inSeconds, 0), 1e15)))
             }
             var header = JWTHeader()
             header.kid = key.kid
