@@ -13,12 +13,14 @@ public struct PendingRoute: Sendable {
     let inner: Middleware.Handler
     /// Whether the handler runs without the server's middleware (``KratosHTTPServer/handle(_:_:_:)``).
     var bypassesMiddleware = false
+    /// Whether the route streams its reply.
+    var streams = false
 
     /// The route for the router, with the middleware for its operation around the handler.
     func resolved(with middleware: MiddlewareSet) -> Router.Route {
         let chain = bypassesMiddleware ? inner : middleware.chain(for: operation, around: inner)
         let respond = self.respond
-        return Router.Route(method: method, template: template, operation: operation) { request in
+        return Router.Route(method: method, template: template, operation: operation, streams: streams) { request in
             try await respond(request, chain)
         }
     }

@@ -11,6 +11,8 @@ struct Router: Sendable {
         let method: HTTPMethod
         let template: PathTemplate
         let operation: String
+        /// Whether the route streams its reply (``KratosHTTPServer/serverStreaming(_:_:operation:body:_:)``).
+        var streams = false
         let handler: HTTPHandler
     }
 

@@ -32,19 +32,24 @@ struct Dispatcher: Sendable {
         filtered = composed
     }
 
-    /// The request as handlers see it, and the handler that answers it.
-    func prepare(_ head: HTTPRequestHead, body: ByteBuffer?, endpoint: String, app: AppInfo?) -> (HTTPRequest, HTTPHandler) {
+    /// The request as handlers see it, the handler that answers it, and whether it streams its
+    /// reply: then the request has no deadline and carries the stream `openStream` makes (nil
+    /// where replies are not streamed, in process).
+    func prepare(_ head: HTTPRequestHead, body: ByteBuffer?, endpoint: String, app: AppInfo?,
+                 openStream: () -> ResponseStream?) -> (HTTPRequest, HTTPHandler, streams: Bool) {
         let path = HTTPRequest.path(of: head.uri)
         let operation: String
         let handler: HTTPHandler
         var captures: [(name: String, value: String)] = []
         var template: String?
+        var streams = false
         switch router.match(head.method, path) {
         case .found(let route, let found):
             operation = route.operation
             handler = route.handler
             captures = found
             template = route.template.description
+            streams = route.streams
         case .methodNotAllowed(let allowed):
             operation = String(path)
             handler = { request in
@@ -67,7 +72,7 @@ struct Dispatcher: Sendable {
             operation: operation,
             requestHeaders: head.headers,
             metadata: Metadata.extract(from: head.headers),
-            deadline: .now + timeout,
+            deadline: streams ? nil : .now + timeout,
             logger: logger,
             app: app,
             method: head.method.rawValue,
@@ -75,8 +80,9 @@ struct Dispatcher: Sendable {
             route: template
         )
         let request = HTTPRequest(method: head.method, uri: head.uri, path: path, headers: head.headers, body: body,
-                                  pathParameters: captures, context: context, codecs: codecs)
-        return (request, handler)
+                                  pathParameters: captures, context: context, codecs: codecs,
+                                  responseStream: streams ? openStream() : nil)
+        return (request, handler, streams)
     }
 
     /// Runs filters and `handler` with the request as the task's current context.

@@ -17,11 +17,13 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = IOData
 
     /// The handler answering the request the state machine started.
-    private struct Running {
+    struct Running {
         let id: UInt64
         let request: HTTPRequest
         var task: Task<Void, Never>?
         var timer: Scheduled<Void>?
+        /// Set when the route streams its reply (see HTTPChannelHandler+Streaming).
+        var stream: StreamProgress?
     }
 
     private let dispatcher: Dispatcher
@@ -33,8 +35,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var endpoint = ""
     private var app: AppInfo?
 
-    private var state: HTTPConnectionStateMachine
-    private var running: Running?
+    var state: HTTPConnectionStateMachine
+    var running: Running?
     /// Set while ``serveQueued(context:)`` runs, so a handler that answers at once does not
     /// start the next one from inside it.
     private var draining = false
@@ -143,12 +145,14 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func start(id: UInt64, head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
-        let (request, handler) = dispatcher.prepare(head, body: body, endpoint: endpoint, app: app)
+        let (request, handler, streams) = dispatcher.prepare(head, body: body, endpoint: endpoint, app: app) {
+            ResponseStream(id: id, handler: self, context: context)
+        }
         let loop = context.eventLoop
         let this = NIOLoopBound(self, eventLoop: loop)
         let boundContext = NIOLoopBound(context, eventLoop: loop)
         let dispatcher = self.dispatcher
-        running = Running(id: id, request: request)
+        running = Running(id: id, request: request, stream: streams ? StreamProgress(head) : nil)
         let task = Task.immediate(executorPreference: executor) {
             let response = await dispatcher.respond(request, handler)
             if loop.inEventLoop {
@@ -163,6 +167,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // needs the deadline timer.
         guard running?.id == id else { return }
         running?.task = task
+        // Streams have no deadline: they end with their handler, the peer or the server.
+        guard running?.stream == nil else { return }
         running?.timer = loop.assumeIsolated().scheduleTask(in: timeout) {
             this.value.timedOut(id: id, context: boundContext.value)
         }
@@ -171,8 +177,13 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func finish(id: UInt64, response: HTTPResponse, context: ChannelHandlerContext) {
         guard let head = state.finished(id: id) else { return }
         running?.timer?.cancel()
+        let stream = running?.stream
         running = nil
-        write(response, for: head, keepAlive: head.isKeepAlive, context: context)
+        if let stream, stream.headSent {
+            endStream(stream, last: response, for: head, context: context)
+        } else {
+            write(response, for: head, keepAlive: head.isKeepAlive, context: context)
+        }
         serveQueued(context: context)
     }
 
@@ -239,7 +250,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
-            if state.quiesce() { context.close(promise: nil) }
+            if state.quiesce() { context.close(promise: nil) } else { stopStream() }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -253,6 +264,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         state.closed()
         running?.timer?.cancel()
         running?.task?.cancel()
+        running?.stream?.writable?.fail(CancellationError())
         running = nil
         context.fireChannelInactive()
     }

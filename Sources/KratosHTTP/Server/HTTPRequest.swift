@@ -19,9 +19,12 @@ public final class HTTPRequest: Sendable {
     public let codecs: CodecRegistry
     /// The path, without the query.
     public let path: Substring
+    /// Where a streaming route writes its reply as it goes; nil for other routes and in process.
+    let responseStream: ResponseStream?
 
     init(method: HTTPMethod, uri: String, path: Substring, headers: HTTPHeaders, body: ByteBuffer?,
-         pathParameters: [(name: String, value: String)], context: RequestContext, codecs: CodecRegistry) {
+         pathParameters: [(name: String, value: String)], context: RequestContext, codecs: CodecRegistry,
+         responseStream: ResponseStream? = nil) {
         self.method = method
         self.uri = uri
         self.path = path
@@ -30,6 +33,7 @@ public final class HTTPRequest: Sendable {
         self.pathParameters = pathParameters
         self.context = context
         self.codecs = codecs
+        self.responseStream = responseStream
     }
 
     /// The raw query string (without `?`), empty when there is none.

@@ -56,7 +56,7 @@ enum HTTPWire {
     }
 
     /// Whether `name` is one of the headers the server writes itself.
-    private static func isFraming(_ name: String) -> Bool {
+    static func isFraming(_ name: String) -> Bool {
         switch name.utf8.count {
         case 10: name.lowercased() == "connection"
         case 14: name.lowercased() == "content-length"

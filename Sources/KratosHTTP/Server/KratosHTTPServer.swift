@@ -152,8 +152,8 @@ extension KratosHTTPServer {
         // Built for each request, so routes and middleware added between tests count.
         let (routes, middleware) = core.registered
         let dispatcher = makeDispatcher(routes: routes, middleware: middleware)
-        let (request, handler) = dispatcher.prepare(head, body: body, endpoint: "inprocess://\(configuration.host):\(configuration.port)",
-                                                    app: core.serving.app)
+        let (request, handler, _) = dispatcher.prepare(head, body: body, endpoint: "inprocess://\(configuration.host):\(configuration.port)",
+                                                       app: core.serving.app) { nil }
         do {
             return try await Deadline.run(until: request.context.deadline) { await dispatcher.respond(request, handler) }
         } catch {
