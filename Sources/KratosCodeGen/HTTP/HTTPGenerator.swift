@@ -10,7 +10,9 @@ import SwiftProtobufPluginLibrary
 /// Every `google.api.http` rule becomes a route: get/put/post/delete/patch and custom verbs,
 /// `additional_bindings`, `body: "*"` or a field, `response_body`, `{var}`, `{var=a/*}` and dotted
 /// variables. RPCs without a rule get `POST /pkg.Svc/Method` (option `DefaultRoutes=false` turns
-/// that off). Streaming RPCs are left to the gRPC transport.
+/// that off). Server-streaming RPCs with a rule are served as Server-Sent Events
+/// (``KratosHTTPServer/serverStreaming``); client and bidirectional streams, and server streams
+/// without a rule, are left to the gRPC transport.
 public struct HTTPGenerator: CodeGenerator {
     public init() {}
 
@@ -121,25 +123,17 @@ public struct HTTPGenerator: CodeGenerator {
             let names = ServiceNames(service, file: file)
             let namer = names.namer
             let unary = service.methods.filter { !$0.clientStreaming && !$0.serverStreaming }
+            let serverStreams = service.methods.filter { !$0.clientStreaming && $0.serverStreaming && $0.options.hasGoogle_Api_http }
 
             out.line()
             try out.block("extension \(names.serviceProtocol) {") { out in
-                out.line("/// Registers the HTTP routes of \(service.fullName) on `server` (streaming RPCs are served over gRPC).")
+                out.line("/// Registers the HTTP routes of \(service.fullName) on `server`. Server streams with an http rule are")
+                out.line("/// served as Server-Sent Events; client, bidirectional and other server streams over gRPC only.")
                 try out.block("\(open) func register(on server: KratosHTTPServer) throws {") { out in
                     for method in unary {
                         let input = names.input(method)
                         for binding in try bindings(of: method, options: options) {
-                            var arguments = "\(verbExpression(binding.method)), \(swiftLiteral(binding.path)), operation: \(names.operation(method))"
-                            switch binding.body {
-                            case "": break
-                            case "*": arguments += ", body: .all"
-                            default:
-                                let (code, field) = try accessor(binding.body, in: method.inputType, namer: namer, root: "input")
-                                guard let type = field.messageType.map({ namer.fullName(message: $0) }) else {
-                                    throw GeneratorError("\(method.fullName): body \(binding.body) must be a message field")
-                                }
-                                arguments += ", body: .field { input, request in \(code) = try request.decodeBody(\(type).self) }"
-                            }
+                            var arguments = try routeArguments(binding, of: method, names: names)
                             if !binding.responseBody.isEmpty {
                                 let (code, field) = try accessor(binding.responseBody, in: method.outputType, namer: namer, root: "$0")
                                 if let name = try responseFieldName(binding.responseBody, field: field, method: method) {
@@ -150,6 +144,18 @@ public struct HTTPGenerator: CodeGenerator {
                             }
                             out.block("try server.route(\(arguments)) { (request: \(input), context) in") { out in
                                 out.line("try await self.\(names.member(method))(request, context: context)")
+                            }
+                        }
+                    }
+                    for method in serverStreams {
+                        let input = names.input(method), output = names.output(method)
+                        for binding in try bindings(of: method, options: options) {
+                            guard binding.responseBody.isEmpty else {
+                                throw GeneratorError("\(method.fullName): response_body is not supported on a server-streaming method")
+                            }
+                            let arguments = try routeArguments(binding, of: method, names: names)
+                            out.block("try server.serverStreaming(\(arguments)) { (request: \(input), writer: MessageWriter<\(output)>, context) in") { out in
+                                out.line("try await self.\(names.member(method))(request, writer: writer, context: context)")
                             }
                         }
                     }
@@ -207,6 +213,22 @@ public struct HTTPGenerator: CodeGenerator {
             }
         }
         return out.text
+    }
+
+    /// The method, path, operation and body binding of a route registration.
+    static func routeArguments(_ binding: Binding, of method: MethodDescriptor, names: ServiceNames) throws -> String {
+        var arguments = "\(verbExpression(binding.method)), \(swiftLiteral(binding.path)), operation: \(names.operation(method))"
+        switch binding.body {
+        case "": break
+        case "*": arguments += ", body: .all"
+        default:
+            let (code, field) = try accessor(binding.body, in: method.inputType, namer: names.namer, root: "input")
+            guard let type = field.messageType.map({ names.namer.fullName(message: $0) }) else {
+                throw GeneratorError("\(method.fullName): body \(binding.body) must be a message field")
+            }
+            arguments += ", body: .field { input, request in \(code) = try request.decodeBody(\(type).self) }"
+        }
+        return arguments
     }
 
     /// The methods beyond get/put/post/delete/patch that the server's HTTP/1 parser (llhttp, in

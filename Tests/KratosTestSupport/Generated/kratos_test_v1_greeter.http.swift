@@ -7,10 +7,17 @@ import KratosHTTPClient
 import SwiftProtobuf
 
 extension Kratos_Test_V1_GreeterService {
-    /// Registers the HTTP routes of kratos.test.v1.Greeter on `server` (streaming RPCs are served over gRPC).
+    /// Registers the HTTP routes of kratos.test.v1.Greeter on `server`. Server streams with an http rule are
+    /// served as Server-Sent Events; client, bidirectional and other server streams over gRPC only.
     public func register(on server: KratosHTTPServer) throws {
         try server.route(.GET, "/helloworld/{name}", operation: Kratos_Test_V1_GreeterOperation.sayHello) { (request: Kratos_Test_V1_HelloRequest, context) in
             try await self.sayHello(request, context: context)
+        }
+        try server.serverStreaming(.GET, "/helloworld/{name}/spell", operation: Kratos_Test_V1_GreeterOperation.spell) { (request: Kratos_Test_V1_HelloRequest, writer: MessageWriter<Kratos_Test_V1_HelloReply>, context) in
+            try await self.spell(request, writer: writer, context: context)
+        }
+        try server.serverStreaming(.POST, "/v1/spell", operation: Kratos_Test_V1_GreeterOperation.spell, body: .all) { (request: Kratos_Test_V1_HelloRequest, writer: MessageWriter<Kratos_Test_V1_HelloReply>, context) in
+            try await self.spell(request, writer: writer, context: context)
         }
     }
 }

@@ -6,7 +6,8 @@ import KratosHTTP
 import SwiftProtobuf
 
 extension Helloworld_V1_GreeterService {
-    /// Registers the HTTP routes of helloworld.v1.Greeter on `server` (streaming RPCs are served over gRPC).
+    /// Registers the HTTP routes of helloworld.v1.Greeter on `server`. Server streams with an http rule are
+    /// served as Server-Sent Events; client, bidirectional and other server streams over gRPC only.
     public func register(on server: KratosHTTPServer) throws {
         try server.route(.GET, "/helloworld/{name}", operation: Helloworld_V1_GreeterOperation.sayHello) { (request: Helloworld_V1_HelloRequest, context) in
             try await self.sayHello(request, context: context)
