@@ -246,7 +246,8 @@ let package = Package(
         ),
         .testTarget(name: "KratosTests", dependencies: ["Kratos", "KratosTestSupport"]),
         .testTarget(name: "KratosTestingTests", dependencies: ["KratosTesting", "KratosGRPCTesting", "KratosTestSupport", "GRPCOnlyFixture"]),
-        .testTarget(name: "KratosHTTPTests", dependencies: ["KratosHTTP", "KratosTLS", "KratosHTTPClient", "KratosTestSupport"]),
+        .testTarget(name: "KratosHTTPTests", dependencies: ["KratosHTTP", "KratosTLS", "KratosHTTPClient", "KratosTestSupport"],
+                    exclude: ["Python"]),
         .testTarget(
             name: "KratosGRPCTests",
             dependencies: ["KratosGRPC", "KratosHTTP", "KratosTLS", "KratosPrometheus", "KratosOTel", "KratosTestSupport",
