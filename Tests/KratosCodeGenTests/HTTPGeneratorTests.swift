@@ -160,6 +160,47 @@ struct EchoShelf: Kratos_Test_V1_ShelfService {
         #expect(String(decoding: run.stderr, as: UTF8.self).contains("bad.v1.S.Go: custom method PUBLISH"))
     }
 
+    /// Server streams with a rule become SSE routes; client and bidi streams with a rule, and
+    /// server streams without one, get no route; response_body on a server stream is refused.
+    @Test func streamingRPCsGetSSERoutesOnlyForServerStreamsWithARule() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kratos-proto-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("s/v1"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func generate(_ service: String) async throws -> (status: Int32, stderr: String, text: String) {
+            try """
+            syntax = "proto3";
+            package s.v1;
+            import "google/api/annotations.proto";
+            message M { string id = 1; M next = 2; }
+            \(service)
+            """.write(to: dir.appendingPathComponent("s/v1/s.proto"), atomically: true, encoding: .utf8)
+            let run = try await runProcess("/usr/bin/protoc", [
+                "--plugin=protoc-gen-kratos-http=\(Self.bin.appendingPathComponent("protoc-gen-kratos-http").path)",
+                "--kratos-http_out=\(dir.path)", "--kratos-http_opt=FileNaming=DropPath", "-I", dir.path,
+                "-I", Self.root.appendingPathComponent("Templates/service/third_party").path, dir.appendingPathComponent("s/v1/s.proto").path,
+            ])
+            let text = (try? String(contentsOf: dir.appendingPathComponent("s.http.swift"), encoding: .utf8)) ?? ""
+            return (run.status, String(decoding: run.stderr, as: UTF8.self), text)
+        }
+        let streams = try await generate("""
+            service S {
+              rpc Down(M) returns (stream M) { option (google.api.http) = {get: "/v1/down/{id}"}; }
+              rpc Up(stream M) returns (M) { option (google.api.http) = {post: "/v1/up" body: "*"}; }
+              rpc Both(stream M) returns (stream M) { option (google.api.http) = {post: "/v1/both" body: "*"}; }
+              rpc NoRule(M) returns (stream M);
+            }
+            """)
+        #expect(streams.status == 0, "\(streams.stderr)")
+        #expect(streams.text.contains("try server.serverStreaming(.GET, \"/v1/down/{id}\", operation: S_V1_SOperation.down)"))
+        #expect(streams.text.components(separatedBy: "server.serverStreaming(").count == 2)
+        #expect(!streams.text.contains("/v1/up") && !streams.text.contains("/v1/both") && !streams.text.contains("S/NoRule"))
+        let refused = try await generate("""
+            service S { rpc Down(M) returns (stream M) { option (google.api.http) = {get: "/v1/down" response_body: "next"}; } }
+            """)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("s.v1.S.Down: response_body is not supported on a server-streaming method"))
+    }
+
     /// One call per binding through the generated client against the generated registration.
     @Test func everyBindingThroughTheGeneratedClient() async throws {
         let server = loopbackServer()

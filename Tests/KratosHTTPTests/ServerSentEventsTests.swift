@@ -152,6 +152,18 @@ import Testing
         }
     }
 
+    @Test func headSendsTheHeadAlone() async throws {
+        let server = loopbackServer()
+        try SSEGreeter().register(on: server)
+        try await withServer(server) { endpoint in
+            let reply = try await RawConnection.exchange(endpoint, "HEAD /helloworld/ab/spell HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(reply.closedByServer)
+            #expect(reply.text.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            #expect(reply.text.contains("content-type: text/event-stream\r\n"))
+            #expect(reply.text.hasSuffix("\r\n\r\n") && !reply.text.contains("data:"))
+        }
+    }
+
     @Test func aGracefulStopEndsTheStream() async throws {
         let greeter = SSEGreeter()
         let server = loopbackServer()
