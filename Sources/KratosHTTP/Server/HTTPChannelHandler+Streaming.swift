@@ -53,6 +53,8 @@ extension HTTPChannelHandler {
             context.write(wrapOutboundOut(.byteBuffer(HTTPWire.chunk(bytes, chunked: stream.chunked, allocator: allocator))), promise: nil)
         }
         context.flush()
+        // A failed flush may have closed the connection already (and ended the request).
+        guard context.channel.isActive, running?.id == id else { return context.eventLoop.makeFailedFuture(CancellationError()) }
         defer { running?.stream = stream }
         guard !context.channel.isWritable else { return context.eventLoop.makeSucceededVoidFuture() }
         let promise = context.eventLoop.makePromise(of: Void.self)

@@ -6,7 +6,8 @@ import NIOHTTP1
 /// One connection, directly behind NIO's HTTP/1.1 request decoder: carries out what its
 /// ``HTTPConnectionStateMachine`` decides — collects each request (413 past the body limit),
 /// answers pipelined requests in order, starts each handler on the connection's event loop,
-/// answers 504 at the deadline, writes each reply as one buffer, closes idle connections.
+/// answers 504 at the deadline, writes each reply as one buffer, closes idle connections. A
+/// streaming route's reply is written as it is produced instead (HTTPChannelHandler+Streaming).
 ///
 /// It does itself what NIO's pipelining, protocol-error, header-validation, response-encoder and
 /// idle-state handlers would do, so a reply travels down the pipeline once instead of three
