@@ -97,3 +97,34 @@ public struct MiddlewareSet: Sendable {
         MiddlewareChain(all + selected.middleware(for: operation)).wrap(inner)
     }
 }
+
+/// A middleware applied to some operations only, the rest going straight to the next handler:
+/// on a server or a client, wherever middleware is accepted.
+///
+/// ```swift
+/// // Rate limiting for everything but health checks:
+/// SelectiveMiddleware(RateLimitMiddleware(), except: ["/grpc.health.v1.Health/*"])
+/// // Only for HTTP requests:
+/// SelectiveMiddleware(auth, when: { $0.kind == .http })
+/// ```
+public struct SelectiveMiddleware: Middleware {
+    public let inner: any Middleware
+    private let applies: @Sendable (RequestContext) -> Bool
+
+    /// `inner` for every operation no matcher of `except` selects.
+    public init(_ inner: any Middleware, except matchers: [OperationMatcher]) {
+        self.inner = inner
+        applies = { context in !matchers.contains { $0.matches(context.operation) } }
+    }
+
+    /// `inner` for requests `predicate` accepts.
+    public init(_ inner: any Middleware, when predicate: @escaping @Sendable (RequestContext) -> Bool) {
+        self.inner = inner
+        applies = predicate
+    }
+
+    public func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
+        guard applies(context) else { return try await next(request, context) }
+        return try await inner.handle(request, context: context, next: next)
+    }
+}
