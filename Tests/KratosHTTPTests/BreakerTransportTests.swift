@@ -60,4 +60,41 @@ import Testing
         #expect(outcomes.prefix(20).allSatisfy { $0 == .failed })
         #expect(outcomes.filter { $0 == .rejected }.count > 10)
     }
+
+    struct Refusing: Limiter {
+        func allow() -> LimiterTicket? { nil }
+    }
+
+    @Test func selectorsChooseWhatIsGuardedOnServerAndClient() async throws {
+        let orders = Dependency(), health = Dependency()
+        let server = loopbackServer()
+        // Server side: only the reports service is rate limited (here: everything shed).
+        server.use(["/test.Reports/*"], RateLimitMiddleware(Refusing()))
+        try server.route(.GET, "/reports/{name}", operation: "/test.Reports/Get") { (request: HelloRequest, _) -> HelloReply in
+            HelloReply.with { $0.message = "report \(request.name)" }
+        }
+        for (path, operation, dependency) in [("/orders/{name}", "/test.Orders/Get", orders), ("/healthz/{name}", "/test.Health/Check", health)] {
+            try server.route(.GET, path, operation: operation) { (_: HelloRequest, _) -> HelloReply in
+                dependency.served.add(1, ordering: .relaxed)
+                throw KratosError.serviceUnavailable("DOWN", "down")
+            }
+        }
+        try await withServer(server) { endpoint in
+            let report = try await curl(endpoint + "/reports/q3")
+            #expect(report.status == 429)
+            #expect(try report.json()["reason"] as? String == "RATELIMIT")
+            #expect(try await curl(endpoint + "/orders/1").status == 503)
+
+            // Client side: the breaker guards every operation but health.
+            let breaker = CircuitBreakerMiddleware { _ in SREBreaker(random: { 0 }) }
+            let client = KratosHTTPClient(.init(endpoint: endpoint), middleware: [SelectiveMiddleware(breaker, except: ["/test.Health/*"])])
+            for _ in 0..<30 {
+                _ = try? await client.invoke(.GET, "/orders/1", operation: "/test.Orders/Get", as: HelloReply.self)
+                _ = try? await client.invoke(.GET, "/healthz/1", operation: "/test.Health/Check", as: HelloReply.self)
+            }
+            // One call by curl, then 20 until the breaker opened; health got all 30.
+            #expect(orders.served.load(ordering: .relaxed) == 21)
+            #expect(health.served.load(ordering: .relaxed) == 30)
+        }
+    }
 }

@@ -1,4 +1,6 @@
 @testable import Kratos
+import Foundation
+import KratosTestSupport
 import Synchronization
 import Testing
 
@@ -211,6 +213,16 @@ final class ManualCPU: CPUUsageSource {
         let onlyHTTP = SelectiveMiddleware(RateLimitMiddleware(Refusing()), when: { $0.kind == .http })
         let grpcReply = try await onlyHTTP.handle("x", context: context) { _, _ in "served" }
         #expect(grpcReply as? String == "served")
+    }
+
+    @Test func theCPUsAProcessMayUseAreItsAffinity() async throws {
+        #expect(LinuxFiles.allowedCPUs(inStatus: "Name:\tx\nCpus_allowed_list:\t0-3,6,8-9\n") == 7)
+        #expect(LinuxFiles.allowedCPUs(inStatus: "Cpus_allowed_list:\t1\n") == 1)
+        #expect(LinuxFiles.allowedCPUs(inStatus: "Cpus_allowed_list:\t3-1\n") == nil)
+        #expect(LinuxFiles.allowedCPUs(inStatus: "Name:\tx\n") == nil)
+        // What `taskset -c 0` gives the process it starts: one CPU, whatever the machine has.
+        let pinned = try await runProcess("/usr/bin/taskset", ["-c", "0", "/bin/cat", "/proc/self/status"])
+        #expect(LinuxFiles.allowedCPUs(inStatus: String(decoding: pinned.stdout, as: UTF8.self)) == 1)
     }
 
     @Test func systemCPUUsageReadsThisProcess() throws {

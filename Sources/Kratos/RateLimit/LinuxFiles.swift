@@ -68,9 +68,12 @@ enum LinuxFiles {
     /// How many CPUs this process may be scheduled on: `Cpus_allowed_list` of
     /// `/proc/self/status` (e.g. `0-3,6`), which `taskset` narrows.
     static func allowedCPUs() -> Int? {
-        guard let status = read("/proc/self/status"),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") })
-        else { return nil }
+        read("/proc/self/status").flatMap(allowedCPUs(inStatus:))
+    }
+
+    /// The count of `Cpus_allowed_list` in the text of a `/proc/<pid>/status`.
+    static func allowedCPUs(inStatus status: String) -> Int? {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return nil }
         var count = 0
         for range in line.dropFirst("Cpus_allowed_list:".count).split(separator: ",") {
             let ends = range.split(separator: "-").compactMap { Int(String($0.filter { !$0.isWhitespace })) }
