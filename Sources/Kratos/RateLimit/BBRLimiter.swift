@@ -170,11 +170,10 @@ public final class BBRLimiter: Limiter {
 
     /// The smoothed CPU usage, sampling the source first when an interval has passed.
     private func sampleCPU(at now: ContinuousClock.Instant) -> Int {
-        let due = cpu.withLock { cpu -> CPUState? in
-            guard let last = cpu.last else { return cpu }
-            return now - last.at >= configuration.cpuSampleInterval ? cpu : nil
+        let (due, value) = cpu.withLock { cpu in
+            (cpu.last.map { now - $0.at >= configuration.cpuSampleInterval } ?? true, cpu.value)
         }
-        guard due != nil else { return cpu.withLock { $0.value } }
+        guard due else { return value }
         // Read outside the lock; if two requests read at once, the later update wins.
         let times = cpuSource.read()
         return cpu.withLock { cpu in
