@@ -83,6 +83,23 @@ final class ManualCPU: CPUUsageSource {
         #expect(limiter.stats.minRT == 1)
     }
 
+    @Test func minRTCanBeTheFastestRequestInsteadOfTheLowestBucketAverage() throws {
+        let averaged = limiter(cpu: ManualCPU(clock: clock))
+        let fastest = limiter(cpu: ManualCPU(clock: clock), .init(minRT: .fastestRequest))
+        for limiter in [averaged, fastest] {
+            let slow = try (0..<9).map { _ in try #require(limiter.allow()) }
+            let quick = try #require(limiter.allow())
+            clock.advance(.milliseconds(2))
+            quick.done()                                      // 2 ms
+            clock.advance(.milliseconds(18))
+            slow.forEach { $0.done() }                        // 20 ms each
+        }
+        clock.advance(.milliseconds(100))
+        #expect(averaged.stats.minRT == 18.2)                 // (2 + 9 × 20) / 10
+        #expect(fastest.stats.minRT == 2)
+        #expect(fastest.stats.maxInFlight == 0)               // 10 × 2 × 10 / 1000 = 0.2
+    }
+
     @Test func cpuIsAnExponentialMovingAverageSampledEvery500ms() throws {
         let cpu = ManualCPU(clock: clock, permille: 1000)
         let limiter = limiter(cpu: cpu)

@@ -38,16 +38,32 @@ public final class BBRLimiter: Limiter {
         /// How long after shedding began the in-flight check applies even with CPU below the
         /// threshold (aegis's `prevDropTime`).
         public var coolOff: Duration
+        /// Which response time of the window is minRT.
+        public var minRT: ResponseTime
 
         public init(window: Duration = .seconds(10), buckets: Int = 100, cpuThreshold: Int = 800,
-                    cpuSampleInterval: Duration = .milliseconds(500), cpuDecay: Double = 0.95, coolOff: Duration = .seconds(1)) {
+                    cpuSampleInterval: Duration = .milliseconds(500), cpuDecay: Double = 0.95, coolOff: Duration = .seconds(1),
+                    minRT: ResponseTime = .lowestBucketAverage) {
             self.window = window
             self.buckets = buckets
             self.cpuThreshold = cpuThreshold
             self.cpuSampleInterval = cpuSampleInterval
             self.cpuDecay = cpuDecay
             self.coolOff = coolOff
+            self.minRT = minRT
         }
+    }
+
+    /// How minRT is taken from the window's complete buckets.
+    public enum ResponseTime: Sendable, Hashable {
+        /// The lowest average response time of a bucket: aegis's, the default.
+        case lowestBucketAverage
+        /// The fastest single request (TCP BBR's RTprop). Under load that lasts longer than the
+        /// window, every bucket's average has grown with the requests in flight and so has the
+        /// bound; the fastest request keeps it near what a request costs alone, so shedding
+        /// brings latency down — at the price of a tighter bound for services whose requests
+        /// vary widely in cost.
+        case fastestRequest
     }
 
     /// A snapshot of the limiter's view (aegis's `Stat`).
@@ -162,8 +178,12 @@ public final class BBRLimiter: Limiter {
         let bucket = state.passes.bucketNumber(at: now)
         if let cached = state.cached, cached.bucket == bucket { return (cached.maxPass, cached.minRT) }
         let maxPass = max(1, state.passes.completed(at: now).map(\.count).max() ?? 0)
-        let averages = state.responseTimes.completed(at: now).filter { $0.count > 0 }.map { $0.sum / Double($0.count) }
-        let minRT = averages.filter { $0 > 0 }.min() ?? 1
+        let buckets = state.responseTimes.completed(at: now).filter { $0.count > 0 }
+        let times = switch configuration.minRT {
+        case .lowestBucketAverage: buckets.map { $0.sum / Double($0.count) }
+        case .fastestRequest: buckets.map(\.minimum)
+        }
+        let minRT = times.filter { $0 > 0 }.min() ?? 1
         state.cached = (bucket, maxPass, minRT)
         return (maxPass, minRT)
     }

@@ -5,6 +5,8 @@ struct RollingWindow: Sendable {
     struct Bucket: Sendable, Equatable {
         var count = 0
         var sum = 0.0
+        /// The smallest value added (infinity while empty).
+        var minimum = Double.infinity
     }
 
     let bucketDuration: Duration
@@ -50,6 +52,7 @@ struct RollingWindow: Sendable {
         advance(to: now)
         buckets[current].count += 1
         buckets[current].sum += value
+        buckets[current].minimum = min(buckets[current].minimum, value)
     }
 
     /// The buckets of the window as of `now`, the one filling included.

@@ -6,15 +6,19 @@ import NIOPosix
 // The server of Scripts/bench-ratelimit: GET /work burns about 1 ms of CPU in four slices,
 // yielding between them as a handler awaiting its dependencies does (so requests in flight
 // interleave, as goroutines do in go-kratos), on one event loop. With `bbr`, the RateLimit
-// middleware with go-kratos's defaults (BBR, CPU threshold 800‰) guards it; with `none`, nothing
-// does.
-// Usage: bench-ratelimit PORT bbr|none
+// middleware with go-kratos's defaults (BBR, CPU threshold 800‰) guards it; `bbr-fastest` is the
+// same with minRT from the fastest request (`.fastestRequest`); with `none`, nothing does.
+// Usage: bench-ratelimit PORT bbr|bbr-fastest|none
 let arguments = CommandLine.arguments
 let port = arguments.count > 1 ? Int(arguments[1]) ?? 8000 : 8000
-let limited = arguments.count > 2 && arguments[2] == "bbr"
+let mode = arguments.count > 2 ? arguments[2] : "none"
 
 var middleware: [any Middleware] = [Recovery()]
-if limited { middleware.append(RateLimitMiddleware(BBRLimiter())) }
+switch mode {
+case "bbr": middleware.append(RateLimitMiddleware(BBRLimiter()))
+case "bbr-fastest": middleware.append(RateLimitMiddleware(BBRLimiter(.init(minRT: .fastestRequest))))
+default: break
+}
 
 var logger = Logger(label: "bench-ratelimit")
 logger.logLevel = .warning
