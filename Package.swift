@@ -232,7 +232,8 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "KratosTestSupport",
-            dependencies: ["Kratos", "KratosHTTP", "KratosHTTPClient", "KratosGRPC", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["Kratos", "KratosHTTP", "KratosHTTPClient", "KratosGRPC", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "Tests/KratosTestSupport",
             exclude: ["Protos", "Python"]
         ),
