@@ -37,6 +37,7 @@ let package = Package(
         .executable(name: "protoc-gen-kratos-http", targets: ["protoc-gen-kratos-http"]),
         .executable(name: "protoc-gen-kratos-grpc", targets: ["protoc-gen-kratos-grpc"]),
         .executable(name: "protoc-gen-kratos-validate", targets: ["protoc-gen-kratos-validate"]),
+        .executable(name: "protoc-gen-kratos-openapi", targets: ["protoc-gen-kratos-openapi"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -213,13 +214,14 @@ let package = Package(
         .executableTarget(name: "protoc-gen-kratos-http", dependencies: ["KratosCodeGen"]),
         .executableTarget(name: "protoc-gen-kratos-grpc", dependencies: ["KratosCodeGen"]),
         .executableTarget(name: "protoc-gen-kratos-validate", dependencies: ["KratosCodeGen"]),
+        .executableTarget(name: "protoc-gen-kratos-openapi", dependencies: ["KratosCodeGen"]),
 
         // MARK: Tests
         .target(
             name: "KratosTestSupport",
             dependencies: ["Kratos", "KratosHTTP", "KratosHTTPClient", "KratosGRPC", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Tests/KratosTestSupport",
-            exclude: ["Protos", "Python"]
+            exclude: ["Protos", "Python", "Generated/openapi.yaml"]
         ),
         // Generated code of a gRPC-only service: it must build from Kratos and KratosGRPC alone
         // (no KratosHTTP), which building this target checks.
@@ -254,6 +256,7 @@ let package = Package(
                 "KratosCLI", "kratos", "KratosCodeGen",
                 // The tools `kratos proto client` drives, built beside the tests.
                 "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors", "protoc-gen-kratos-validate",
+                "protoc-gen-kratos-openapi",
                 .product(name: "protoc-gen-swift", package: "swift-protobuf"),
             ]
         ),
@@ -263,13 +266,14 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "kratos", "KratosTestSupport", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors",
-                "protoc-gen-kratos-validate",
+                "protoc-gen-kratos-validate", "protoc-gen-kratos-openapi",
                 .product(name: "protoc-gen-swift", package: "swift-protobuf"),
             ]
         ),
         .testTarget(
             name: "KratosCodeGenTests",
             dependencies: ["KratosCodeGen", "protoc-gen-kratos-errors", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-validate",
+                           "protoc-gen-kratos-openapi",
                            "KratosTestSupport", "KratosHTTPClient"]
         ),
     ]

@@ -1,0 +1,188 @@
+import Foundation
+import SwiftProtobuf
+import SwiftProtobufPluginLibrary
+
+/// JSON Schemas (OpenAPI 3.1's dialect) of messages in their protojson form, as the Kratos
+/// codecs write and read them: JSON names, 64-bit integers as strings, enums by name, the
+/// well-known types in their own JSON forms, maps as objects, repeated fields as arrays, and
+/// other messages by `$ref` to `#/components/schemas/<full name>`. Replies emit unpopulated
+/// fields, an unset message field as `null`, so message fields also allow `null`.
+struct SchemaBuilder {
+    /// The messages referred to so far, by full name; each becomes a component schema.
+    private(set) var referenced: [String: Descriptor] = [:]
+
+    /// `#/components/schemas/<full name>`, recording the message as referenced.
+    mutating func reference(_ message: Descriptor) -> DocumentNode {
+        referenced[message.fullName] = message
+        return .object(["$ref": .string("#/components/schemas/\(message.fullName)")])
+    }
+
+    /// The schema of a whole message: a reference, or the inline form of a well-known type.
+    mutating func schema(of message: Descriptor) -> DocumentNode {
+        Self.wellKnown(message) ?? reference(message)
+    }
+
+    /// The component schema of `message`: its fields as properties, its leading comment as the
+    /// description, oneof members exclusive, validation rules as keywords.
+    mutating func component(_ message: Descriptor) throws -> DocumentNode {
+        var properties: [String: DocumentNode] = [:]
+        var required: [String] = []
+        let inMessageOneof = Set(message.options.Buf_Validate_message.oneof.flatMap(\.fields))
+        for field in message.fields {
+            let name = Self.jsonName(field)
+            var property = try schema(of: field)
+            if let rules = ValidationKeywords(field: field, inMessageOneof: inMessageOneof.contains(field.name)) {
+                property = rules.applied(to: property)
+                if rules.required { required.append(name) }
+            }
+            property = Self.annotated(property, comments: Comments(field), deprecated: field.options.deprecated)
+            properties[name] = property
+        }
+        var members: [String: DocumentNode] = ["type": .string("object"), "properties": .object(properties)]
+        if !required.isEmpty { members["required"] = .array(required.sorted().map(DocumentNode.string)) }
+        // A oneof's members are exclusive: no two of them at once.
+        var exclusions: [DocumentNode] = []
+        for oneof in message.realOneofs {
+            let names = oneof.fields.map(Self.jsonName)
+            for (index, first) in names.enumerated() {
+                for second in names[(index + 1)...] {
+                    exclusions.append(.object(["not": .object(["required": .array([.string(first), .string(second)])])]))
+                }
+            }
+        }
+        if !exclusions.isEmpty { members["allOf"] = .array(exclusions) }
+        return Self.annotated(.object(members), comments: Comments(message), deprecated: message.options.deprecated)
+    }
+
+    /// The schema of a field's value: an array of items for repeated fields, an object for maps.
+    mutating func schema(of field: FieldDescriptor) throws -> DocumentNode {
+        if field.isMap, let (_, value) = field.messageType?.mapKeyAndValue {
+            return .object(["type": .string("object"), "additionalProperties": try singular(value)])
+        }
+        if field.isRepeated {
+            return .object(["type": .string("array"), "items": try singular(field)])
+        }
+        let value = try singular(field)
+        return field.type == .message || field.type == .group ? Self.nullable(value) : value
+    }
+
+    /// One value of `field`'s type (an item of a repeated field).
+    mutating func singular(_ field: FieldDescriptor) throws -> DocumentNode {
+        switch field.type {
+        case .message, .group:
+            guard let message = field.messageType else { throw GeneratorError("\(field.fullName): message type missing") }
+            return schema(of: message)
+        case .enum:
+            guard let type = field.enumType else { throw GeneratorError("\(field.fullName): enum type missing") }
+            return Self.enumSchema(type)
+        default:
+            return Self.scalar(field.type)
+        }
+    }
+
+    // MARK: Scalars and well-known types
+
+    static func scalar(_ type: Google_Protobuf_FieldDescriptorProto.TypeEnum) -> DocumentNode {
+        switch type {
+        case .double: return .object(["type": .string("number"), "format": .string("double")])
+        case .float: return .object(["type": .string("number"), "format": .string("float")])
+        case .int32, .sint32, .sfixed32:
+            return .object(["type": .string("integer"), "format": .string("int32"),
+                            "minimum": .integer(Int32.min), "maximum": .integer(Int32.max)])
+        case .uint32, .fixed32:
+            return .object(["type": .string("integer"), "format": .string("uint32"), "minimum": .integer(0), "maximum": .integer(UInt32.max)])
+        // protojson writes 64-bit integers as strings (JSON numbers lose precision past 2^53);
+        // the pattern admits only values that fit.
+        case .int64, .sint64, .sfixed64:
+            return .object(["type": .string("string"), "format": .string("int64"), "pattern": .string("^-?(0|[1-9][0-9]{0,17})$")])
+        case .uint64, .fixed64:
+            return .object(["type": .string("string"), "format": .string("uint64"), "pattern": .string("^(0|[1-9][0-9]{0,18})$")])
+        case .bool: return .object(["type": .string("boolean")])
+        case .string: return .object(["type": .string("string")])
+        case .bytes: return .object(["type": .string("string"), "format": .string("byte"), "contentEncoding": .string("base64")])
+        default: return .object([:])
+        }
+    }
+
+    static func enumSchema(_ type: EnumDescriptor) -> DocumentNode {
+        if type.fullName == "google.protobuf.NullValue" { return .object(["type": .string("null")]) }
+        var names: [DocumentNode] = []
+        for value in type.values where !names.contains(.string(value.name)) { names.append(.string(value.name)) }
+        return .object(["type": .string("string"), "enum": .array(names)])
+    }
+
+    /// The inline schema of a well-known type (in its protojson form); nil for other messages.
+    static func wellKnown(_ message: Descriptor) -> DocumentNode? {
+        let wrapped: [String: Google_Protobuf_FieldDescriptorProto.TypeEnum] = [
+            "google.protobuf.DoubleValue": .double, "google.protobuf.FloatValue": .float, "google.protobuf.Int64Value": .int64,
+            "google.protobuf.UInt64Value": .uint64, "google.protobuf.Int32Value": .int32, "google.protobuf.UInt32Value": .uint32,
+            "google.protobuf.BoolValue": .bool, "google.protobuf.StringValue": .string, "google.protobuf.BytesValue": .bytes,
+        ]
+        if let type = wrapped[message.fullName] { return scalar(type) }
+        switch message.fullName {
+        case "google.protobuf.Timestamp":
+            return .object(["type": .string("string"), "format": .string("date-time")])
+        case "google.protobuf.Duration":
+            return .object(["type": .string("string"), "pattern": .string("^-?[0-9]+(\\.[0-9]{1,9})?s$"),
+                            "description": .string("A duration in seconds with up to nine fractional digits, ending in `s` (`1.5s`).")])
+        case "google.protobuf.FieldMask":
+            return .object(["type": .string("string"), "description": .string("Field paths in lowerCamelCase, comma-separated.")])
+        case "google.protobuf.Struct":
+            return .object(["type": .string("object"), "additionalProperties": true.node])
+        case "google.protobuf.Value":
+            return .object(["description": .string("Any JSON value.")])
+        case "google.protobuf.ListValue":
+            return .object(["type": .string("array"), "items": .object([:])])
+        case "google.protobuf.Empty":
+            return .object(["type": .string("object"), "additionalProperties": false.node])
+        case "google.protobuf.Any":
+            return .object(["type": .string("object"), "required": .array([.string("@type")]),
+                            "properties": .object(["@type": .object(["type": .string("string")])]),
+                            "additionalProperties": true.node])
+        default:
+            return nil
+        }
+    }
+
+    /// `schema` or JSON `null` (an unset message field in a reply).
+    static func nullable(_ schema: DocumentNode) -> DocumentNode {
+        if case .string("null") = schema.members["type"] { return schema }
+        if schema.members.isEmpty || (schema.members.count == 1 && schema.members["description"] != nil) { return schema }
+        return .object(["anyOf": .array([schema, .object(["type": .string("null")])])])
+    }
+
+    static func jsonName(_ field: FieldDescriptor) -> String { field.jsonName ?? field.name }
+
+    /// `schema` with the comment's text as its description and `deprecated: true` when so.
+    static func annotated(_ schema: DocumentNode, comments: Comments, deprecated: Bool) -> DocumentNode {
+        var members = schema.members
+        if let text = comments.text { members["description"] = .string(text) }
+        if deprecated { members["deprecated"] = .bool(true) }
+        return .object(members)
+    }
+}
+
+extension Bool {
+    var node: DocumentNode { .bool(self) }
+}
+
+/// A descriptor's leading comment, trimmed: the first line is its summary, the whole its description.
+struct Comments {
+    let text: String?
+
+    init(_ descriptor: some ProvidesSourceCodeLocation) {
+        let raw = descriptor.sourceCodeInfoLocation?.leadingComments ?? ""
+        let lines = raw.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.hasPrefix(" ") ? String(line.dropFirst()) : String(line)
+        }
+        let joined = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        text = joined.isEmpty ? nil : joined
+    }
+
+    /// The first line (up to the first blank line, its lines joined by spaces).
+    var summary: String? {
+        guard let text else { return nil }
+        let paragraph = text.components(separatedBy: "\n\n").first ?? text
+        return paragraph.split(separator: "\n").joined(separator: " ")
+    }
+}
