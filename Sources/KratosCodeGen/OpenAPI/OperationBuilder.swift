@@ -38,12 +38,12 @@ struct OperationBuilder {
             }
             switch binding.body {
             case "*":
-                operation["requestBody"] = body(schemas.schema(of: method.inputType))
+                operation["requestBody"] = body(schemas.schema(of: method.inputType), required: SchemaBuilder.hasRequiredFields(method.inputType))
             case "":
                 parameters += try queryParameters(method.inputType, prefix: "", protoPrefix: "", excluding: bound, seen: [])
             default:
                 let field = try Self.field(binding.body, in: method.inputType)
-                operation["requestBody"] = body(try schemas.singular(field))
+                operation["requestBody"] = body(try schemas.singular(field), required: field.messageType.map(SchemaBuilder.hasRequiredFields) ?? false)
                 parameters += try queryParameters(method.inputType, prefix: "", protoPrefix: "", excluding: bound.union([binding.body]), seen: [])
             }
             if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
@@ -74,8 +74,12 @@ struct OperationBuilder {
         return id
     }
 
-    private func body(_ schema: DocumentNode) -> DocumentNode {
-        .object(["content": .object(["application/json": .object(["schema": schema])])])
+    /// A JSON body; required when its message has required fields (an empty body is the
+    /// message with every field at its default).
+    private func body(_ schema: DocumentNode, required: Bool) -> DocumentNode {
+        var members: [String: DocumentNode] = ["content": .object(["application/json": .object(["schema": schema])])]
+        if required { members["required"] = .bool(true) }
+        return .object(members)
     }
 
     /// A path variable: its field's schema and rules; a multi-segment one with the segments it

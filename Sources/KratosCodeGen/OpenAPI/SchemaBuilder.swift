@@ -31,9 +31,14 @@ struct SchemaBuilder {
         for field in message.fields {
             let name = Self.jsonName(field)
             var property = try schema(of: field)
-            if let rules = ValidationKeywords(field: field, inMessageOneof: inMessageOneof.contains(field.name)) {
-                property = rules.applied(to: property)
-                if rules.required { required.append(name) }
+            let rules = ValidationKeywords(field: field, inMessageOneof: inMessageOneof.contains(field.name))
+            if let rules { property = rules.applied(to: property) }
+            if rules?.required == true {
+                required.append(name)
+            } else {
+                // protojson reads `null` as the field's default (and replies write an unset
+                // message field so); a required field's default is refused.
+                property = Self.nullable(property)
             }
             property = Self.annotated(property, comments: Comments(field), deprecated: field.options.deprecated)
             properties[name] = property
@@ -62,8 +67,13 @@ struct SchemaBuilder {
         if field.isRepeated {
             return .object(["type": .string("array"), "items": try singular(field)])
         }
-        let value = try singular(field)
-        return field.type == .message || field.type == .group ? Self.nullable(value) : value
+        return try singular(field)
+    }
+
+    /// Whether a JSON object of `message` must hold some field (its rules refuse its default).
+    static func hasRequiredFields(_ message: Descriptor) -> Bool {
+        let inMessageOneof = Set(message.options.Buf_Validate_message.oneof.flatMap(\.fields))
+        return message.fields.contains { ValidationKeywords(field: $0, inMessageOneof: inMessageOneof.contains($0.name))?.required == true }
     }
 
     /// One value of `field`'s type (an item of a repeated field).
@@ -144,11 +154,22 @@ struct SchemaBuilder {
         }
     }
 
-    /// `schema` or JSON `null` (an unset message field in a reply).
+    /// `schema` or JSON `null`: `type: [t, "null"]` (and `null` among an `enum`'s values) where
+    /// that says it, else `anyOf` with `{type: null}`.
     static func nullable(_ schema: DocumentNode) -> DocumentNode {
-        if case .string("null") = schema.members["type"] { return schema }
-        if schema.members.isEmpty || (schema.members.count == 1 && schema.members["description"] != nil) { return schema }
-        return .object(["anyOf": .array([schema, .object(["type": .string("null")])])])
+        var members = schema.members
+        switch members["type"] {
+        case .string("null")?:
+            return schema
+        case .string(let type)? where members["const"] == nil:
+            members["type"] = .array([.string(type), .string("null")])
+            if case .array(let values)? = members["enum"] { members["enum"] = .array(values + [.null]) }
+            return .object(members)
+        case nil where members.keys.allSatisfy({ $0 == "description" }):
+            return schema  // any JSON value, null included
+        default:
+            return .object(["anyOf": .array([schema, .object(["type": .string("null")])])])
+        }
     }
 
     static func jsonName(_ field: FieldDescriptor) -> String { field.jsonName ?? field.name }

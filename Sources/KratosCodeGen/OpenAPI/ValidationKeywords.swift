@@ -55,13 +55,7 @@ struct ValidationKeywords {
     /// `schema` (the field's, from ``SchemaBuilder``) with these keywords merged in.
     func applied(to schema: DocumentNode) -> DocumentNode {
         var members = schema.members
-        if let branches = members["anyOf"], case .array(var list) = branches, !list.isEmpty, !own.isEmpty {
-            // A nullable wrapper: the rules are the value's.
-            list[0] = .object(list[0].members.merging(own) { $1 })
-            members["anyOf"] = .array(list)
-        } else {
-            members.merge(own) { $1 }
-        }
+        members.merge(own) { $1 }
         if !element.isEmpty {
             for key in ["items", "additionalProperties"] where members[key] != nil {
                 members[key] = .object((members[key]?.members ?? [:]).merging(element) { $1 })
