@@ -4,8 +4,9 @@ import KratosHTTP
 import KratosTestSupport
 import Testing
 
-/// A template-like service for the OpenAPI tests: the greeter (`GET /helloworld/{name}`) and
-/// the accounts service with validation rules, behind recovery and validation as in the template.
+/// A template-like service for the OpenAPI tests: the greeter (`GET /helloworld/{name}`), the
+/// accounts service with validation rules and a mirror of every field kind, behind recovery and
+/// validation as in the template.
 struct OpenAPIGreeter: Kratos_Test_V1_GreeterService {
     func sayHello(_ request: Kratos_Test_V1_HelloRequest, context: RequestContext) async throws -> Kratos_Test_V1_HelloReply {
         .with { $0.message = "Hello \(request.name)" }
@@ -31,6 +32,12 @@ struct OpenAPIAccounts: Kratos_Test_V1_AccountsService {
     }
 }
 
+/// Every field kind there and back (kratos.test.v1.Everything), through the query and the body.
+struct OpenAPIMirror: Kratos_Test_V1_MirrorService {
+    func echo(_ request: Kratos_Test_V1_Everything, context: RequestContext) async throws -> Kratos_Test_V1_Everything { request }
+    func echoBody(_ request: Kratos_Test_V1_Everything, context: RequestContext) async throws -> Kratos_Test_V1_Everything { request }
+}
+
 enum OpenAPIFixture {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     /// The document protoc-gen-kratos-openapi wrote for the test protos (a golden file).
@@ -46,6 +53,7 @@ enum OpenAPIFixture {
         let server = loopbackServer(middleware: [Recovery(), ValidateMiddleware()])
         try OpenAPIGreeter().register(on: server)
         try OpenAPIAccounts().register(on: server)
+        try OpenAPIMirror().register(on: server)
         try server.serveOpenAPI(document: try document(), ui: ui)
         return server
     }

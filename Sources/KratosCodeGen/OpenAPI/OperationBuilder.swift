@@ -122,7 +122,7 @@ struct OperationBuilder {
                 // Well-known types bind from their JSON text; those with no text form are left out.
                 guard let known = SchemaBuilder.wellKnown(nested), let type = known.members["type"],
                       type != .string("object"), type != .string("array") else { continue }
-                schema = known
+                schema = nested.fullName == "google.protobuf.Duration" ? SchemaBuilder.queryDuration : known
                 if field.isRepeated { continue }
             } else {
                 schema = SchemaBuilder.scalarOrEnum(field)

@@ -61,8 +61,10 @@ struct SchemaBuilder {
 
     /// The schema of a field's value: an array of items for repeated fields, an object for maps.
     mutating func schema(of field: FieldDescriptor) throws -> DocumentNode {
-        if field.isMap, let (_, value) = field.messageType?.mapKeyAndValue {
-            return .object(["type": .string("object"), "additionalProperties": try singular(value)])
+        if field.isMap, let (key, value) = field.messageType?.mapKeyAndValue {
+            var members: [String: DocumentNode] = ["type": .string("object"), "additionalProperties": try singular(value)]
+            if let names = Self.mapKeyPattern(key.type) { members["propertyNames"] = .object(["pattern": .string(names)]) }
+            return .object(members)
         }
         if field.isRepeated {
             return .object(["type": .string("array"), "items": try singular(field)])
@@ -95,18 +97,25 @@ struct SchemaBuilder {
     static func scalar(_ type: Google_Protobuf_FieldDescriptorProto.TypeEnum) -> DocumentNode {
         switch type {
         case .double: return .object(["type": .string("number"), "format": .string("double")])
-        case .float: return .object(["type": .string("number"), "format": .string("float")])
+        // Beyond a float's range a number would read as infinity (the bound is the largest
+        // float as it is written, 3.4028235e38).
+        case .float: return .object(["type": .string("number"), "format": .string("float"),
+                                     "minimum": .number(-3.4028235e38), "maximum": .number(3.4028235e38)])
         case .int32, .sint32, .sfixed32:
             return .object(["type": .string("integer"), "format": .string("int32"),
                             "minimum": .integer(Int32.min), "maximum": .integer(Int32.max)])
         case .uint32, .fixed32:
             return .object(["type": .string("integer"), "format": .string("uint32"), "minimum": .integer(0), "maximum": .integer(UInt32.max)])
-        // protojson writes 64-bit integers as strings (JSON numbers lose precision past 2^53);
-        // the pattern admits only values that fit.
+        // protojson writes 64-bit integers as strings (JSON numbers lose precision past 2^53) and
+        // reads numbers too; the pattern admits only strings of values that fit.
         case .int64, .sint64, .sfixed64:
-            return .object(["type": .string("string"), "format": .string("int64"), "pattern": .string("^-?(0|[1-9][0-9]{0,17})$")])
+            let magnitude = decimals(upTo: String(Int64.max))
+            return .object(["type": .array([.string("string"), .string("integer")]), "format": .string("int64"),
+                            "pattern": .string("^(-?\(magnitude)|-\(Int64.min.magnitude))$"),
+                            "minimum": .integer(Int64.min), "maximum": .integer(Int64.max)])
         case .uint64, .fixed64:
-            return .object(["type": .string("string"), "format": .string("uint64"), "pattern": .string("^(0|[1-9][0-9]{0,18})$")])
+            return .object(["type": .array([.string("string"), .string("integer")]), "format": .string("uint64"),
+                            "pattern": .string("^\(decimals(upTo: String(UInt64.max)))$"), "minimum": .integer(0), "maximum": .integer(UInt64.max)])
         case .bool: return .object(["type": .string("boolean")])
         case .string: return .object(["type": .string("string")])
         case .bytes: return .object(["type": .string("string"), "format": .string("byte"), "contentEncoding": .string("base64")])
@@ -131,12 +140,16 @@ struct SchemaBuilder {
         if let type = wrapped[message.fullName] { return scalar(type) }
         switch message.fullName {
         case "google.protobuf.Timestamp":
-            return .object(["type": .string("string"), "format": .string("date-time")])
+            // RFC 3339 in UTC, as protojson writes it (it reads offsets too, within limits).
+            return .object(["type": .string("string"), "format": .string("date-time"),
+                            "pattern": .string("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$")])
         case "google.protobuf.Duration":
-            return .object(["type": .string("string"), "pattern": .string("^-?[0-9]+(\\.[0-9]{1,9})?s$"),
+            return .object(["type": .string("string"), "pattern": .string("^-?[0-9]{1,11}(\\.[0-9]{1,9})?s$"),
                             "description": .string("A duration in seconds with up to nine fractional digits, ending in `s` (`1.5s`).")])
         case "google.protobuf.FieldMask":
-            return .object(["type": .string("string"), "description": .string("Field paths in lowerCamelCase, comma-separated.")])
+            let path = "[a-z0-9][a-zA-Z0-9]*(\\.[a-z0-9][a-zA-Z0-9]*)*"
+            return .object(["type": .string("string"), "pattern": .string("^(\(path)(,\(path))*)?$"),
+                            "description": .string("Field paths in lowerCamelCase, comma-separated.")])
         case "google.protobuf.Struct":
             return .object(["type": .string("object"), "additionalProperties": true.node])
         case "google.protobuf.Value":
@@ -154,6 +167,43 @@ struct SchemaBuilder {
         }
     }
 
+    /// A regex group matching the decimals from 0 to `max` (no leading zeros): the shorter
+    /// numbers, then per digit of `max` the numbers equal up to it and smaller there.
+    static func decimals(upTo max: String) -> String {
+        let digits = Array(max)
+        var choices = ["0", "[1-9][0-9]{0,\(digits.count - 2)}"]
+        for (index, digit) in digits.enumerated() {
+            guard let value = digit.wholeNumberValue else { continue }
+            let lowest = index == 0 ? 1 : 0
+            guard value > lowest else { continue }
+            let rest = digits.count - index - 1
+            choices.append(String(digits[..<index]) + "[\(lowest)-\(value - 1)]" + (rest > 0 ? "[0-9]{\(rest)}" : ""))
+        }
+        choices.append(max)
+        return "(" + choices.joined(separator: "|") + ")"
+    }
+
+    /// What the JSON keys of a map with `type` keys look like (protojson writes every key as a
+    /// string); nil for string keys.
+    static func mapKeyPattern(_ type: Google_Protobuf_FieldDescriptorProto.TypeEnum) -> String? {
+        switch type {
+        case .int32, .sint32, .sfixed32: "^-?(0|[1-9][0-9]{0,8})$"
+        case .uint32, .fixed32: "^(0|[1-9][0-9]{0,8})$"
+        case .int64, .sint64, .sfixed64: "^-?(0|[1-9][0-9]{0,17})$"
+        case .uint64, .fixed64: "^(0|[1-9][0-9]{0,18})$"  // within range: the keys need not reach the ends
+        case .bool: "^(true|false)$"
+        default: nil
+        }
+    }
+
+    /// A Duration as a query parameter: Go's syntax (`1m40s`, `500ms`, `0`) as well as `1.5s`,
+    /// within what a Go duration holds.
+    static let queryDuration: DocumentNode = .object([
+        "type": .string("string"),
+        "pattern": .string("^[-+]?(0|(([0-9]{1,5}(\\.[0-9]{1,9})?|\\.[0-9]{1,9})(ns|us|ms|s|m|h)){1,4})$"),
+        "description": .string("A duration: `1.5s`, `500ms`, `1h2m3s`."),
+    ])
+
     /// `schema` or JSON `null`: `type: [t, "null"]` (and `null` among an `enum`'s values) where
     /// that says it, else `anyOf` with `{type: null}`.
     static func nullable(_ schema: DocumentNode) -> DocumentNode {
@@ -164,6 +214,9 @@ struct SchemaBuilder {
         case .string(let type)? where members["const"] == nil:
             members["type"] = .array([.string(type), .string("null")])
             if case .array(let values)? = members["enum"] { members["enum"] = .array(values + [.null]) }
+            return .object(members)
+        case .array(let types)? where members["const"] == nil && members["enum"] == nil:
+            members["type"] = .array(types + [.string("null")])
             return .object(members)
         case nil where members.keys.allSatisfy({ $0 == "description" }):
             return schema  // any JSON value, null included

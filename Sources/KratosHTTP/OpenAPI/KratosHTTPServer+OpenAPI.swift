@@ -137,21 +137,3 @@ public struct SwaggerUI: Sendable, Equatable {
         return assets
     }
 }
-
-/// Reading and answering with the document.
-enum OpenAPIDocument {
-    /// `document` (YAML or JSON) as JSON with sorted keys.
-    static func json(from document: String) throws -> ByteBuffer {
-        guard let object = try Yams.load(yaml: document) as? [String: Any], JSONSerialization.isValidJSONObject(object) else {
-            throw KratosError(code: 500, reason: "OPENAPI", message: "the OpenAPI document is not a JSON object")
-        }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return ByteBuffer(bytes: data)
-    }
-
-    static func response(_ body: ByteBuffer, contentType: String) -> HTTPResponse {
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: contentType)
-        return HTTPResponse(status: .ok, headers: headers, body: body)
-    }
-}
