@@ -35,6 +35,7 @@ async def main(page_url, screenshot, tag, operation_id, param, value):
             await cdp.call("Page.navigate", url=page_url)
             block = f"#operations-{tag}-{operation_id}"
             shown = await cdp.wait(f"!!document.querySelector({json.dumps(block)})")
+            await cdp.evaluate(f"document.querySelector({json.dumps(block)}).scrollIntoView()")
             shot = await cdp.call("Page.captureScreenshot", format="png")
             with open(screenshot, "wb") as f:
                 f.write(base64.b64decode(shot["data"]))
