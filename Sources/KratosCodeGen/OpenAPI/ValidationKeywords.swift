@@ -118,7 +118,13 @@ struct ValidationKeywords {
         default: nil
         }
         if let format { out["format"] = .string(format) }
-        if case .some(let known) = r.wellKnown, "\(known)".contains("(true)") { rejectsZero = true }
+        // Every format the validate plugin supports refuses the empty string.
+        switch r.wellKnown {
+        case .email(true)?, .hostname(true)?, .ip(true)?, .ipv4(true)?, .ipv6(true)?, .uri(true)?, .address(true)?,
+             .uuid(true)?, .tuuid(true)?:
+            rejectsZero = true
+        default: break
+        }
         return (out, rejectsZero)
     }
 
