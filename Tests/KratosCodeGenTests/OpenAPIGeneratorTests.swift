@@ -1,4 +1,5 @@
 import Foundation
+@testable import KratosCodeGen
 import KratosTestSupport
 import Testing
 
@@ -97,5 +98,38 @@ import Testing
         let run = try await generate(["kratos/test/v1/greeter.proto"], in: protos, options: "Format=xml")
         #expect(run.status != 0)
         #expect(run.stderr.contains("Format takes yaml or json"))
+    }
+}
+
+/// The document's YAML and JSON writers: what YAML could read as something else is quoted, and
+/// both texts read back (by PyYAML and Python's json) as the same value.
+@Suite struct DocumentNodeTests {
+    @Test func yamlAndJSONReadBackAsTheSameValue() async throws {
+        let tricky = ["yes", "No", "null", "~", "1.0", "0x1F", "-", "- a", "a: b", "a #b", "#c", "@d", "'e'", "\"f\"", "g\nh", " lead", "trail ",
+                      "two  spaces", "{x}", "[y]", "*z", "&w", "!v", "%u", "|t", ">s", "?", ",r", "", "é", "tab\there", "\u{1}", "/helloworld/{name}"]
+        let node = DocumentNode.object([
+            "strings": .array(tricky.map(DocumentNode.string)),
+            "keys": .object(Dictionary(uniqueKeysWithValues: tricky.map { ($0, DocumentNode.bool(true)) })),
+            "numbers": .array([.integer("18446744073709551615"), .integer("-9223372036854775808"), .number(0.25), .number(3.4028235e38), .number(2)]),
+            "empty": .object(["list": .array([]), "map": .object([:]), "null": .null]),
+            "nested": .array([.array([.string("a")]), .object(["k": .array([.object(["x": .integer(1)])])])]),
+        ])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kratos-node-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try node.yaml().write(to: directory.appendingPathComponent("d.yaml"), atomically: true, encoding: .utf8)
+        try node.json().write(to: directory.appendingPathComponent("d.json"), atomically: true, encoding: .utf8)
+        let script = """
+            import json, sys, yaml
+            a = yaml.safe_load(open(sys.argv[1] + "/d.yaml", encoding="utf-8"))
+            b = json.load(open(sys.argv[1] + "/d.json", encoding="utf-8"))
+            print("same" if a == b else "differ")
+            print(json.dumps(a["strings"]))
+            """
+        let run = try await runProcess("/usr/bin/env", ["python3", "-c", script, directory.path])
+        let output = String(decoding: run.stdout + run.stderr, as: UTF8.self)
+        #expect(run.status == 0 && output.hasPrefix("same\n"), "\(output)\n\(node.yaml())")
+        // Sorted keys, every time.
+        #expect(node.yaml() == node.yaml() && node.json().contains("\"empty\": {\n    \"list\": [],"))
     }
 }
