@@ -54,6 +54,7 @@ enum OpenAPIFixture {
         try OpenAPIGreeter().register(on: server)
         try OpenAPIAccounts().register(on: server)
         try OpenAPIMirror().register(on: server)
+        try OpenAPIShelf().register(on: server)
         try server.serveOpenAPI(document: try document(), ui: ui)
         return server
     }

@@ -24,7 +24,11 @@ import Testing
     /// refused and valid input accepted. The mirror of every field kind skips the check that
     /// invalid input is refused: protojson reads more than it writes (enums by number, numbers
     /// in strings), which the document, describing the canonical form, does not list.
-    @Test(arguments: [("^(Greeter|Accounts)$", 3, [String]()), ("^Mirror$", 2, ["--exclude-checks", "negative_data_rejection"])])
+    /// Shelf's UpdateBook is left out: schemathesis fills paths with Python's `str.format`, which
+    /// reads the dotted variable `{book.id}` (valid OpenAPI, as the HTTP rule names it) as an
+    /// attribute; HTTPGeneratorTests drive that route.
+    @Test(arguments: [("^(Greeter|Accounts|Shelf)$", 3 + 11, ["--exclude-path-regex", "\\{book\\.id\\}"]),
+                      ("^Mirror$", 2, ["--exclude-checks", "negative_data_rejection"])])
     func schemathesisFindsNothingWrong(tags: String, operations: Int, options: [String]) async throws {
         try await withServer(try OpenAPIFixture.server(ui: nil)) { endpoint in
             let started = ContinuousClock.now
