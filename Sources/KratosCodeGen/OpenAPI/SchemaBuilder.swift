@@ -3,10 +3,11 @@ import SwiftProtobuf
 import SwiftProtobufPluginLibrary
 
 /// JSON Schemas (OpenAPI 3.1's dialect) of messages in their protojson form, as the Kratos
-/// codecs write and read them: JSON names, 64-bit integers as strings, enums by name, the
-/// well-known types in their own JSON forms, maps as objects, repeated fields as arrays, and
-/// other messages by `$ref` to `#/components/schemas/<full name>`. Replies emit unpopulated
-/// fields, an unset message field as `null`, so message fields also allow `null`.
+/// codecs write and read them: JSON names, 64-bit integers as strings (numbers read too), enums
+/// by name, the well-known types in their own JSON forms, maps as objects, repeated fields as
+/// arrays, and other messages by `$ref` to `#/components/schemas/<full name>`. Every field but a
+/// required one also allows `null`: protojson reads it as the default, and replies write an
+/// unset message field so.
 struct SchemaBuilder {
     /// The messages referred to so far, by full name; each becomes a component schema.
     private(set) var referenced: [String: Descriptor] = [:]
