@@ -10,6 +10,7 @@ import asyncio
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,6 +60,8 @@ async def main(page_url, screenshot, tag, operation_id, param, value):
             browser.wait(timeout=10)
         except subprocess.TimeoutExpired:
             browser.kill()
+            browser.wait()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 async def wait_for_port(profile):
