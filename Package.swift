@@ -10,6 +10,8 @@ import PackageDescription
 ///   transports, each a product of its own so a service compiles only the ones it uses.
 /// - `KratosEtcd`: an etcd v3 client on the gRPC client, the etcd registry and config source, apart
 ///   so only services that use etcd compile it.
+/// - `KratosJWT` (jwt-kit): JWT auth middleware for servers and clients, apart so services without
+///   JWT compile no jwt-kit or swift-crypto.
 /// - `KratosTLS` (swift-nio-ssl): TLS for the HTTP and gRPC servers and the gRPC client, apart so plain services skip BoringSSL.
 /// - `KratosTesting`, `KratosGRPCTesting`: in-process and live test harnesses for users' services.
 /// - `KratosCodeGen`: the protoc plugins' generators (no runtime, no NIO); the plugins are thin mains.
@@ -29,6 +31,7 @@ let package = Package(
         .library(name: "KratosHTTPClient", targets: ["KratosHTTPClient"]),
         .library(name: "KratosGRPC", targets: ["KratosGRPC"]),
         .library(name: "KratosEtcd", targets: ["KratosEtcd"]),
+        .library(name: "KratosJWT", targets: ["KratosJWT"]),
         .library(name: "KratosTesting", targets: ["KratosTesting"]),
         .library(name: "KratosGRPCTesting", targets: ["KratosGRPCTesting"]),
         .library(name: "KratosCLI", targets: ["KratosCLI"]),
@@ -53,6 +56,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
         .package(url: "https://github.com/swiftlang/swift-syntax.git", "600.0.0"..<"700.0.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.0.0"),
     ],
     targets: [
         // MARK: Runtime
@@ -161,6 +165,17 @@ let package = Package(
             exclude: ["Protos"]
         ),
 
+        // JWT auth (server and client middleware, JWKS) on jwt-kit, apart so services without JWT
+        // compile no jwt-kit or swift-crypto; no NIO, no transport.
+        .target(
+            name: "KratosJWT",
+            dependencies: [
+                "Kratos",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: Testing users' services (in-process and live)
         .target(
             name: "KratosTesting",
@@ -245,6 +260,14 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "Logging", package: "swift-log")],
+            exclude: ["Python"]
+        ),
+        // JWT over both transports, tokens from Python's pyjwt, JWKS from a file and a local server.
+        .testTarget(
+            name: "KratosJWTTests",
+            dependencies: ["KratosJWT", "KratosHTTP", "KratosHTTPClient", "KratosGRPC", "KratosTestSupport",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
             exclude: ["Python"]
         ),
         // Against real etcd processes (Debian etcd-server and etcd-client) the tests start.

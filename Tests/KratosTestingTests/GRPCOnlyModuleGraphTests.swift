@@ -15,6 +15,20 @@ import Testing
         let found = unwanted.filter(modules.contains)
         #expect(found.isEmpty, "GRPCOnlyFixture builds against \(found)")
     }
+
+    /// JWT is apart: KratosJWT builds on the core and jwt-kit with no NIO and no transport, and
+    /// the core and the transports build without jwt-kit or swift-crypto.
+    @Test func jwtIsApartFromTheCoreAndTheTransports() throws {
+        let graph = try ModuleGraph.ofThisBuild()
+        let jwt = try graph.closure(of: "KratosJWT")
+        #expect(jwt.contains("Kratos") && jwt.contains("JWTKit") && jwt.contains("Crypto"), "\(jwt.sorted())")
+        let unwanted = ["NIOCore", "NIOPosix", "KratosHTTP", "KratosGRPC", "KratosHTTPClient", "KratosNIO"].filter(jwt.contains)
+        #expect(unwanted.isEmpty, "KratosJWT builds against \(unwanted)")
+        for target in ["Kratos", "KratosHTTP", "KratosGRPC"] {
+            let modules = try graph.closure(of: target)
+            #expect(!modules.contains("JWTKit") && !modules.contains("Crypto"), "\(target) builds against jwt-kit or swift-crypto")
+        }
+    }
 }
 
 /// Module dependencies as SwiftPM's llbuild manifest (`.build/debug.yaml`) records them: each

@@ -76,4 +76,34 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(lines.all[0].utf8)) as? [String: String])
         #expect(lines.all.count == 1 && object["secret"] == "***" && object["service.name"] == "n")
     }
+
+    @Test func timestampIsUTCWithMilliseconds() throws {
+        let before = Date()
+        let stamp = LogTimestamp.now()
+        let after = Date()
+        #expect(stamp.utf8.count == 24 && stamp.hasSuffix("Z"))
+        let parsed = try Date(stamp, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
+        #expect(parsed >= before.addingTimeInterval(-0.001) && parsed <= after)
+    }
+
+    @Test func laterSourcesWinAndKeysAreSorted() {
+        var fields = LogFields(["b": "handler", "a": "handler"])
+        fields.add(["b": "provider", "c": "provider"])
+        fields.add("a", "call")
+        let sorted = fields.sorted()
+        #expect(sorted.map(\.key) == ["a", "b", "c"])
+        #expect(sorted.map { KratosLogHandler.text($0.value) } == ["call", "provider", "provider"])
+    }
+
+    @Test func fileDescriptorOutputWritesWholeLines() throws {
+        var descriptors: [Int32] = [0, 0]
+        #expect(pipe(&descriptors) == 0)
+        defer { close(descriptors[0]) }
+        let output = LogOutput.fileDescriptor(descriptors[1])
+        output.write("level=INFO msg=one")
+        output.write(String(repeating: "x", count: 3000))
+        close(descriptors[1])
+        let read = FileHandle(fileDescriptor: descriptors[0]).readDataToEndOfFile()
+        #expect(String(decoding: read, as: UTF8.self) == "level=INFO msg=one\n" + String(repeating: "x", count: 3000) + "\n")
+    }
 }

@@ -1,19 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
-
-/// Where a log handler writes, one line at a time.
-public struct LogOutput: Sendable {
-    let write: @Sendable (String) -> Void
-
-    /// Lines go to `write`, e.g. to capture them.
-    public init(_ write: @escaping @Sendable (String) -> Void) {
-        self.write = write
-    }
-
-    public static let standardOutput = LogOutput { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
-    public static let standardError = LogOutput { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-}
 
 /// A swift-log handler writing go-kratos's key-value records, as logfmt
 /// (`level=INFO ts=2026-11-25T10:00:00.123Z caller=Greeter.swift:12 msg="hello" service.name=greeter`)
@@ -47,12 +33,27 @@ public struct KratosLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields = self.metadata
-        if let provided = metadataProvider?.get() { fields.merge(provided) { $1 } }
-        if let explicit = event.metadata { fields.merge(explicit) { $1 } }
-        if let error = event.error { fields["error"] = "\(error)" }
-        let caller = "\(event.file.split(separator: "/").last ?? Substring(event.file)):\(event.line)"
-        output.write(Self.render(format: format, level: event.level, timestamp: Date(), caller: caller, message: "\(event.message)", fields: fields))
+        var fields = LogFields(metadata)
+        if let provided = metadataProvider?.get() { fields.add(provided) }
+        if let explicit = event.metadata { fields.add(explicit) }
+        write(event, fields)
+    }
+
+    /// Writes `event` with `given` (already merged by a ``FilteringLogHandler``) over this
+    /// handler's own metadata.
+    func log(event: LogEvent, fields given: LogFields) {
+        var fields = LogFields(metadata)
+        fields.add(given)
+        write(event, fields)
+    }
+
+    private func write(_ event: LogEvent, _ fields: LogFields) {
+        var fields = fields
+        if let error = event.error { fields.add("error", .string("\(error)")) }
+        let file = event.file.utf8.lastIndex(of: UInt8(ascii: "/")).map { event.file[event.file.utf8.index(after: $0)...] }
+            ?? Substring(event.file)
+        output.write(Self.render(format: format, level: event.level, timestamp: LogTimestamp.now(), file: file, line: event.line,
+                                 message: event.message.description, fields: fields.sorted()))
     }
 
     /// go-kratos's level names.
@@ -67,35 +68,64 @@ public struct KratosLogHandler: LogHandler {
         }
     }
 
-    static func render(format: Format, level: Logger.Level, timestamp: Date, caller: String, message: String,
-                       fields: Logger.Metadata) -> String {
-        let head: [(String, String)] = [("level", name(of: level)), ("ts", timestamp.formatted(Self.timestampStyle)),
-                                        ("caller", caller), ("msg", message)]
-        let rest = fields.keys.sorted().map { ($0, text(fields[$0]!)) }
+    /// One record: `level`, `ts`, `caller` and `msg` first, then `fields` (sorted by key), written
+    /// into one string.
+    static func render(format: Format, level: Logger.Level, timestamp: String, file: Substring, line: UInt, message: String,
+                       fields: [(key: String, value: Logger.Metadata.Value)]) -> String {
+        var out = ""
+        out.reserveCapacity(160 + 24 * fields.count)
+        let caller = "\(file):\(line)"
         switch format {
         case .logfmt:
-            return (head + rest).map { "\($0.0)=\(logfmtValue($0.1))" }.joined(separator: " ")
+            out += "level="
+            out += name(of: level)
+            out += " ts="
+            out += timestamp
+            out += " caller="
+            appendLogfmt(caller, to: &out)
+            out += " msg="
+            appendLogfmt(message, to: &out)
+            for (key, value) in fields {
+                out += " "
+                out += key
+                out += "="
+                appendLogfmt(text(value), to: &out)
+            }
         case .json:
-            return "{" + (head + rest).map { "\(JSONString.quoted($0.0)):\(JSONString.quoted($0.1))" }.joined(separator: ",") + "}"
+            out += #"{"level":""#
+            out += name(of: level)
+            out += #"","ts":""#
+            out += timestamp
+            out += #"","caller":"#
+            out += JSONString.quoted(caller)
+            out += #","msg":"#
+            out += JSONString.quoted(message)
+            for (key, value) in fields {
+                out += ","
+                out += JSONString.quoted(key)
+                out += ":"
+                out += JSONString.quoted(text(value))
+            }
+            out += "}"
         }
+        return out
     }
-
-    static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     static func text(_ value: Logger.Metadata.Value) -> String {
         switch value {
         case .string(let string): string
         case .stringConvertible(let convertible): convertible.description
         case .array(let values): "[" + values.map(text).joined(separator: ",") + "]"
-        case .dictionary(let map): "{" + map.keys.sorted().map { "\($0):\(text(map[$0]!))" }.joined(separator: ",") + "}"
+        case .dictionary(let map): "{" + map.sorted { $0.key < $1.key }.map { "\($0.key):\(text($0.value))" }.joined(separator: ",") + "}"
         }
     }
 
-    /// Quoted when empty or holding spaces, `=`, `"` or control characters.
-    static func logfmtValue(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.unicodeScalars.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.value < 0x20 }
-        return needsQuotes ? JSONString.quoted(value) : value
+    /// `value` as logfmt writes it: quoted when empty or holding spaces, `=`, `"` or control characters.
+    static func appendLogfmt(_ value: String, to out: inout String) {
+        let needsQuotes = value.isEmpty || value.utf8.contains { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\"") || $0 < 0x20 }
+        out += needsQuotes ? JSONString.quoted(value) : value
     }
+
 }
 
 /// Wraps a handler: drops records below `minimumLevel` and masks the values of `maskedKeys`, and
@@ -129,15 +159,21 @@ public struct FilteringLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         guard event.level >= logLevel else { return }
-        var fields = metadata
-        if let provided = metadataProvider?.get() { fields.merge(provided) { $1 } }
-        if let explicit = event.metadata { fields.merge(explicit) { $1 } }
-        for (key, value) in fields where maskedKeys.contains(key) || maskedValues.contains(KratosLogHandler.text(value)) {
-            fields[key] = .string(Self.mask)
+        var fields = LogFields(metadata)
+        if let provided = metadataProvider?.get() { fields.add(provided) }
+        if let explicit = event.metadata { fields.add(explicit) }
+        if !maskedKeys.isEmpty || !maskedValues.isEmpty {
+            fields.mask(with: .string(Self.mask)) { key, value in
+                maskedKeys.contains(key) || (!maskedValues.isEmpty && maskedValues.contains(KratosLogHandler.text(value)))
+            }
         }
-        var event = event
-        event.metadata = fields
-        wrapped.log(event: event)
+        if let kratos = wrapped as? KratosLogHandler {
+            kratos.log(event: event, fields: fields)
+        } else {
+            var event = event
+            event.metadata = fields.metadata
+            wrapped.log(event: event)
+        }
     }
 }
 
@@ -194,10 +230,13 @@ public enum KratosLogging {
     /// The handler an app's loggers use: Kratos records, masking, level filter, service identity.
     public static func handler(_ configuration: Configuration, app: AppInfo?, output: LogOutput = .standardError,
                                extraProvider: Logger.MetadataProvider? = nil) -> any LogHandler {
-        let providers = [app.map(Logger.MetadataProvider.service), extraProvider].compactMap { $0 }
-        let provider: Logger.MetadataProvider? = providers.isEmpty ? nil : .multiplex(providers)
-        let base = KratosLogHandler(format: configuration.format, output: output, level: .trace, metadataProvider: provider)
-        return FilteringLogHandler(base, minimumLevel: configuration.logLevel, maskedKeys: Set(configuration.mask))
+        // The service's identity never changes: handler metadata, not a provider building it per record.
+        let base = KratosLogHandler(format: configuration.format, output: output, level: .trace, metadataProvider: extraProvider)
+        var handler = FilteringLogHandler(base, minimumLevel: configuration.logLevel, maskedKeys: Set(configuration.mask))
+        if let app {
+            handler.metadata = ["service.id": .string(app.id), "service.name": .string(app.name), "service.version": .string(app.version)]
+        }
+        return handler
     }
 
     /// Bootstraps swift-log for the whole process (once, at start-up); `extraProvider` adds

@@ -38,6 +38,7 @@ public final class RequestContext: Sendable {
         var outgoing = Headers()
         var traceID: String?
         var spanID: String?
+        var values: [ValueKey: any Sendable] = [:]
     }
 
     public init(
@@ -119,6 +120,35 @@ public final class RequestContext: Sendable {
             $0.traceID = id
             $0.spanID = spanID
         }
+    }
+
+    /// Names a value middleware attach to the request for later middleware and the handler (the
+    /// JWT middleware's verified claims): one per name and type.
+    ///
+    /// ```swift
+    /// extension RequestContext.Key where Value == User {
+    ///     static var user: Self { .init("user") }
+    /// }
+    /// context[.user] = user            // in a middleware
+    /// let user = context[.user]        // in the handler
+    /// ```
+    public struct Key<Value: Sendable>: Sendable {
+        public let name: String
+
+        public init(_ name: String) {
+            self.name = name
+        }
+    }
+
+    private struct ValueKey: Hashable {
+        let name: String
+        let type: ObjectIdentifier
+    }
+
+    /// The value stored under `key`, if any; setting `nil` removes it.
+    public subscript<Value>(key: Key<Value>) -> Value? {
+        get { state.withLock { $0.values[ValueKey(name: key.name, type: ObjectIdentifier(Value.self))] } as? Value }
+        set { state.withLock { $0.values[ValueKey(name: key.name, type: ObjectIdentifier(Value.self))] = newValue } }
     }
 
     /// The request being served by the current task, if any.

@@ -5,24 +5,41 @@ import Logging
 import NIOPosix
 
 // GET /helloworld/{name} → {"message":"Hello NAME"} through the Kratos HTTP transport: router,
-// path binding into a protobuf message, Recovery middleware, protojson reply. With `observed`,
-// also the template's tracing (no tracer bootstrapped: nothing sampled) and metrics middleware
-// (swift-prometheus bootstrapped), as a service runs with observability on.
-// Usage: bench-kratos PORT [EVENT_LOOPS] [observed]
+// path binding into a protobuf message, middleware, protojson reply.
+// Modes:
+// - bare: Recovery only.
+// - observed: also the template's tracing (no tracer bootstrapped: nothing sampled) and metrics
+//   middleware (swift-prometheus bootstrapped).
+// - default: exactly the template's HTTP server: logging bootstrapped as its config has it (info,
+//   logfmt, to stderr), Prometheus, the 1 s handler timeout, and its middleware — recovery,
+//   tracing (not sampling), metrics, a log line per request, validation (`name` 1–64 characters).
+// Usage: bench-kratos PORT [EVENT_LOOPS] [bare|observed|default]
 let arguments = CommandLine.arguments
 let port = arguments.count > 1 ? Int(arguments[1]) ?? 8000 : 8000
 let loops = arguments.count > 2 ? Int(arguments[2]) ?? 1 : 1
-let observed = arguments.count > 3 && arguments[3] == "observed"
-var middleware: [any Middleware] = [Recovery()]
-if observed {
-    KratosPrometheus.bootstrap()
-    middleware += [TracingMiddleware(), MetricsMiddleware()]
-}
+let mode = arguments.count > 3 ? arguments[3] : "bare"
 
+var middleware: [any Middleware] = [Recovery()]
 var logger = Logger(label: "bench")
 logger.logLevel = .warning
+switch mode {
+case "observed":
+    KratosPrometheus.bootstrap()
+    middleware += [TracingMiddleware(), MetricsMiddleware()]
+case "default":
+    let info = AppInfo(id: "bench", name: "kratos-layout", version: "v0.1.0")
+    KratosLogging.bootstrap(.init(level: "info", format: .logfmt), app: info)
+    let registry = KratosPrometheus.bootstrap()
+    middleware = [Recovery(), TracingMiddleware(), MetricsMiddleware(factory: KratosPrometheus.factory(registry: registry)),
+                  LoggingMiddleware(), ValidateMiddleware()]
+    logger = Logger(label: "kratos-layout")
+default:
+    break
+}
+
 let server = KratosHTTPServer(
-    .init(host: "127.0.0.1", port: port, eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: loops), logger: logger),
+    .init(host: "127.0.0.1", port: port, timeout: .seconds(1),
+          eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: loops), logger: logger),
     middleware: middleware
 )
 try server.route(.GET, "/helloworld/{name}", operation: "/helloworld.v1.Greeter/SayHello") { (request: Helloworld_V1_HelloRequest, _) in

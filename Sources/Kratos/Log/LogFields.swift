@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+
+/// A record's fields gathered from several sources (handler metadata, providers, the call's own),
+/// later ones winning for the same key, without building a dictionary per source.
+struct LogFields {
+    private var entries: [(key: String, value: Logger.Metadata.Value)] = []
+
+    init(_ metadata: Logger.Metadata) {
+        entries.reserveCapacity(metadata.count + 12)
+        add(metadata)
+    }
+
+    mutating func add(_ metadata: Logger.Metadata) {
+        for (key, value) in metadata { entries.append((key, value)) }
+    }
+
+    mutating func add(_ other: LogFields) {
+        entries.append(contentsOf: other.entries)
+    }
+
+    mutating func add(_ key: String, _ value: Logger.Metadata.Value) {
+        entries.append((key, value))
+    }
+
+    /// Replaces with `replacement` every value `where` selects.
+    mutating func mask(with replacement: Logger.Metadata.Value, where selects: (String, Logger.Metadata.Value) -> Bool) {
+        for index in entries.indices where selects(entries[index].key, entries[index].value) {
+            entries[index].value = replacement
+        }
+    }
+
+    /// One entry per key, its last value, in key order. Sorted in place (moving entries, not
+    /// copying them); entries of the same key keep their order, so the last one is the one kept.
+    func sorted() -> [(key: String, value: Logger.Metadata.Value)] {
+        var sorted = entries
+        sorted.sort { $0.key < $1.key }
+        var kept = 0
+        for index in sorted.indices {
+            if kept > 0, sorted[kept - 1].key == sorted[index].key {
+                sorted.swapAt(kept - 1, index)
+            } else {
+                sorted.swapAt(kept, index)
+                kept += 1
+            }
+        }
+        sorted.removeLast(sorted.count - kept)
+        return sorted
+    }
+
+    var metadata: Logger.Metadata {
+        Dictionary(entries, uniquingKeysWith: { $1 })
+    }
+}
+
+/// The current time as go-kratos logs it, in UTC with milliseconds: `2026-11-25T10:00:00.123Z`.
+enum LogTimestamp {
+    static func now() -> String {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        var seconds = spec.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            var value = value
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                value %= divisor
+                divisor /= 10
+            }
+        }
+        digits(Int(parts.tm_year) + 1900, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mon) + 1, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mday), 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(Int(parts.tm_hour), 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_min), 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_sec), 2)
+        bytes.append(UInt8(ascii: "."))
+        digits(Int(spec.tv_nsec) / 1_000_000, 3)
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
