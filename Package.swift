@@ -40,6 +40,7 @@ let package = Package(
         .executable(name: "protoc-gen-kratos-http", targets: ["protoc-gen-kratos-http"]),
         .executable(name: "protoc-gen-kratos-grpc", targets: ["protoc-gen-kratos-grpc"]),
         .executable(name: "protoc-gen-kratos-validate", targets: ["protoc-gen-kratos-validate"]),
+        .executable(name: "protoc-gen-kratos-openapi", targets: ["protoc-gen-kratos-openapi"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -88,6 +89,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // The OpenAPI document as JSON (Kratos depends on it already, for YAML config).
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // TLS apart, so a service serving plain HTTP compiles no BoringSSL.
@@ -228,13 +231,15 @@ let package = Package(
         .executableTarget(name: "protoc-gen-kratos-http", dependencies: ["KratosCodeGen"]),
         .executableTarget(name: "protoc-gen-kratos-grpc", dependencies: ["KratosCodeGen"]),
         .executableTarget(name: "protoc-gen-kratos-validate", dependencies: ["KratosCodeGen"]),
+        .executableTarget(name: "protoc-gen-kratos-openapi", dependencies: ["KratosCodeGen"]),
 
         // MARK: Tests
         .target(
             name: "KratosTestSupport",
-            dependencies: ["Kratos", "KratosHTTP", "KratosHTTPClient", "KratosGRPC", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["Kratos", "KratosHTTP", "KratosHTTPClient", "KratosGRPC", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "Tests/KratosTestSupport",
-            exclude: ["Protos", "Python"]
+            exclude: ["Protos", "Python", "Generated/openapi.yaml"]
         ),
         // Generated code of a gRPC-only service: it must build from Kratos and KratosGRPC alone
         // (no KratosHTTP), which building this target checks.
@@ -278,6 +283,7 @@ let package = Package(
                 "KratosCLI", "kratos", "KratosCodeGen",
                 // The tools `kratos proto client` drives, built beside the tests.
                 "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors", "protoc-gen-kratos-validate",
+                "protoc-gen-kratos-openapi",
                 .product(name: "protoc-gen-swift", package: "swift-protobuf"),
             ]
         ),
@@ -287,13 +293,14 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "kratos", "KratosTestSupport", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors",
-                "protoc-gen-kratos-validate",
+                "protoc-gen-kratos-validate", "protoc-gen-kratos-openapi",
                 .product(name: "protoc-gen-swift", package: "swift-protobuf"),
             ]
         ),
         .testTarget(
             name: "KratosCodeGenTests",
             dependencies: ["KratosCodeGen", "protoc-gen-kratos-errors", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-validate",
+                           "protoc-gen-kratos-openapi",
                            "KratosTestSupport", "KratosHTTPClient"]
         ),
     ]

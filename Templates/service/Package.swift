@@ -20,7 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
-        // Code generated from api/ by `kratos proto client api` (committed; no protoc needed to build).
+        // Code generated from api/ by `kratos proto client api --openapi` (committed; no protoc needed
+        // to build), with the OpenAPI document built into the code (served at /q/openapi.yaml).
         .target(
             name: "API",
             dependencies: [
@@ -28,7 +29,8 @@ let package = Package(
                 .product(name: "KratosHTTP", package: "kratos-swift"),
                 .product(name: "KratosGRPC", package: "kratos-swift"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ]
+            ],
+            resources: [.embedInCode("openapi.yaml")]
         ),
         .target(
             name: "KratosLayout",

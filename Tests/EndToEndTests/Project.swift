@@ -23,7 +23,8 @@ struct Project {
         let bin = sandbox.appendingPathComponent("kratos-home/bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let built = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for tool in ["protoc-gen-swift", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors", "protoc-gen-kratos-validate"] {
+        for tool in ["protoc-gen-swift", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors", "protoc-gen-kratos-validate",
+                     "protoc-gen-kratos-openapi"] {
             try FileManager.default.createSymbolicLink(at: bin.appendingPathComponent(tool), withDestinationURL: built.appendingPathComponent(tool))
         }
         let created = try await runProcess(kratos, ["new", "helloworld", "--json"], in: sandbox, environment: environment)

@@ -46,6 +46,16 @@ import Testing
         let long = try await curl(["-i", http + "/helloworld/" + String(repeating: "x", count: 65)])
         #expect(long.status == 400 && long.body.contains(#""reason":"VALIDATOR""#) && long.body.contains("string.max_len"), "\(long.body)")
 
+        // The API's OpenAPI document and Swagger UI; schemathesis fuzzes the service from the
+        // document and finds no server error and no reply the document does not describe (after
+        // the checks above: its invalid requests are counted and logged as failed).
+        #expect(try await curl(["-i", http + "/q/swagger-ui"]).status == 200)
+        let fuzzed = try await runProcess("/usr/bin/env", [
+            "schemathesis", "run", http + "/q/openapi.json", "--url", http, "--checks", "all",
+            "--max-examples", "50", "--seed", "1", "--generation-database", "none", "--workers", "1", "--no-color",
+        ], in: FileManager.default.temporaryDirectory)
+        #expect(fuzzed.status == 0, "\(fuzzed.stdout.suffix(3000))")
+
         // SIGTERM: kratos passes it on; the service stops gracefully and kratos exits 0 within 5 s.
         let stopped = try await service.terminate()
         #expect(stopped.status == 0)

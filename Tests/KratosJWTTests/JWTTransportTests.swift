@@ -46,7 +46,7 @@ import Testing
                 #expect(lower.status == 200)
             }
             // Refusals are logged with their reason; no token is ever written.
-            let lines = capture.lines.withLock { $0 }
+            let lines = capture.lines
             #expect(lines.contains { $0.contains("JWT_SIGNATURE_INVALID") })
             for (name, token) in tokens.tokens where token.count > 20 {
                 let segments = token.split(separator: ".").filter { $0.count > 8 }

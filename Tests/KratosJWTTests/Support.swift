@@ -114,24 +114,3 @@ func quietLogger() -> Logger {
     logger.logLevel = .critical
     return logger
 }
-
-/// Every log message and metadata value, at every level.
-final class LogCapture: Sendable {
-    let lines = Mutex<[String]>([])
-
-    struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { $1 }
-            capture.lines.withLock { $0.append("\(event.message) \(all)") }
-        }
-    }
-
-    var logger: Logger { Logger(label: "test.jwt.capture") { _ in Handler(capture: self) } }
-}

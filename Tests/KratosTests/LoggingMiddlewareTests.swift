@@ -5,28 +5,8 @@ import Testing
 @testable import Kratos
 
 @Suite struct LoggingMiddlewareTests {
-    /// Keeps every record's level and metadata.
-    final class Capture: Sendable {
-        let records = Mutex<[(Logger.Level, Logger.Metadata)]>([])
-
-        struct Handler: LogHandler {
-            let capture: Capture
-            var metadata: Logger.Metadata = [:]
-            var logLevel: Logger.Level = .trace
-            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-                get { metadata[key] }
-                set { metadata[key] = newValue }
-            }
-            func log(event: LogEvent) {
-                capture.records.withLock { $0.append((event.level, event.metadata ?? [:])) }
-            }
-        }
-
-        var logger: Logger { Logger(label: "test") { _ in Handler(capture: self) } }
-    }
-
     @Test func logsTheKratosKeys() async throws {
-        let capture = Capture()
+        let capture = LogCapture()
         let context = RequestContext(kind: .grpc, endpoint: "grpc://127.0.0.1:9000", operation: "/helloworld.v1.Greeter/SayHello",
                                      logger: capture.logger)
         let ok = MiddlewareChain(LoggingMiddleware()).wrap { request, _ in request }
@@ -34,7 +14,7 @@ import Testing
         let failing = MiddlewareChain(LoggingMiddleware()).wrap { _, _ in throw KratosError.notFound("USER_NOT_FOUND", "no user") }
         _ = try? await failing("ann", context)
 
-        let records = capture.records.withLock { $0 }
+        let records = capture.records.map { ($0.level, $0.metadata) }
         #expect(records.count == 2)
         let (level, metadata) = records[0]
         #expect(level == .info)

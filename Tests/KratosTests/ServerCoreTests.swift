@@ -1,3 +1,4 @@
+import KratosTestSupport
 import Logging
 import Synchronization
 import Testing
@@ -6,7 +7,7 @@ import Testing
 /// What both transports share: bind once, and nothing added after it is silently half-applied.
 @Suite struct ServerCoreTests {
     @Test func bindRunsOnceAndLateAdditionsAreRefusedOrReported() async throws {
-        let capture = LoggingMiddlewareTests.Capture()
+        let capture = LogCapture()
         let core = ServerCore<String>(middleware: [Recovery()], logger: capture.logger)
         try core.register("/a")
         let binds = Mutex(0)
@@ -24,6 +25,6 @@ import Testing
         core.use([Recovery()])
         core.use(["/x/*"], [Recovery()])
         #expect(core.registered.middleware.all.count == 1 && core.registered.middleware.selected.isEmpty)
-        #expect(capture.records.withLock { $0.filter { $0.0 == .warning }.count } == 2)
+        #expect(capture.records.filter { $0.level == .warning }.count == 2)
     }
 }

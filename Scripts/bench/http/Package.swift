@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Servers for Scripts/bench-http: the same hello route on the Kratos HTTP transport and on raw
+// Servers for Scripts/bench-http (and Scripts/bench-ratelimit): the same hello route on the Kratos HTTP transport and on raw
 // Hummingbird. A package of its own, so the main package never depends on Hummingbird.
 let package = Package(
     name: "bench-http",
@@ -24,6 +24,15 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["hello.proto"]
+        ),
+        // Scripts/bench-ratelimit's server: a CPU-bound route with and without BBR.
+        .executableTarget(
+            name: "bench-ratelimit",
+            dependencies: [
+                .product(name: "Kratos", package: "kratos-swift"),
+                .product(name: "KratosHTTP", package: "kratos-swift"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "bench-nio",

@@ -24,33 +24,32 @@ public struct LoggingMiddleware: Middleware {
 
     public func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
         let start = ContinuousClock.now
-        var metadata: Logger.Metadata = [
-            "kind": "\(context.kind.rawValue)",
-            "component": "\(component)",
-            "operation": "\(context.operation)",
-        ]
-        if logArguments {
-            metadata["args"] = "\(Self.arguments(request))"
-        }
-        func latency() -> Logger.MetadataValue {
-            let elapsed = ContinuousClock.now - start
-            let (seconds, attoseconds) = elapsed.components
-            return "\(Double(seconds) + Double(attoseconds) / 1e18)"
+        let arguments = logArguments ? Self.arguments(request) : nil
+        // The record's metadata in one dictionary literal, sized once.
+        func metadata(code: Int, reason: String, stack: String?) -> Logger.Metadata {
+            let (seconds, attoseconds) = (ContinuousClock.now - start).components
+            var metadata: Logger.Metadata = [
+                "kind": .string(context.kind.rawValue),
+                "component": .string(component),
+                "operation": .string(context.operation),
+                "code": .string(code == 200 ? "200" : String(code)),
+                "reason": .string(reason),
+                "latency": .string(String(Double(seconds) + Double(attoseconds) / 1e18)),
+                "args": .string(arguments ?? ""),
+                "stack": .string(stack ?? ""),
+            ]
+            if arguments == nil { metadata["args"] = nil }
+            if stack == nil { metadata["stack"] = nil }
+            return metadata
         }
         do {
             let reply = try await next(request, context)
-            metadata["code"] = "200"
-            metadata["reason"] = ""
-            metadata["latency"] = latency()
-            context.logger.info("\(component) request", metadata: metadata)
+            context.logger.info("\(component) request", metadata: metadata(code: 200, reason: "", stack: nil))
             return reply
         } catch {
             let kratos = KratosError(error)
-            metadata["code"] = "\(kratos.code)"
-            metadata["reason"] = "\(kratos.reason)"
-            metadata["stack"] = "\(String(reflecting: kratos.cause ?? error))"
-            metadata["latency"] = latency()
-            context.logger.error("\(component) request failed", metadata: metadata)
+            context.logger.error("\(component) request failed",
+                                 metadata: metadata(code: kratos.code, reason: kratos.reason, stack: String(reflecting: kratos.cause ?? error)))
             throw error
         }
     }

@@ -98,40 +98,41 @@ public struct MiddlewareSet: Sendable {
     }
 }
 
-/// Middleware that runs only for some operations, as one middleware among the others: every
-/// operation but those `except` selects, or only those `only` selects. It says what the
-/// longest-prefix selection of ``SelectedMiddleware`` cannot, "everything but these":
+/// Middleware that runs only for some requests, as one middleware among the others: every
+/// operation but those `except` selects, only those `only` selects, or the requests a predicate
+/// accepts; the rest go straight to the next handler. On servers and clients alike. It says what
+/// the longest-prefix selection of ``SelectedMiddleware`` cannot, "everything but these":
 ///
 /// ```swift
 /// // JWT on every operation but SayHello and the health checks.
 /// Selective(except: ["/helloworld.v1.Greeter/SayHello", "/grpc.health.v1.Health/*"], try JWTAuth(secret: key))
+/// // Rate limiting for HTTP requests only.
+/// Selective(when: { $0.kind == .http }, RateLimitMiddleware())
 /// ```
 public struct Selective: Middleware {
-    let matchers: [OperationMatcher]
-    let excluding: Bool
+    let applies: @Sendable (RequestContext) -> Bool
     let wrapped: MiddlewareChain
 
     /// `middleware` for every operation none of `matchers` selects.
     public init(except matchers: [OperationMatcher], _ middleware: any Middleware...) {
-        self.matchers = matchers
-        excluding = true
+        applies = { context in !matchers.contains { $0.matches(context.operation) } }
         wrapped = MiddlewareChain(middleware)
     }
 
     /// `middleware` only for the operations one of `matchers` selects.
     public init(only matchers: [OperationMatcher], _ middleware: any Middleware...) {
-        self.matchers = matchers
-        excluding = false
+        applies = { context in matchers.contains { $0.matches(context.operation) } }
         wrapped = MiddlewareChain(middleware)
     }
 
-    /// Whether the wrapped middleware run for `operation`.
-    public func applies(to operation: String) -> Bool {
-        matchers.contains { $0.matches(operation) } != excluding
+    /// `middleware` for the requests `predicate` accepts.
+    public init(when predicate: @escaping @Sendable (RequestContext) -> Bool, _ middleware: any Middleware...) {
+        applies = predicate
+        wrapped = MiddlewareChain(middleware)
     }
 
     public func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
-        guard applies(to: context.operation) else { return try await next(request, context) }
+        guard applies(context) else { return try await next(request, context) }
         return try await wrapped.handle(request, context: context, next: next)
     }
 }

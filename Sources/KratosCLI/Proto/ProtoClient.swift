@@ -13,8 +13,10 @@ struct ProtoClient: ParsableCommand {
             with services gets <proto>.kratos.swift (its service protocols and operations), \
             .http.swift and .kratos-grpc.swift. A proto that imports buf/validate/validate.proto \
             (directly or through its imports) also goes through protoc-gen-kratos-validate: \
-            <proto>.validate.swift, each message's validation rules. Tools are looked up in $KRATOS_HOME/bin, then on PATH; \
-            `kratos upgrade` installs them all.
+            <proto>.validate.swift, each message's validation rules. --openapi also writes one OpenAPI 3.1 \
+            document for all the protos (protoc-gen-kratos-openapi): to --openapi-path (JSON when it ends in .json), \
+            default openapi.yaml in the output directory (Sources/API/openapi.yaml for api/). Tools are looked up in \
+            $KRATOS_HOME/bin, then on PATH; `kratos upgrade` installs them all.
 
             A directory is walked for .proto files, skipping third_party* directories. Include paths, \
             in order: the proto's root (the package's api/ directory for files under it, else the \
@@ -28,6 +30,7 @@ struct ProtoClient: ParsableCommand {
               kratos proto client api/helloworld/v1/greeter.proto
               kratos proto client api
               kratos proto client api --dry-run
+              kratos proto client api --openapi
               kratos proto client api -p ../shared/protos -- --experimental_allow_proto3_optional
             """
     )
@@ -43,6 +46,12 @@ struct ProtoClient: ParsableCommand {
 
     @Flag(name: .customLong("http-client"), help: "Also generate the typed HTTP client (needs KratosHTTPClient).")
     var httpClient = false
+
+    @Flag(help: "Also write the OpenAPI 3.1 document of the protos' HTTP API.")
+    var openapi = false
+
+    @Option(name: .customLong("openapi-path"), help: "Where the OpenAPI document goes (implies --openapi); .json for JSON.")
+    var openapiPath: String?
 
     @Flag(help: "Print the protoc command lines and write nothing.")
     var dryRun = false
@@ -66,6 +75,15 @@ struct ProtoClient: ParsableCommand {
             let list = written.isEmpty ? "nothing (no messages, services or errors)" : written.joined(separator: ", ")
             environment.terminal.line("\(job.relativeFile): \(list)")
         }
+        guard openapi || openapiPath != nil else { return }
+        let document = try OpenAPIJob(for: plan, path: openapiPath.map(environment.resolve), environment: environment)
+        if dryRun {
+            environment.terminal.line(([document.protoc.path] + document.arguments(output: document.destination.deletingLastPathComponent().path))
+                .map(Shell.quote).joined(separator: " "))
+            return
+        }
+        try document.run()
+        environment.terminal.line("OpenAPI: \(document.destination.path)")
     }
 }
 

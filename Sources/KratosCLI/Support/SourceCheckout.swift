@@ -6,7 +6,7 @@ enum SourceCheckout {
     /// What `kratos upgrade` builds and installs, in order.
     static let products = [
         "protoc", "protoc-gen-swift", "protoc-gen-kratos-http", "protoc-gen-kratos-grpc", "protoc-gen-kratos-errors",
-        "protoc-gen-kratos-validate", "kratos",
+        "protoc-gen-kratos-validate", "protoc-gen-kratos-openapi", "kratos",
     ]
 
     /// The checkout this binary was compiled from (recorded at build time), when it still exists.

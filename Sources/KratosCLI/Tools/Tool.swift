@@ -13,11 +13,12 @@ struct Tool: Sendable, Equatable {
     static let kratosGRPCPlugin = Tool(name: "protoc-gen-kratos-grpc", fix: "run `kratos upgrade`")
     static let errorsPlugin = Tool(name: "protoc-gen-kratos-errors", fix: "run `kratos upgrade`")
     static let validatePlugin = Tool(name: "protoc-gen-kratos-validate", fix: "run `kratos upgrade`")
+    static let openAPIPlugin = Tool(name: "protoc-gen-kratos-openapi", fix: "run `kratos upgrade`")
     static let swift = Tool(name: "swift", fix: "install Swift 6 and put its bin directory on PATH")
 
     /// Every protoc plugin `kratos proto client` runs (the validate one for protos that import
-    /// `buf/validate/validate.proto`).
-    static let plugins: [Tool] = [swiftPlugin, httpPlugin, kratosGRPCPlugin, errorsPlugin, validatePlugin]
+    /// `buf/validate/validate.proto`, the OpenAPI one with `--openapi`).
+    static let plugins: [Tool] = [swiftPlugin, httpPlugin, kratosGRPCPlugin, errorsPlugin, validatePlugin, openAPIPlugin]
 
     /// Where the tool is: `$KRATOS_HOME/bin` first, then each `PATH` entry; nil when absent.
     func locate(in environment: Environment) -> URL? {

@@ -10,7 +10,7 @@ struct Upgrade: ParsableCommand {
             Everything is built in release mode from the kratos-swift checkout this kratos was built \
             from, with SwiftPM and the package graph alone: protoc (swift-protobuf's), \
             protoc-gen-swift, protoc-gen-kratos-http, protoc-gen-kratos-grpc, \
-            protoc-gen-kratos-errors, protoc-gen-kratos-validate and kratos. `kratos proto client` looks in $KRATOS_HOME/bin \
+            protoc-gen-kratos-errors, protoc-gen-kratos-validate, protoc-gen-kratos-openapi and kratos. `kratos proto client` looks in $KRATOS_HOME/bin \
             first, so nothing else needs installing. The first run takes minutes.
 
             Examples:

@@ -22,7 +22,8 @@ func serverMiddleware(metrics registry: PrometheusCollectorRegistry) -> [any Mid
     return [Recovery(), tracing, MetricsMiddleware(factory: KratosPrometheus.factory(registry: registry)), LoggingMiddleware(), ValidateMiddleware()]
 }
 
-/// The HTTP server from `server.http`, with the middleware and Prometheus's `GET /metrics`.
+/// The HTTP server from `server.http`, with the middleware, Prometheus's `GET /metrics`, and the
+/// API's OpenAPI document at `/q/openapi.yaml` (`.json`) with Swagger UI at `/q/swagger-ui`.
 func makeHTTPServer(_ configuration: Bootstrap.Endpoint, greeter: Greeter, logger: Logger,
                     metrics registry: PrometheusCollectorRegistry) throws -> KratosHTTPServer {
     var http = KratosHTTPServer.Configuration(address: configuration.addr, timeout: configuration.timeout)
@@ -30,6 +31,7 @@ func makeHTTPServer(_ configuration: Bootstrap.Endpoint, greeter: Greeter, logge
     let server = KratosHTTPServer(http, middleware: serverMiddleware(metrics: registry))
     try greeter.register(on: server)
     try server.serveMetrics(registry)
+    try server.serveOpenAPI(document: OpenAPIDocument.yaml)
     return server
 }
 

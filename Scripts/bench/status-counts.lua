@@ -1,0 +1,32 @@
+-- wrk script: counts replies by kind across wrk's threads and prints one line at the end:
+--   statuses ok=N shed=N ratelimit=N other=N
+-- ok: 2xx; shed: 429; ratelimit: 429s whose body names the RATELIMIT reason; other: the rest.
+-- Used by Scripts/bench-ratelimit and the BBR test (Tests/KratosHTTPTests/RateLimitTransportTests.swift).
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  ok, shed, ratelimit, other = 0, 0, 0, 0
+end
+
+function response(status, headers, body)
+  if status >= 200 and status < 300 then
+    ok = ok + 1
+  elseif status == 429 then
+    shed = shed + 1
+    if body and string.find(body, "RATELIMIT", 1, true) then ratelimit = ratelimit + 1 end
+  else
+    other = other + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total = { ok = 0, shed = 0, ratelimit = 0, other = 0 }
+  for _, thread in ipairs(threads) do
+    for key, _ in pairs(total) do total[key] = total[key] + (thread:get(key) or 0) end
+  end
+  io.write(string.format("statuses ok=%d shed=%d ratelimit=%d other=%d\n", total.ok, total.shed, total.ratelimit, total.other))
+end

@@ -1,0 +1,215 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// Adaptive load shedding after TCP BBR, as go-kratos aegis's `ratelimit/bbr`: requests are shed
+/// only while the server's CPU is over its threshold (or within the cool-off after shedding
+/// began) **and** more requests are in flight than the server has shown it can finish:
+/// `maxFlight = maxPass × minRT × bucketsPerSecond / 1000`, from the most requests finished in one
+/// bucket and the lowest average response time (ms) of a bucket, over the window.
+///
+/// CPU usage is sampled from a ``CPUUsageSource`` (``SystemCPUUsage`` by default: this process
+/// against the CPUs it may use) at most every ``Configuration/cpuSampleInterval``, on the first
+/// request after the interval, and smoothed: `cpu = cpu × decay^n + usage × (1 − decay^n)` for
+/// the `n` intervals since the last sample. The limiter runs no task of its own.
+///
+/// ```swift
+/// let limiter = BBRLimiter(.init(cpuThreshold: 900))
+/// server.use(RateLimitMiddleware(limiter))
+/// ```
+public final class BBRLimiter: Limiter {
+    /// go-kratos's defaults: a 10 s window of 100 buckets, shedding above 800‰ CPU.
+    public struct Configuration: Sendable, Hashable {
+        /// The span over which passes and response times are kept.
+        public var window: Duration
+        /// How many buckets the window is cut into.
+        public var buckets: Int
+        /// CPU usage in per mille above which requests may be shed.
+        public var cpuThreshold: Int
+        /// How often CPU usage is sampled.
+        public var cpuSampleInterval: Duration
+        /// The weight of the previous value in each sample's moving average.
+        public var cpuDecay: Double
+        /// How long after shedding began the in-flight check applies even with CPU below the
+        /// threshold (aegis's `prevDropTime`).
+        public var coolOff: Duration
+        /// Which response time of the window is minRT.
+        public var minRT: ResponseTime
+
+        public init(window: Duration = .seconds(10), buckets: Int = 100, cpuThreshold: Int = 800,
+                    cpuSampleInterval: Duration = .milliseconds(500), cpuDecay: Double = 0.95, coolOff: Duration = .seconds(1),
+                    minRT: ResponseTime = .lowestBucketAverage) {
+            self.window = window
+            self.buckets = buckets
+            self.cpuThreshold = cpuThreshold
+            self.cpuSampleInterval = cpuSampleInterval
+            self.cpuDecay = cpuDecay
+            self.coolOff = coolOff
+            self.minRT = minRT
+        }
+    }
+
+    /// How minRT is taken from the window's complete buckets.
+    public enum ResponseTime: Sendable, Hashable {
+        /// The lowest average response time of a bucket: aegis's, the default.
+        case lowestBucketAverage
+        /// The fastest single request (TCP BBR's RTprop). Under load that lasts longer than the
+        /// window, every bucket's average has grown with the requests in flight and so has the
+        /// bound; the fastest request keeps it near what a request costs alone, so shedding
+        /// brings latency down — at the price of a tighter bound for services whose requests
+        /// vary widely in cost.
+        case fastestRequest
+    }
+
+    /// A snapshot of the limiter's view (aegis's `Stat`).
+    public struct Stats: Sendable, Hashable {
+        /// Smoothed CPU usage, per mille.
+        public var cpu: Int
+        public var inFlight: Int
+        /// The most requests finished in one complete bucket of the window (at least 1).
+        public var maxPass: Int
+        /// The lowest average response time of a complete bucket, in milliseconds (1 when none).
+        public var minRT: Double
+        public var maxInFlight: Int
+        /// Whether shedding began less than ``Configuration/coolOff`` ago.
+        public var coolingOff: Bool
+    }
+
+    public let configuration: Configuration
+    private let cpuSource: any CPUUsageSource
+    private let now: @Sendable () -> ContinuousClock.Instant
+    private let bucketsPerSecond: Double
+    private let state: Mutex<State>
+    private let cpu: Mutex<CPUState>
+
+    private struct State {
+        var passes: RollingWindow
+        var responseTimes: RollingWindow
+        var inFlight = 0
+        var dropStarted: ContinuousClock.Instant?
+        /// maxPass and minRT for the bucket number they were computed in.
+        var cached: (bucket: Int64, maxPass: Int, minRT: Double)?
+    }
+
+    private struct CPUState {
+        var value = 0
+        var last: (at: ContinuousClock.Instant, times: CPUTimes)?
+    }
+
+    /// - Parameters:
+    ///   - cpu: where CPU usage comes from.
+    ///   - now: the clock; tests pass one they move by hand.
+    public init(_ configuration: Configuration = Configuration(), cpu: any CPUUsageSource = SystemCPUUsage(),
+                now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
+        self.configuration = configuration
+        cpuSource = cpu
+        self.now = now
+        let origin = now()
+        let window = RollingWindow(buckets: configuration.buckets, window: configuration.window, origin: origin)
+        bucketsPerSecond = .seconds(1) / window.bucketDuration
+        state = Mutex(State(passes: window, responseTimes: window))
+        self.cpu = Mutex(CPUState())
+    }
+
+    public func allow() -> LimiterTicket? {
+        let start = now()
+        let cpu = sampleCPU(at: start)
+        let admitted = state.withLock { state -> Bool in
+            if shouldDrop(&state, cpu: cpu, at: start) { return false }
+            state.inFlight += 1
+            return true
+        }
+        guard admitted else { return nil }
+        return LimiterTicket { [self] _ in
+            let end = now()
+            let milliseconds = (end - start) / .milliseconds(1)
+            state.withLock { state in
+                state.inFlight -= 1
+                state.passes.add(1, at: end)
+                state.responseTimes.add(max(0, milliseconds), at: end)
+            }
+        }
+    }
+
+    /// The limiter's view now.
+    public var stats: Stats {
+        let at = now()
+        let cpu = self.cpu.withLock { $0.value }
+        return state.withLock { state in
+            let (maxPass, minRT) = passAndRT(&state, at: at)
+            return Stats(cpu: cpu, inFlight: state.inFlight, maxPass: maxPass, minRT: minRT,
+                         maxInFlight: maxInFlight(maxPass: maxPass, minRT: minRT),
+                         coolingOff: state.dropStarted.map { at - $0 <= configuration.coolOff } ?? false)
+        }
+    }
+
+    /// aegis's `shouldDrop`: below the threshold, only during the cool-off; above it, when more
+    /// requests are in flight than one and than maxFlight (starting the cool-off).
+    private func shouldDrop(_ state: inout State, cpu: Int, at now: ContinuousClock.Instant) -> Bool {
+        if cpu < configuration.cpuThreshold {
+            guard let started = state.dropStarted else { return false }
+            if now - started <= configuration.coolOff { return overloaded(&state, at: now) }
+            state.dropStarted = nil
+            return false
+        }
+        let drop = overloaded(&state, at: now)
+        if drop, state.dropStarted == nil { state.dropStarted = now }
+        return drop
+    }
+
+    private func overloaded(_ state: inout State, at now: ContinuousClock.Instant) -> Bool {
+        guard state.inFlight > 1 else { return false }
+        let (maxPass, minRT) = passAndRT(&state, at: now)
+        return state.inFlight > maxInFlight(maxPass: maxPass, minRT: minRT)
+    }
+
+    private func maxInFlight(maxPass: Int, minRT: Double) -> Int {
+        Int((Double(maxPass) * minRT * bucketsPerSecond / 1000).rounded())
+    }
+
+    /// The most passes of a complete bucket (at least 1) and the lowest average response time
+    /// of one (1 ms when no bucket has any), computed once per bucket.
+    private func passAndRT(_ state: inout State, at now: ContinuousClock.Instant) -> (Int, Double) {
+        let bucket = state.passes.bucketNumber(at: now)
+        if let cached = state.cached, cached.bucket == bucket { return (cached.maxPass, cached.minRT) }
+        let maxPass = max(1, state.passes.completed(at: now).map(\.count).max() ?? 0)
+        let buckets = state.responseTimes.completed(at: now).filter { $0.count > 0 }
+        let times = switch configuration.minRT {
+        case .lowestBucketAverage: buckets.map { $0.sum / Double($0.count) }
+        case .fastestRequest: buckets.map(\.minimum)
+        }
+        let minRT = times.filter { $0 > 0 }.min() ?? 1
+        state.cached = (bucket, maxPass, minRT)
+        return (maxPass, minRT)
+    }
+
+    /// The smoothed CPU usage, sampling the source first when an interval has passed.
+    private func sampleCPU(at now: ContinuousClock.Instant) -> Int {
+        let (due, value) = cpu.withLock { cpu in
+            (cpu.last.map { now - $0.at >= configuration.cpuSampleInterval } ?? true, cpu.value)
+        }
+        guard due else { return value }
+        // Read outside the lock; if two requests read at once, the later update wins.
+        let times = cpuSource.read()
+        return cpu.withLock { cpu in
+            guard let times else { return cpu.value }
+            guard let last = cpu.last else {
+                cpu.last = (now, times)
+                return cpu.value
+            }
+            guard now - last.at >= configuration.cpuSampleInterval else { return cpu.value }
+            if let usage = times.usage(since: last.times) {
+                let intervals = (now - last.at) / configuration.cpuSampleInterval
+                let keep = pow(min(1, max(0, configuration.cpuDecay)), intervals)
+                cpu.value = Int((Double(cpu.value) * keep + Double(usage) * (1 - keep)).rounded())
+            }
+            cpu.last = (now, times)
+            return cpu.value
+        }
+    }
+}
