@@ -87,6 +87,32 @@ func quiet(_ label: String) -> Logger {
     }
 }
 
+extension HTTPInProcessTests {
+    @Test func serverStreamsComeBackAsTheirEvents() async throws {
+        try await server().test { client in
+            let letters = try await client.stream(.GET, "/helloworld/abc/spell", as: HelloReply.self)
+            #expect(letters.map(\.message) == ["a", "b", "c"])
+            let posted = try await client.stream(.POST, "/v1/spell", body: HelloRequest.with { $0.name = "xy" }, as: HelloReply.self)
+            #expect(posted.map(\.message) == ["x", "y"])
+            let raw = await client.execute(.GET, "/helloworld/ab/spell")
+            #expect(raw.headers.first(name: "content-type") == "text/event-stream")
+            #expect(raw.headers.first(name: "x-stamp") == Kratos_Test_V1_GreeterOperation.spell)
+            #expect(raw.events == [.init(name: "message", data: #"{"message":"a"}"#), .init(name: "message", data: #"{"message":"b"}"#)])
+        }
+        let failing = try server()
+        try failing.serverStreaming(.GET, "/fail", operation: "/test.Stream/Fail") { (_: HelloRequest, writer: MessageWriter<HelloReply>, _) in
+            try await writer.write(.with { $0.message = "first" })
+            throw KratosError.conflict("STREAM_BROKE", "broke after one")
+        }
+        try await failing.test { client in
+            await #expect {
+                _ = try await client.stream(.GET, "/fail", as: HelloReply.self)
+            } throws: { ($0 as? KratosError)?.code == 409 && ($0 as? KratosError)?.reason == "STREAM_BROKE" }
+            #expect(await client.execute(.GET, "/fail").events.map(\.name) == ["message", "error"])
+        }
+    }
+}
+
 @Suite struct GRPCInProcessTests {
     func server() throws -> KratosGRPCServer {
         var configuration = KratosGRPCServer.Configuration(host: "127.0.0.1", port: 0)
