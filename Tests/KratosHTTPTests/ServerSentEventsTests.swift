@@ -68,7 +68,8 @@ import Testing
 
     @Test func closingTheConnectionCancelsTheHandler() async throws {
         let greeter = SSEGreeter()
-        let server = loopbackServer()
+        let outcome = Outcome()
+        let server = loopbackServer(middleware: [Recovery(), outcome])
         try greeter.register(on: server)
         try await withServer(server) { endpoint in
             let reply = try await RawConnection.exchange(endpoint, "GET /helloworld/forever/spell HTTP/1.1\r\nHost: x\r\n\r\n") {
@@ -78,6 +79,12 @@ import Testing
             // The connection is closed by now (RawConnection.exchange closes it on return).
             try await greeter.probe.wait(for: .cancelled)
         }
+        // Middleware saw the cancellation as 499, not as a failure of the handler (500).
+        let code = try await Deadline.run(within: .seconds(10)) { [ended = outcome.ended] in
+            for await code in ended { return code }
+            return 0
+        }
+        #expect(code == 499)
     }
 
     @Test func aSlowReaderSuspendsTheProducer() async throws {
@@ -237,6 +244,27 @@ private final class Inspect: Middleware, Sendable {
             #expect(result["ticks"] as? [String] == ["tick 1", "tick 2", "tick 3"])
             // Python left the stream: the handler was cancelled.
             try await greeter.probe.wait(for: .cancelled)
+        }
+    }
+}
+
+/// Records the code each stream ended with, as a logging or metrics middleware would.
+private final class Outcome: Middleware, Sendable {
+    let ended: AsyncStream<Int>
+    private let continuation: AsyncStream<Int>.Continuation
+
+    init() {
+        (ended, continuation) = AsyncStream.makeStream(of: Int.self)
+    }
+
+    func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
+        do {
+            let reply = try await next(request, context)
+            continuation.yield(200)
+            return reply
+        } catch {
+            continuation.yield(KratosError(error).code)
+            throw error
         }
     }
 }

@@ -35,7 +35,13 @@ extension KratosHTTPServer {
         } inner: { request, context in
             let streaming = try context.typed(request, as: StreamingRequest.self)
             let exchange = try context.typed(streaming.message as any Sendable, as: ServerSentEvents.Exchange<Input, Output>.self)
-            try await handler(exchange.message, exchange.writer, context)
+            do {
+                try await handler(exchange.message, exchange.writer, context)
+            } catch is CancellationError where Task.isCancelled {
+                // The client went away or the server is stopping: middleware (logging, metrics,
+                // recovery) sees 499, as a cancelled gRPC call, not a failure of the handler.
+                throw KratosError.clientClosed("CANCELLED", "the stream was cancelled")
+            }
             return StreamingReply(message: nil)
         }
         route.streams = true
