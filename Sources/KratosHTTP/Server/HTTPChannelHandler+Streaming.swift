@@ -57,6 +57,8 @@ extension HTTPChannelHandler {
         guard context.channel.isActive, running?.id == id else { return context.eventLoop.makeFailedFuture(CancellationError()) }
         defer { running?.stream = stream }
         guard !context.channel.isWritable else { return context.eventLoop.makeSucceededVoidFuture() }
+        // Writers on several tasks all wait for the same writability.
+        if let waiting = stream.writable { return waiting.futureResult }
         let promise = context.eventLoop.makePromise(of: Void.self)
         stream.writable = promise
         return promise.futureResult
