@@ -99,7 +99,7 @@ enum ServerSentEvents {
 
         func send(_ event: ByteBuffer) async throws {
             guard let stream else {
-                collected.withLock { $0.writeImmutableBuffer(event) }
+                collected.withLock { _ = $0.writeImmutableBuffer(event) }
                 return
             }
             try await stream.send(event) { ServerSentEvents.head(context) }
