@@ -34,6 +34,19 @@ import Testing
         }
     }
 
+    @Test func aThousandMessagesArriveInOrder() async throws {
+        let server = loopbackServer()
+        try server.serverStreaming(.GET, "/count/{name}", operation: "/test.SSE/Count") { (request: Kratos_Test_V1_HelloRequest, writer: MessageWriter<Reply>, _) in
+            let count = Int(request.name) ?? 0
+            for index in 1...max(count, 1) { try await writer.write(.with { $0.message = "\(index)" }) }
+        }
+        try await withServer(server) { endpoint in
+            let reply = try await curl(endpoint + "/count/1000")
+            #expect(reply.status == 200)
+            #expect(reply.text == Self.events((1...1000).map(String.init)))
+        }
+    }
+
     @Test func anErrorEndsTheStreamAsTheFinalErrorEvent() async throws {
         let server = loopbackServer()
         try SSEGreeter().register(on: server)
