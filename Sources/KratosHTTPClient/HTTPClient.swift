@@ -48,10 +48,10 @@ public final class KratosHTTPClient: Sendable {
     }
 
     public let configuration: Configuration
-    private let middleware: MiddlewareChain
+    let middleware: MiddlewareChain
     private let client: HTTPClient
     /// The nodes calls go to, or why the endpoint names none.
-    private let target: Result<ClientTarget, KratosError>
+    let target: Result<ClientTarget, KratosError>
 
     /// - Parameter client: the AsyncHTTPClient to send with; default the shared one.
     ///
@@ -85,8 +85,9 @@ public final class KratosHTTPClient: Sendable {
         let context = RequestContext(kind: .http, endpoint: configuration.endpoint, operation: operation, requestHeaders: headers,
                                      metadata: outgoing, deadline: .now + configuration.timeout)
         let chain = middleware.wrap { [self] request, context in
-            try await self.send(method, path, to: target, body: context.typed(request, as: Body.self), context: context,
-                                 responseField: responseField, output: Output.self)
+            try await self.send(method, path, to: target, body: context.typed(request, as: Body.self), context: context) { response in
+                try await self.decode(response, responseField: responseField, output: Output.self)
+            }
         }
         return try context.typed(try await chain(Body(value: body), context), as: Output.self, role: "reply")
     }
@@ -114,13 +115,14 @@ public final class KratosHTTPClient: Sendable {
 
     /// Sends the request to a node of `target`; a node that cannot be reached is skipped for a
     /// while and the request goes to another (nothing reached the first, so nothing is repeated).
-    private func send<Output: Sendable>(_ method: HTTPMethod, _ path: String, to target: ClientTarget, body: Body?, context: RequestContext,
-                              responseField: String?, output: Output.Type) async throws -> any Sendable {
+    /// `read` reads the reply; `accept` is what the request asks for (default the codec's type).
+    func send(_ method: HTTPMethod, _ path: String, to target: ClientTarget, body: Body?, context: RequestContext, accept: String? = nil,
+              read: (HTTPClientResponse) async throws -> any Sendable) async throws -> any Sendable {
         var request = HTTPClientRequest(url: path)
         request.method = method
         for (name, value) in context.requestHeaders.fields { request.headers.add(name: name, value: value) }
         for (name, value) in context.outgoingHeaders.fields { request.headers.replaceOrAdd(name: name, value: value) }
-        request.headers.add(name: "accept", value: configuration.codec.contentType)
+        request.headers.add(name: "accept", value: accept ?? configuration.codec.contentType)
         if let value = body?.value {
             request.headers.add(name: "content-type", value: configuration.codec.contentType)
             request.body = .bytes(ByteBuffer(bytes: try configuration.codec.encode(value)))
@@ -148,7 +150,7 @@ public final class KratosHTTPClient: Sendable {
                 throw KratosError.serviceUnavailable("UNAVAILABLE", "\(method.rawValue) \(request.url): \(error)").with(cause: error)
             }
             picked.done((500...).contains(Int(response.status.code)) ? .failed : .success)
-            return try await decode(response, responseField: responseField, output: Output.self)
+            return try await read(response)
         }
     }
 

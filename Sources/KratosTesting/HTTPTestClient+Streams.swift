@@ -30,41 +30,9 @@ extension HTTPTestClient {
 }
 
 extension HTTPTestResponse {
-    /// One Server-Sent Event: its name (`message` unless the event named one) and its data lines
-    /// joined by newlines.
-    public struct Event: Sendable, Equatable {
-        public let name: String
-        public let data: String
-
-        public init(name: String, data: String) {
-            self.name = name
-            self.data = data
-        }
-    }
-
     /// The body read as Server-Sent Events (`text/event-stream`), in order.
-    public var events: [Event] {
-        var events: [Event] = []
-        var name: String?
-        var data: [Substring] = []
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            if line.isEmpty {
-                if !data.isEmpty { events.append(Event(name: name ?? "message", data: data.joined(separator: "\n"))) }
-                name = nil
-                data = []
-                continue
-            }
-            guard !line.hasPrefix(":") else { continue }
-            let field = line.prefix { $0 != ":" }
-            var value = line.dropFirst(field.count).dropFirst()
-            if value.hasPrefix(" ") { value = value.dropFirst() }
-            switch field {
-            case "event": name = String(value)
-            case "data": data.append(value)
-            default: break
-            }
-        }
-        return events
+    public var events: [ServerSentEvent] {
+        var parser = ServerSentEventParser()
+        return parser.feed(body)
     }
 }

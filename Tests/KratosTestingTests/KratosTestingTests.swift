@@ -97,7 +97,7 @@ extension HTTPInProcessTests {
             let raw = await client.execute(.GET, "/helloworld/ab/spell")
             #expect(raw.headers.first(name: "content-type") == "text/event-stream")
             #expect(raw.headers.first(name: "x-stamp") == Kratos_Test_V1_GreeterOperation.spell)
-            #expect(raw.events == [.init(name: "message", data: #"{"message":"a"}"#), .init(name: "message", data: #"{"message":"b"}"#)])
+            #expect(raw.events == [.init(data: #"{"message":"a"}"#), .init(data: #"{"message":"b"}"#)])
         }
         let failing = try server()
         try failing.serverStreaming(.GET, "/fail", operation: "/test.Stream/Fail") { (_: HelloRequest, writer: MessageWriter<HelloReply>, _) in

@@ -11,7 +11,8 @@ import SwiftProtobufPluginLibrary
 /// `additional_bindings`, `body: "*"` or a field, `response_body`, `{var}`, `{var=a/*}` and dotted
 /// variables. RPCs without a rule get `POST /pkg.Svc/Method` (option `DefaultRoutes=false` turns
 /// that off). Server-streaming RPCs with a rule are served as Server-Sent Events
-/// (``KratosHTTPServer/serverStreaming``); client and bidirectional streams, and server streams
+/// (`KratosHTTPServer.serverStreaming`, and a typed client method on
+/// `KratosHTTPClient.serverStreaming`); client and bidirectional streams, and server streams
 /// without a rule, are left to the gRPC transport.
 public struct HTTPGenerator: CodeGenerator {
     public init() {}
@@ -174,27 +175,8 @@ public struct HTTPGenerator: CodeGenerator {
                     let input = names.input(method), output = names.output(method)
                     out.line()
                     try out.block("\(open) func \(names.member(method))(_ request: \(input)) async throws -> \(output) {") { out in
-                        // The template as literal pieces and escaped variable values.
-                        var pieces: [String] = []
-                        var bound: [String] = []
-                        var rest = Substring(binding.path)
-                        for variable in variables(in: binding.path) {
-                            let open = rest.range(of: "{" + variable.name)!.lowerBound
-                            let close = rest[open...].firstIndex(of: "}")!
-                            if open > rest.startIndex { pieces.append(swiftLiteral(String(rest[..<open]))) }
-                            let (code, _) = try accessor(variable.name, in: method.inputType, namer: namer, root: "request")
-                            pieces.append("KratosHTTPClient.escape(String(describing: \(code)), keepingSlashes: \(variable.multiSegment))")
-                            bound.append(variable.name)
-                            rest = rest[rest.index(after: close)...]
-                        }
-                        if !rest.isEmpty { pieces.append(swiftLiteral(String(rest))) }
-                        let query = binding.body.isEmpty ? " + KratosHTTPClient.query(request, excluding: [\(bound.map(swiftLiteral).joined(separator: ", "))])" : ""
-                        out.line("let path = " + pieces.joined(separator: " + ") + query)
-                        let body = switch binding.body {
-                        case "": "nil"
-                        case "*": "request"
-                        default: try accessor(binding.body, in: method.inputType, namer: namer, root: "request").code
-                        }
+                        let (path, body) = try clientRequest(binding, of: method, names: names)
+                        out.line("let path = " + path)
                         let call = "try await client.invoke(\(verbExpression(binding.method)), path, operation: \(names.operation(method)), body: \(body)"
                         if binding.responseBody.isEmpty {
                             out.line("return \(call), as: \(output).self)")
@@ -210,9 +192,46 @@ public struct HTTPGenerator: CodeGenerator {
                         }
                     }
                 }
+                for method in serverStreams {
+                    guard let binding = try bindings(of: method, options: options).first else { continue }
+                    let input = names.input(method), output = names.output(method)
+                    out.line()
+                    out.line("/// Reads the Server-Sent Events stream, handing each message to `onMessage` as it arrives.")
+                    try out.block("\(open) func \(names.member(method))(_ request: \(input), onMessage: @escaping @Sendable (\(output)) async throws -> Void) async throws {") { out in
+                        let (path, body) = try clientRequest(binding, of: method, names: names)
+                        out.line("let path = " + path)
+                        out.line("try await client.serverStreaming(\(verbExpression(binding.method)), path, operation: \(names.operation(method)), body: \(body), as: \(output).self, onMessage: onMessage)")
+                    }
+                }
             }
         }
         return out.text
+    }
+
+    /// A client call's path expression (the template's literal pieces and escaped variable
+    /// values, then the query for bodiless bindings) and body expression.
+    static func clientRequest(_ binding: Binding, of method: MethodDescriptor, names: ServiceNames) throws -> (path: String, body: String) {
+        var pieces: [String] = []
+        var bound: [String] = []
+        var rest = Substring(binding.path)
+        for variable in variables(in: binding.path) {
+            guard let open = rest.range(of: "{" + variable.name)?.lowerBound, let close = rest[open...].firstIndex(of: "}") else {
+                throw GeneratorError("\(method.fullName): cannot find {\(variable.name)} in \(binding.path)")
+            }
+            if open > rest.startIndex { pieces.append(swiftLiteral(String(rest[..<open]))) }
+            let (code, _) = try accessor(variable.name, in: method.inputType, namer: names.namer, root: "request")
+            pieces.append("KratosHTTPClient.escape(String(describing: \(code)), keepingSlashes: \(variable.multiSegment))")
+            bound.append(variable.name)
+            rest = rest[rest.index(after: close)...]
+        }
+        if !rest.isEmpty { pieces.append(swiftLiteral(String(rest))) }
+        let query = binding.body.isEmpty ? " + KratosHTTPClient.query(request, excluding: [\(bound.map(swiftLiteral).joined(separator: ", "))])" : ""
+        let body = switch binding.body {
+        case "": "nil"
+        case "*": "request"
+        default: try accessor(binding.body, in: method.inputType, namer: names.namer, root: "request").code
+        }
+        return (pieces.joined(separator: " + ") + query, body)
     }
 
     /// The method, path, operation and body binding of a route registration.

@@ -34,4 +34,10 @@ public struct Kratos_Test_V1_GreeterHTTPClient: Sendable {
         let path = "/helloworld/" + KratosHTTPClient.escape(String(describing: request.name), keepingSlashes: false) + KratosHTTPClient.query(request, excluding: ["name"])
         return try await client.invoke(.GET, path, operation: Kratos_Test_V1_GreeterOperation.sayHello, body: nil, as: Kratos_Test_V1_HelloReply.self)
     }
+
+    /// Reads the Server-Sent Events stream, handing each message to `onMessage` as it arrives.
+    public func spell(_ request: Kratos_Test_V1_HelloRequest, onMessage: @escaping @Sendable (Kratos_Test_V1_HelloReply) async throws -> Void) async throws {
+        let path = "/helloworld/" + KratosHTTPClient.escape(String(describing: request.name), keepingSlashes: false) + "/spell" + KratosHTTPClient.query(request, excluding: ["name"])
+        try await client.serverStreaming(.GET, path, operation: Kratos_Test_V1_GreeterOperation.spell, body: nil, as: Kratos_Test_V1_HelloReply.self, onMessage: onMessage)
+    }
 }
