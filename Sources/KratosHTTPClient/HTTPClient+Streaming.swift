@@ -37,7 +37,8 @@ extension KratosHTTPClient {
     }
 
     /// Decodes each event of `response` as it arrives; an `error` event, or a reply that is not
-    /// 2xx, is thrown as its ``KratosError``.
+    /// 2xx, is thrown as its ``KratosError``; an event past `limit` bytes (`maxReplySize`) ends
+    /// the stream with 502 `EVENT_TOO_LARGE`.
     private static func readEvents<Output: SwiftProtobuf.Message>(
         of response: HTTPClientResponse, limit: Int, as _: Output.Type, onMessage: @Sendable (Output) async throws -> Void
     ) async throws {
@@ -50,6 +51,9 @@ extension KratosHTTPClient {
             for event in parser.feed(chunk.readableBytesView) {
                 guard event.name != "error" else { throw KratosError(status: 500, errorBody: Array(event.data.utf8)) }
                 try await onMessage(try JSONCodec().decode(Output.self, from: Array(event.data.utf8)))
+            }
+            guard parser.pendingBytes <= limit else {
+                throw KratosError(code: 502, reason: "EVENT_TOO_LARGE", message: "an event of the stream is larger than \(limit) bytes")
             }
         }
     }

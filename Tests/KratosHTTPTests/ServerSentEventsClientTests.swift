@@ -50,7 +50,9 @@ import Testing
         // Byte by byte, the same events; the last one never ended, so it is not dispatched.
         var split = ServerSentEventParser()
         #expect(text.flatMap { split.feed([$0]) } == expected)
+        #expect(split.pendingBytes == "data: last".utf8.count)
         #expect(split.feed(Array("\n\n".utf8)) == [ServerSentEvent(data: "last")])
+        #expect(split.pendingBytes == 0)
     }
 }
 

@@ -23,8 +23,13 @@ public struct ServerSentEventParser: Sendable {
     private var lastWasCR = false
     private var name: String?
     private var data: [String] = []
+    private var dataBytes = 0
 
     public init() {}
+
+    /// The bytes held for the event not yet complete: a reader bounds it against a peer that never
+    /// ends a line or an event.
+    public var pendingBytes: Int { line.count + dataBytes }
 
     /// The events `bytes` complete.
     public mutating func feed(_ bytes: some Sequence<UInt8>) -> [ServerSentEvent] {
@@ -48,7 +53,7 @@ public struct ServerSentEventParser: Sendable {
     private mutating func endLine() -> ServerSentEvent? {
         defer { line.removeAll(keepingCapacity: true) }
         guard !line.isEmpty else {
-            defer { (name, data) = (nil, []) }
+            defer { (name, data, dataBytes) = (nil, [], 0) }
             return data.isEmpty ? nil : ServerSentEvent(name: name ?? "message", data: data.joined(separator: "\n"))
         }
         guard line.first != UInt8(ascii: ":") else { return nil }
@@ -57,7 +62,9 @@ public struct ServerSentEventParser: Sendable {
         if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
         switch String(decoding: line[..<colon], as: UTF8.self) {
         case "event": name = String(decoding: value, as: UTF8.self)
-        case "data": data.append(String(decoding: value, as: UTF8.self))
+        case "data":
+            data.append(String(decoding: value, as: UTF8.self))
+            dataBytes += value.count
         default: break
         }
         return nil
