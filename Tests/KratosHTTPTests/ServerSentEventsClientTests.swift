@@ -42,6 +42,22 @@ import Testing
         }
     }
 
+    @Test func anEventPastTheReplyLimitEndsTheRead() async throws {
+        let server = loopbackServer()
+        try server.serverStreaming(.GET, "/big", operation: "/test.SSE/Big") { (_: Kratos_Test_V1_HelloRequest, writer: MessageWriter<Reply>, _) in
+            try await writer.write(.with { $0.message = "small" })
+            try await writer.write(.with { $0.message = String(repeating: "x", count: 64 << 10) })
+        }
+        try await withServer(server) { endpoint in
+            let client = KratosHTTPClient(.init(endpoint: endpoint, maxReplySize: 1024))
+            let count = Mutex(0)
+            await #expect {
+                try await client.serverStreaming(.GET, "/big", operation: "/test.SSE/Big", as: Reply.self) { _ in count.withLock { $0 += 1 } }
+            } throws: { ($0 as? KratosError)?.reason == "EVENT_TOO_LARGE" }
+            #expect(count.withLock { $0 } == 1)
+        }
+    }
+
     @Test func theParserTakesEventsHoweverTheBytesAreSplit() {
         let text = Array(": comment\nevent: note\ndata: one\r\ndata:two\r\rdata: {\"a\":1}\n\nevent: empty\n\nid: 7\ndata: last".utf8)
         var whole = ServerSentEventParser()
