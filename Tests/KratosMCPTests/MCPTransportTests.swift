@@ -45,6 +45,18 @@ import Testing
         }
     }
 
+    /// A message the SDK takes for a response to nothing gets no JSON-RPC answer: the server's
+    /// deadline answers it, and the request waiting for it ends.
+    @Test func aMessageTheSDKNeverAnswersEndsAtTheDeadline() async throws {
+        try await withServer(try mcpServer(timeout: .milliseconds(500))) { endpoint in
+            let started = ContinuousClock.now
+            let reply = try await post(endpoint, #"{"jsonrpc":"2.0","id":3,"method":"ping","result":{}}"#)
+            #expect(reply.status == 504)
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(try await post(endpoint, call("Greeter_SayHello", #"{"name":"a"}"#)).status == 200)
+        }
+    }
+
     @Test func requestsAreCheckedAsTheSDKChecksThem() async throws {
         try await withServer(try mcpServer()) { endpoint in
             let ping = #"{"jsonrpc":"2.0","id":7,"method":"ping"}"#

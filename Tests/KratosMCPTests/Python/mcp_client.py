@@ -8,7 +8,10 @@ import json
 import sys
 
 from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
+try:
+    from mcp.client.streamable_http import streamable_http_client
+except ImportError:  # mcp before 2.0
+    from mcp.client.streamable_http import streamablehttp_client as streamable_http_client
 
 
 def field(obj, snake, camel):
