@@ -8,6 +8,7 @@ import struct MCP.ContentTypeValidator
 import struct MCP.HTTPRequest
 import enum MCP.HTTPResponse
 import enum MCP.ListTools
+import struct MCP.Tool
 import enum MCP.MCPError
 import struct MCP.OriginValidator
 import struct MCP.ProtocolVersionValidator
@@ -63,7 +64,7 @@ extension KratosHTTPServer {
             }
         }
         let core = self.core
-        let endpoint = MCPEndpoint(tools: tools, byName: byName, options: options, logger: configuration.logger) {
+        let endpoint = MCPEndpoint(descriptors: tools.map(\.descriptor), byName: byName, options: options, logger: configuration.logger) {
             core.registered.middleware
         }
         for method in [HTTPMethod.POST, .GET, .DELETE] {
@@ -76,7 +77,8 @@ extension KratosHTTPServer {
 /// see that request, so tool calls run with its context and never meet another client's
 /// JSON-RPC ids.
 struct MCPEndpoint: Sendable {
-    let tools: [MCPTool]
+    /// The tools as `tools/list` describes them, in the order given.
+    let descriptors: [Tool]
     let byName: [String: MCPTool]
     let options: MCPOptions
     let logger: Logger
@@ -92,8 +94,7 @@ struct MCPEndpoint: Sendable {
         let app = request.context.app
         let server = Server(name: options.name ?? app?.name ?? "kratos", version: options.version ?? app?.version ?? "0.0.0",
                             instructions: options.instructions, capabilities: .init(tools: .init(listChanged: false)))
-        let descriptors = tools.map(\.descriptor)
-        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: descriptors) }
+        await server.withMethodHandler(ListTools.self) { [descriptors] _ in ListTools.Result(tools: descriptors) }
         await server.withMethodHandler(CallTool.self) { parameters in try await call(parameters, for: request) }
         do {
             try await server.start(transport: transport)
