@@ -12,6 +12,8 @@ import PackageDescription
 ///   so only services that use etcd compile it.
 /// - `KratosJWT` (jwt-kit): JWT auth middleware for servers and clients, apart so services without
 ///   JWT compile no jwt-kit or swift-crypto.
+/// - `KratosMCP` (modelcontextprotocol/swift-sdk): chosen RPCs as Model Context Protocol tools on
+///   the HTTP server, apart so only services that use MCP compile the SDK.
 /// - `KratosTLS` (swift-nio-ssl): TLS for the HTTP and gRPC servers and the gRPC client, apart so plain services skip BoringSSL.
 /// - `KratosTesting`, `KratosGRPCTesting`: in-process and live test harnesses for users' services.
 /// - `KratosCodeGen`: the protoc plugins' generators (no runtime, no NIO); the plugins are thin mains.
@@ -32,6 +34,7 @@ let package = Package(
         .library(name: "KratosGRPC", targets: ["KratosGRPC"]),
         .library(name: "KratosEtcd", targets: ["KratosEtcd"]),
         .library(name: "KratosJWT", targets: ["KratosJWT"]),
+        .library(name: "KratosMCP", targets: ["KratosMCP"]),
         .library(name: "KratosTesting", targets: ["KratosTesting"]),
         .library(name: "KratosGRPCTesting", targets: ["KratosGRPCTesting"]),
         .library(name: "KratosCLI", targets: ["KratosCLI"]),
@@ -57,6 +60,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
         .package(url: "https://github.com/swiftlang/swift-syntax.git", "600.0.0"..<"700.0.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.0.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
         // MARK: Runtime
@@ -176,6 +180,20 @@ let package = Package(
             ]
         ),
 
+        // MCP (go-kratos v2.9's MCP transport): chosen RPCs as tools over streamable HTTP on the
+        // HTTP server, through the server's middleware; apart so only services using MCP compile the SDK.
+        .target(
+            name: "KratosMCP",
+            dependencies: [
+                "Kratos", "KratosHTTP",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: Testing users' services (in-process and live)
         .target(
             name: "KratosTesting",
@@ -269,6 +287,14 @@ let package = Package(
             dependencies: ["KratosJWT", "KratosHTTP", "KratosHTTPClient", "KratosGRPC", "KratosTestSupport",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
+            exclude: ["Python"]
+        ),
+        // MCP tools driven by the SDK's own client and by Python's `mcp` client over streamable HTTP.
+        .testTarget(
+            name: "KratosMCPTests",
+            dependencies: ["KratosMCP", "KratosHTTP", "KratosTestSupport",
+                           .product(name: "MCP", package: "swift-sdk"),
+                           .product(name: "Logging", package: "swift-log")],
             exclude: ["Python"]
         ),
         // Against real etcd processes (Debian etcd-server and etcd-client) the tests start.

@@ -7,9 +7,10 @@ import SwiftProtobuf
 /// SwiftProtobuf keeps field names internal, so the schema is learned from the generated code
 /// itself: a probing ``FieldDecoder`` offers every field number and records which decode call the
 /// message makes for it (that call carries the field's type); then each field is set alone and
-/// the message's protojson names it. Learned once per type and cached.
-struct MessageSchema: Sendable {
-    indirect enum Kind: Sendable {
+/// the message's protojson names it. Learned once per type and cached. Package-visible, so other
+/// targets (KratosMCP's tool input schemas) describe messages the way binding reads them.
+package struct MessageSchema: Sendable {
+    package indirect enum Kind: Sendable {
         case bool
         case integer
         case float
@@ -28,14 +29,16 @@ struct MessageSchema: Sendable {
         }
     }
 
-    struct Field: Sendable {
-        let number: Int
-        let protoName: String
-        let jsonName: String
-        let kind: Kind
-        let isRepeated: Bool
+    package struct Field: Sendable {
+        package let number: Int
+        package let protoName: String
+        package let jsonName: String
+        package let kind: Kind
+        package let isRepeated: Bool
+        /// Whether the field (or a map's value) is 64-bit, which protojson writes as a string.
+        package var isWide = false
         /// For enum fields: the values the enum defines, by name and by number.
-        var enumValues: EnumValues? = nil
+        package var enumValues: EnumValues? = nil
         /// The protojson of the field's value when it is not populated, as go-kratos writes it
         /// (`EmitUnpopulated`): `""`, `0`, `"0"` (64-bit), `false`, the enum's zero name, `[]`,
         /// `{}`, `null` for a message; nil for fields with presence (proto3 `optional`, oneofs),
@@ -53,9 +56,9 @@ struct MessageSchema: Sendable {
     }
 
     /// The values an enum defines: go-kratos binds an enum from its name or a defined number only.
-    struct EnumValues: Sendable {
-        let names: [String: Int]
-        let numbers: Set<Int>
+    package struct EnumValues: Sendable {
+        package let names: [String: Int]
+        package let numbers: Set<Int>
 
         /// The name of the zero value, when known.
         var zeroName: String? { names.first { $0.value == 0 }?.key }
@@ -70,18 +73,18 @@ struct MessageSchema: Sendable {
     }
 
     /// The message type it describes.
-    let type: any SwiftProtobuf.Message.Type
+    package let type: any SwiftProtobuf.Message.Type
     /// By proto name and by JSON name.
     let fields: [String: Field]
     /// Each field once, by number.
-    let ordered: [Field]
+    package let ordered: [Field]
 
     /// The highest field number probed. Field numbers above it (rare outside extensions) are not bound.
     static let probeLimit = 4096
 
     private static let cache = Mutex<[ObjectIdentifier: MessageSchema]>([:])
 
-    static func of(_ type: any SwiftProtobuf.Message.Type) -> MessageSchema {
+    package static func of(_ type: any SwiftProtobuf.Message.Type) -> MessageSchema {
         if let cached = cache.withLock({ $0[ObjectIdentifier(type)] }) { return cached }
         let schema = learn(type)
         cache.withLock { $0[ObjectIdentifier(type)] = schema }
@@ -104,6 +107,7 @@ struct MessageSchema: Sendable {
             let protoName = (try? sample.jsonString(options: options)).flatMap(firstKey)
             guard let jsonName, let protoName else { continue }
             var field = Field(number: number, protoName: protoName, jsonName: jsonName, kind: found.kind, isRepeated: found.repeated)
+            field.isWide = probe.wide.contains(number)
             if let numbers = probe.enumNumbers[number] {
                 field.enumValues = enumValues(type, field: number, numbers: numbers, zero: probe.enumZero[number],
                                               jsonName: jsonName, repeated: found.repeated)
