@@ -23,7 +23,7 @@ import Synchronization
 /// server.use(RateLimitMiddleware(limiter))
 /// ```
 public final class BBRLimiter: Limiter {
-    /// go-kratos's defaults: a 10 s window of 100 buckets, shedding above 800‰ CPU.
+    /// go-kratos's defaults: a 10 s window of 100 buckets, shedding from 800‰ CPU.
     public struct Configuration: Sendable, Hashable {
         /// The span over which passes and response times are kept.
         public var window: Duration
