@@ -67,9 +67,15 @@ import Testing
         #expect(paths["/v1/shelves/{shelf}/books/{book.id}"]?["patch"]?["requestBody"] != nil)
         #expect(paths["/v1/shelves/{shelf}/books"]?["post"]?["requestBody"] != nil)
         #expect(paths["/kratos.test.v1.Shelf/Ping"]?["post"]?["operationId"] as? String == "Shelf_Ping")
-        // Custom verbs OpenAPI cannot name, and streaming RPCs, are left out.
+        // Custom verbs OpenAPI cannot name, and client streams, are left out.
         #expect(paths["/v1/books/{id}:publish"] == nil)
-        #expect(paths.values.flatMap(\.values).allSatisfy { ($0["operationId"] as? String) != "Greeter_Spell" })
+        #expect(paths.values.flatMap(\.values).allSatisfy { ($0["operationId"] as? String) != "Greeter_Gather" })
+        // A server stream with a rule: Server-Sent Events whose events carry the reply.
+        let spell = try #require(paths.values.flatMap(\.values).first { ($0["operationId"] as? String) == "Greeter_Spell" })
+        let ok = try #require((spell["responses"] as? [String: Any])?["200"] as? [String: Any])
+        let events = try #require((ok["content"] as? [String: Any])?["text/event-stream"] as? [String: Any])
+        #expect((events["x-kratos-event"] as? [String: Any])?["$ref"] as? String == "#/components/schemas/kratos.test.v1.HelloReply")
+        #expect((events["schema"] as? [String: Any])?["type"] as? String == "string")
         // response_body: the field alone.
         #expect(text.contains(##""$ref": "#/components/schemas/kratos.test.v1.Book""##))
 

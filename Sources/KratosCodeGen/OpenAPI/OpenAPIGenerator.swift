@@ -7,8 +7,10 @@ import SwiftProtobufPluginLibrary
 ///
 /// - a path per `google.api.http` binding (`additional_bindings` included; operationId
 ///   `Service_Method`, then `_1`, `_2`… for the additional ones), RPCs without a rule at
-///   `POST /pkg.Svc/Method`; streaming RPCs and custom verbs OpenAPI 3.1 cannot name (only get,
-///   put, post, delete, patch, head, options and trace) are left out;
+///   `POST /pkg.Svc/Method`; server streams with a rule as `text/event-stream` replies whose
+///   events carry the message (named by `x-kratos-event`); client and bidirectional streams and
+///   custom verbs OpenAPI 3.1 cannot name (only get, put, post, delete, patch, head, options and
+///   trace) are left out;
 /// - path parameters by their proto names (`{book.id}`; `{name=shelves/*}` as `{name}` with the
 ///   segments as a pattern), the request's other fields as query parameters (nested messages as
 ///   `a.b`, repeated fields exploded) when there is no body or the body is one field, the body
@@ -77,7 +79,9 @@ public struct OpenAPIGenerator: CodeGenerator {
                 var tag: [String: DocumentNode] = ["name": .string(service.name)]
                 if let text = Comments(service).text { tag["description"] = .string(text) }
                 tags.append(.object(tag))
-                for method in service.methods where !method.clientStreaming && !method.serverStreaming {
+                // Server streams with an http rule are served as Server-Sent Events; client and
+                // bidirectional streams (WebSocket) have no OpenAPI form.
+                for method in service.methods where !method.clientStreaming && (!method.serverStreaming || method.options.hasGoogle_Api_http) {
                     try builder.add(method)
                 }
             }

@@ -54,12 +54,28 @@ struct OperationBuilder {
             } else {
                 reply = try schemas.schema(of: Self.field(binding.responseBody, in: method.outputType))
             }
+            let content: [String: DocumentNode] = method.serverStreaming
+                ? ["text/event-stream": Self.eventStream(of: reply)]
+                : ["application/json": .object(["schema": reply])]
             operation["responses"] = .object([
-                "200": .object(["description": .string("OK"), "content": .object(["application/json": .object(["schema": reply])])]),
+                "200": .object(["description": .string(method.serverStreaming ? "A stream of Server-Sent Events" : "OK"),
+                                "content": .object(content)]),
                 "default": .object(["$ref": .string("#/components/responses/\(ErrorBody.responseName)")]),
             ])
             paths[Self.openAPIPath(binding.path), default: [:]][binding.method.lowercased()] = .object(operation)
         }
+    }
+
+    /// A Server-Sent Events body: OpenAPI 3.1 describes it as text, its events' `data` as the
+    /// message (`x-kratos-event`), an error as a final `event: error` with the error body.
+    static func eventStream(of message: DocumentNode) -> DocumentNode {
+        .object([
+            "schema": .object([
+                "type": .string("string"),
+                "description": .string("One `data:` event per message, as protojson; a failure ends the stream with `event: error` and the error body."),
+            ]),
+            "x-kratos-event": message,
+        ])
     }
 
     /// `Service_Method` (`_1`… for additional bindings), the package-qualified service name
