@@ -95,15 +95,53 @@ import Testing
         #expect(sorted.map { KratosLogHandler.text($0.value) } == ["call", "provider", "provider"])
     }
 
-    @Test func fileDescriptorOutputWritesWholeLines() throws {
+    @Test func unbufferedOutputWritesWholeLines() throws {
         var descriptors: [Int32] = [0, 0]
         #expect(pipe(&descriptors) == 0)
         defer { close(descriptors[0]) }
-        let output = LogOutput.fileDescriptor(descriptors[1])
-        output.write("level=INFO msg=one")
-        output.write(String(repeating: "x", count: 3000))
+        let output = LogOutput.unbuffered(descriptors[1])
+        output.write("level=INFO msg=one", false)
+        output.write(String(repeating: "x", count: 3000), false)
         close(descriptors[1])
         let read = FileHandle(fileDescriptor: descriptors[0]).readDataToEndOfFile()
         #expect(String(decoding: read, as: UTF8.self) == "level=INFO msg=one\n" + String(repeating: "x", count: 3000) + "\n")
+    }
+
+    /// What a pipe holds now, without waiting.
+    func available(_ descriptor: Int32) -> String {
+        var bytes: [UInt8] = []
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while poll(&poller, 1, 0) == 1 {
+            let count = read(descriptor, &chunk, chunk.count)
+            guard count > 0 else { break }
+            bytes += chunk[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test func batchedOutputHoldsLinesForItsDelayAndWritesErrorsAtOnce() async throws {
+        var descriptors: [Int32] = [0, 0]
+        #expect(pipe(&descriptors) == 0)
+        defer { close(descriptors[0]); close(descriptors[1]) }
+        let output = LogOutput.batched(descriptors[1], delay: .milliseconds(300))
+        output.write("one", false)
+        output.write("two", false)
+        #expect(available(descriptors[0]) == "", "held for the delay")
+        try await Task.sleep(for: .milliseconds(900))
+        #expect(available(descriptors[0]) == "one\ntwo\n", "written together once the delay passed")
+
+        // An error goes out at once, after what was held before it.
+        output.write("three", false)
+        output.write("level=ERROR four", true)
+        #expect(available(descriptors[0]) == "three\nlevel=ERROR four\n")
+
+        // Past 64 KiB held, the batch leaves without waiting; flushNow writes the rest.
+        let long = String(repeating: "y", count: 1023)
+        for _ in 0..<70 { output.write(long, false) }
+        let early = available(descriptors[0])
+        #expect(early.utf8.count >= 64 * 1024, "the line that reached 64 KiB wrote the batch")
+        output.flushNow()
+        #expect(early.utf8.count + available(descriptors[0]).utf8.count == 70 * 1024)
     }
 }

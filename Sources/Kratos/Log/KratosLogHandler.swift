@@ -53,7 +53,8 @@ public struct KratosLogHandler: LogHandler {
         let file = event.file.utf8.lastIndex(of: UInt8(ascii: "/")).map { event.file[event.file.utf8.index(after: $0)...] }
             ?? Substring(event.file)
         output.write(Self.render(format: format, level: event.level, timestamp: LogTimestamp.now(), file: file, line: event.line,
-                                 message: event.message.description, fields: fields.sorted()))
+                                 message: event.message.description, fields: fields.sorted()),
+                     event.level >= .error)
     }
 
     /// go-kratos's level names.
