@@ -79,7 +79,7 @@ import Testing
 
     @Test func timestampIsUTCWithMilliseconds() throws {
         let before = Date()
-        let stamp = LogTimestamp.now()
+        let stamp = LogTimestamp.now().text
         let after = Date()
         #expect(stamp.utf8.count == 24 && stamp.hasSuffix("Z"))
         let parsed = try Date(stamp, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
@@ -100,8 +100,8 @@ import Testing
         #expect(pipe(&descriptors) == 0)
         defer { close(descriptors[0]) }
         let output = LogOutput.unbuffered(descriptors[1])
-        output.write("level=INFO msg=one", false)
-        output.write(String(repeating: "x", count: 3000), false)
+        output.write(Array("level=INFO msg=one".utf8), false)
+        output.write(Array(repeating: UInt8(ascii: "x"), count: 3000), false)
         close(descriptors[1])
         let read = FileHandle(fileDescriptor: descriptors[0]).readDataToEndOfFile()
         #expect(String(decoding: read, as: UTF8.self) == "level=INFO msg=one\n" + String(repeating: "x", count: 3000) + "\n")
@@ -125,19 +125,19 @@ import Testing
         #expect(pipe(&descriptors) == 0)
         defer { close(descriptors[0]); close(descriptors[1]) }
         let output = LogOutput.batched(descriptors[1], delay: .milliseconds(300))
-        output.write("one", false)
-        output.write("two", false)
+        output.write(Array("one".utf8), false)
+        output.write(Array("two".utf8), false)
         #expect(available(descriptors[0]) == "", "held for the delay")
         try await Task.sleep(for: .milliseconds(900))
         #expect(available(descriptors[0]) == "one\ntwo\n", "written together once the delay passed")
 
         // An error goes out at once, after what was held before it.
-        output.write("three", false)
-        output.write("level=ERROR four", true)
+        output.write(Array("three".utf8), false)
+        output.write(Array("level=ERROR four".utf8), true)
         #expect(available(descriptors[0]) == "three\nlevel=ERROR four\n")
 
         // Past 64 KiB held, the batch leaves without waiting; flushNow writes the rest.
-        let long = String(repeating: "y", count: 1023)
+        let long = [UInt8](repeating: UInt8(ascii: "y"), count: 1023)
         for _ in 0..<70 { output.write(long, false) }
         let early = available(descriptors[0])
         #expect(early.utf8.count >= 64 * 1024, "the line that reached 64 KiB wrote the batch")

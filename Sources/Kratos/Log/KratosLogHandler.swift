@@ -41,18 +41,18 @@ public struct KratosLogHandler: LogHandler {
 
     /// Writes `event` with `given` (already merged by a ``FilteringLogHandler``) over this
     /// handler's own metadata.
-    func log(event: LogEvent, fields given: LogFields) {
+    func log(event: LogEvent, fields given: consuming LogFields) {
+        if metadata.isEmpty { return write(event, given) }
         var fields = LogFields(metadata)
         fields.add(given)
         write(event, fields)
     }
 
-    private func write(_ event: LogEvent, _ fields: LogFields) {
-        var fields = fields
+    private func write(_ event: LogEvent, _ fields: consuming LogFields) {
         if let error = event.error { fields.add("error", .string("\(error)")) }
         let file = event.file.utf8.lastIndex(of: UInt8(ascii: "/")).map { event.file[event.file.utf8.index(after: $0)...] }
             ?? Substring(event.file)
-        output.write(Self.render(format: format, level: event.level, timestamp: LogTimestamp.now(), file: file, line: event.line,
+        output.write(Self.render(format: format, level: event.level, file: file, line: event.line,
                                  message: event.message.description, fields: fields.sorted()),
                      event.level >= .error)
     }
@@ -69,45 +69,45 @@ public struct KratosLogHandler: LogHandler {
         }
     }
 
-    /// One record: `level`, `ts`, `caller` and `msg` first, then `fields` (sorted by key), written
-    /// into one string.
-    static func render(format: Format, level: Logger.Level, timestamp: String, file: Substring, line: UInt, message: String,
-                       fields: [(key: String, value: Logger.Metadata.Value)]) -> String {
-        var out = ""
-        out.reserveCapacity(160 + 24 * fields.count)
-        let caller = "\(file):\(line)"
+    /// One record: `level`, `ts`, `caller` and `msg` first, then `fields` (sorted by key), as
+    /// the bytes of one line without its newline.
+    static func render(format: Format, level: Logger.Level, timestamp: LogTimestamp = .now(), file: Substring, line: UInt,
+                       message: String, fields: [(key: String, value: Logger.Metadata.Value)]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(192 + 32 * fields.count)
+        func append(_ text: some StringProtocol) { out.append(contentsOf: text.utf8) }
         switch format {
         case .logfmt:
-            out += "level="
-            out += name(of: level)
-            out += " ts="
-            out += timestamp
-            out += " caller="
-            appendLogfmt(caller, to: &out)
-            out += " msg="
+            append("level=")
+            append(name(of: level))
+            append(" ts=")
+            timestamp.append(to: &out)
+            append(" caller=")
+            appendLogfmt("\(file):\(line)", to: &out)
+            append(" msg=")
             appendLogfmt(message, to: &out)
             for (key, value) in fields {
-                out += " "
-                out += key
-                out += "="
+                out.append(UInt8(ascii: " "))
+                append(key)
+                out.append(UInt8(ascii: "="))
                 appendLogfmt(text(value), to: &out)
             }
         case .json:
-            out += #"{"level":""#
-            out += name(of: level)
-            out += #"","ts":""#
-            out += timestamp
-            out += #"","caller":"#
-            out += JSONString.quoted(caller)
-            out += #","msg":"#
-            out += JSONString.quoted(message)
+            append(#"{"level":""#)
+            append(name(of: level))
+            append(#"","ts":""#)
+            timestamp.append(to: &out)
+            append(#"","caller":"#)
+            JSONString.appendQuoted("\(file):\(line)", to: &out)
+            append(#","msg":"#)
+            JSONString.appendQuoted(message, to: &out)
             for (key, value) in fields {
-                out += ","
-                out += JSONString.quoted(key)
-                out += ":"
-                out += JSONString.quoted(text(value))
+                out.append(UInt8(ascii: ","))
+                JSONString.appendQuoted(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                JSONString.appendQuoted(text(value), to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
         return out
     }
@@ -122,17 +122,24 @@ public struct KratosLogHandler: LogHandler {
     }
 
     /// `value` as logfmt writes it: quoted when empty or holding spaces, `=`, `"` or control characters.
-    static func appendLogfmt(_ value: String, to out: inout String) {
+    static func appendLogfmt(_ value: String, to out: inout [UInt8]) {
         let needsQuotes = value.isEmpty || value.utf8.contains { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\"") || $0 < 0x20 }
-        out += needsQuotes ? JSONString.quoted(value) : value
+        if needsQuotes {
+            JSONString.appendQuoted(value, to: &out)
+        } else {
+            out.append(contentsOf: value.utf8)
+        }
     }
-
 }
 
 /// Wraps a handler: drops records below `minimumLevel` and masks the values of `maskedKeys`, and
 /// any value in `maskedValues`, as `***` (go-kratos's `log.NewFilter`).
 public struct FilteringLogHandler: LogHandler {
-    public var wrapped: any LogHandler
+    public var wrapped: any LogHandler {
+        didSet { kratos = wrapped as? KratosLogHandler }
+    }
+    /// `wrapped` when it is Kratos's own handler, which takes the merged fields as they are.
+    private var kratos: KratosLogHandler?
     public var maskedKeys: Set<String>
     public var maskedValues: Set<String>
     public var metadataProvider: Logger.MetadataProvider?
@@ -148,6 +155,7 @@ public struct FilteringLogHandler: LogHandler {
         inner.metadataProvider = nil
         inner.logLevel = .trace
         self.wrapped = inner
+        kratos = inner as? KratosLogHandler
         logLevel = minimumLevel
         self.maskedKeys = maskedKeys
         self.maskedValues = maskedValues
@@ -168,7 +176,7 @@ public struct FilteringLogHandler: LogHandler {
                 maskedKeys.contains(key) || (!maskedValues.isEmpty && maskedValues.contains(KratosLogHandler.text(value)))
             }
         }
-        if let kratos = wrapped as? KratosLogHandler {
+        if let kratos {
             kratos.log(event: event, fields: fields)
         } else {
             var event = event

@@ -1,67 +1,76 @@
-import Dispatch
 import Foundation
 import Synchronization
 
-/// Lines for one file descriptor, held for a short delay and written together (see
-/// ``LogOutput/batched(_:delay:)``).
-public final class LineBatcher: Sendable {
+/// Lines for one file descriptor, held for a short delay and written together by a thread of
+/// their own (see ``LogOutput/batched(_:delay:)``).
+public final class LineBatcher: @unchecked Sendable {  // held state is guarded by `condition`
     /// How long the first line of a batch waits for others: 1 ms.
     public static let defaultDelay = Duration.milliseconds(1)
     /// Past this many bytes held, the line that crosses it writes the batch itself.
     static let limit = 64 * 1024
 
     private let descriptor: Int32
-    private let delay: DispatchTimeInterval
-    private let pending = Mutex(Pending())
+    private let delay: TimeInterval
+    private let condition = NSCondition()
+    private var held: [UInt8] = []
+    /// Whether the writer thread waits for a first line (and must be woken for one).
+    private var writerWaits = false
     /// Taken around each `write(2)`, so batches leave in the order they were cut.
-    private let writing = Mutex(())
-
-    private struct Pending {
-        var bytes: [UInt8] = []
-        /// Whether a timed flush is on its way.
-        var scheduled = false
-    }
+    private let writing = NSLock()
+    /// The batch being written, swapped with `held` (guarded by `writing`).
+    private var spare: [UInt8] = []
 
     init(descriptor: Int32, delay: Duration) {
         self.descriptor = descriptor
         let (seconds, attoseconds) = delay.components
-        self.delay = .nanoseconds(Int(clamping: seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
-        Self.flushedAtExit.withLock { batchers in
-            batchers.removeAll { $0.batcher == nil }
-            batchers.append(Weak(self))
-        }
+        self.delay = Double(seconds) + Double(attoseconds) / 1e18
+        held.reserveCapacity(Self.limit)
+        let thread = Thread { [self] in writeBatches() }
+        thread.name = "kratos-log"
+        thread.start()
+        Self.flushedAtExit.withLock { $0.append(self) }
         _ = Self.atExit
     }
 
-    func append(_ line: String, urgent: Bool) {
-        let (schedule, full) = pending.withLock { pending -> (Bool, Bool) in
-            if pending.bytes.capacity == 0 { pending.bytes.reserveCapacity(4096) }
-            pending.bytes.append(contentsOf: line.utf8)
-            pending.bytes.append(UInt8(ascii: "\n"))
-            let schedule = !urgent && !pending.scheduled
-            if schedule { pending.scheduled = true }
-            return (schedule, urgent || pending.bytes.count >= Self.limit)
-        }
+    func append(_ line: [UInt8], urgent: Bool) {
+        condition.lock()
+        held.append(contentsOf: line)
+        held.append(UInt8(ascii: "\n"))
+        let wake = writerWaits
+        writerWaits = false
+        let full = urgent || held.count >= Self.limit
+        condition.unlock()
         if full {
             flush()
-        } else if schedule {
-            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
-                pending.withLock { $0.scheduled = false }
-                flush()
+        } else if wake {
+            condition.signal()
+        }
+    }
+
+    /// The writer thread: waits for a first line, lets a batch gather for `delay`, writes it.
+    private func writeBatches() {
+        while true {
+            condition.lock()
+            while held.isEmpty {
+                writerWaits = true
+                condition.wait()
             }
+            writerWaits = false
+            condition.unlock()
+            Thread.sleep(forTimeInterval: delay)
+            flush()
         }
     }
 
     /// Writes everything held now.
     func flush() {
-        writing.withLock { _ in
-            let bytes = pending.withLock { pending -> [UInt8] in
-                let bytes = pending.bytes
-                pending.bytes = []
-                return bytes
-            }
-            bytes.withUnsafeBytes { Self.writeAll(descriptor, $0) }
-        }
+        writing.lock()
+        defer { writing.unlock() }
+        condition.lock()
+        swap(&held, &spare)
+        condition.unlock()
+        spare.withUnsafeBytes { Self.writeAll(descriptor, $0) }
+        spare.removeAll(keepingCapacity: true)
     }
 
     /// Writes all of `bytes`, retrying on `EINTR`; on a closed or full stream the rest is
@@ -80,18 +89,12 @@ public final class LineBatcher: Sendable {
         }
     }
 
-    // The batchers alive, flushed when the process exits normally (a documented process-wide
-    // hook, like swift-log's bootstrap).
-    private struct Weak: @unchecked Sendable {
-        weak var batcher: LineBatcher?
-        init(_ batcher: LineBatcher) { self.batcher = batcher }
-    }
-
-    private static let flushedAtExit = Mutex<[Weak]>([])
+    // Every batcher, flushed when the process exits normally (a documented process-wide hook,
+    // like swift-log's bootstrap). Batchers live as long as the process, with their threads.
+    private static let flushedAtExit = Mutex<[LineBatcher]>([])
     private static let atExit: Void = {
         atexit {
-            let batchers = LineBatcher.flushedAtExit.withLock { $0.compactMap(\.batcher) }
-            for batcher in batchers { batcher.flush() }
+            for batcher in LineBatcher.flushedAtExit.withLock({ $0 }) { batcher.flush() }
         }
     }()
 }

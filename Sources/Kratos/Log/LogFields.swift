@@ -32,8 +32,9 @@ struct LogFields {
 
     /// One entry per key, its last value, in key order. Sorted in place (moving entries, not
     /// copying them); entries of the same key keep their order, so the last one is the one kept.
-    func sorted() -> [(key: String, value: Logger.Metadata.Value)] {
+    consuming func sorted() -> [(key: String, value: Logger.Metadata.Value)] {
         var sorted = entries
+        entries = []
         sorted.sort { $0.key < $1.key }
         var kept = 0
         for index in sorted.indices {
@@ -53,16 +54,21 @@ struct LogFields {
     }
 }
 
-/// The current time as go-kratos logs it, in UTC with milliseconds: `2026-11-25T10:00:00.123Z`.
-enum LogTimestamp {
-    static func now() -> String {
+/// A time as go-kratos logs it, in UTC with milliseconds: `2026-11-25T10:00:00.123Z`.
+struct LogTimestamp {
+    var seconds: Int
+    var milliseconds: Int
+
+    static func now() -> LogTimestamp {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
-        var seconds = spec.tv_sec
+        return LogTimestamp(seconds: spec.tv_sec, milliseconds: spec.tv_nsec / 1_000_000)
+    }
+
+    func append(to bytes: inout [UInt8]) {
+        var seconds = time_t(seconds)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(24)
         func digits(_ value: Int, _ count: Int) {
             var divisor = 1
             for _ in 1..<count { divisor *= 10 }
@@ -85,8 +91,13 @@ enum LogTimestamp {
         bytes.append(UInt8(ascii: ":"))
         digits(Int(parts.tm_sec), 2)
         bytes.append(UInt8(ascii: "."))
-        digits(Int(spec.tv_nsec) / 1_000_000, 3)
+        digits(milliseconds, 3)
         bytes.append(UInt8(ascii: "Z"))
+    }
+
+    var text: String {
+        var bytes: [UInt8] = []
+        append(to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -2,19 +2,19 @@ import Foundation
 
 /// Where a log handler writes, one line at a time.
 public struct LogOutput: Sendable {
-    /// Takes a line without its newline; `urgent` lines (errors and worse) must reach the
-    /// output before the call returns, with every line before them.
-    let write: @Sendable (_ line: String, _ urgent: Bool) -> Void
+    /// Takes a line's bytes without its newline; `urgent` lines (errors and worse) must reach
+    /// the output before the call returns, with every line before them.
+    let write: @Sendable (_ line: [UInt8], _ urgent: Bool) -> Void
     /// Writes whatever is held back.
     let flush: @Sendable () -> Void
 
     /// Lines go to `write`, e.g. to capture them.
     public init(_ write: @escaping @Sendable (String) -> Void) {
-        self.write = { line, _ in write(line) }
+        self.write = { line, _ in write(String(decoding: line, as: UTF8.self)) }
         flush = {}
     }
 
-    init(write: @escaping @Sendable (String, Bool) -> Void, flush: @escaping @Sendable () -> Void) {
+    init(write: @escaping @Sendable ([UInt8], Bool) -> Void, flush: @escaping @Sendable () -> Void) {
         self.write = write
         self.flush = flush
     }
@@ -30,14 +30,15 @@ public struct LogOutput: Sendable {
     public static func unbuffered(_ descriptor: Int32) -> LogOutput {
         LogOutput(write: { line, _ in
             var line = line
-            line.append("\n")
-            line.withUTF8 { LineBatcher.writeAll(descriptor, UnsafeRawBufferPointer($0)) }
+            line.append(UInt8(ascii: "\n"))
+            line.withUnsafeBytes { LineBatcher.writeAll(descriptor, $0) }
         }, flush: {})
     }
 
-    /// Lines collected and written together: the first line after a quiet spell schedules one
-    /// `write(2)` `delay` later for everything logged until then (or sooner, once 64 KiB are
-    /// held), so a busy service pays one system call per batch instead of one per line. Lines at
+    /// Lines collected and written together: a thread of the output's own wakes `delay` after
+    /// the first line of a batch and writes everything logged until then in one `write(2)` (the
+    /// line that brings 64 KiB writes sooner), so a busy service pays one system call per batch
+    /// instead of one per line. The output lives as long as the process. Lines at
     /// `error` and `critical` are written at once, after those held back, and everything held
     /// is written when the process exits normally; what a crash or `SIGKILL` can lose is the last
     /// `delay` of lines below `error`. Lines from several threads never interleave.

@@ -27,7 +27,7 @@ enum OpenAPIDocument {
             out += "{"
             for (index, (key, value)) in members.enumerated() {
                 if index > 0 { out += "," }
-                out += quoted(key) + ":"
+                out += JSONString.quoted(key) + ":"
                 try write(value, into: &out)
             }
             out += "}"
@@ -49,7 +49,7 @@ enum OpenAPIDocument {
             case .float:
                 guard let value = node.float, value.isFinite else { throw invalid("\(text) is not a JSON number") }
                 out += "\(value)"
-            default: out += quoted(text)
+            default: out += JSONString.quoted(text)
             }
         case .alias:
             throw invalid("aliases are not supported")
@@ -58,23 +58,6 @@ enum OpenAPIDocument {
 
     private static func invalid(_ why: String) -> KratosError {
         KratosError(code: 500, reason: "OPENAPI", message: "the OpenAPI document cannot be JSON: \(why)")
-    }
-
-    /// `text` as a JSON string literal.
-    private static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     static func response(_ body: ByteBuffer, contentType: String) -> HTTPResponse {

@@ -13,7 +13,8 @@ import NIOPosix
 // - default: exactly the template's HTTP server: logging bootstrapped as its config has it (info,
 //   logfmt, to stderr), Prometheus, the 1 s handler timeout, and its middleware — recovery,
 //   tracing (not sampling), metrics, a log line per request, validation (`name` 1–64 characters).
-// Usage: bench-kratos PORT [EVENT_LOOPS] [bare|observed|default]
+// - default-nolog: the same without the log line, to see what it costs.
+// Usage: bench-kratos PORT [EVENT_LOOPS] [bare|observed|default|default-nolog]
 let arguments = CommandLine.arguments
 let port = arguments.count > 1 ? Int(arguments[1]) ?? 8000 : 8000
 let loops = arguments.count > 2 ? Int(arguments[2]) ?? 1 : 1
@@ -26,12 +27,13 @@ switch mode {
 case "observed":
     KratosPrometheus.bootstrap()
     middleware += [TracingMiddleware(), MetricsMiddleware()]
-case "default":
+case "default", "default-nolog":
     let info = AppInfo(id: "bench", name: "kratos-layout", version: "v0.1.0")
     KratosLogging.bootstrap(.init(level: "info", format: .logfmt), app: info)
     let registry = KratosPrometheus.bootstrap()
     middleware = [Recovery(), TracingMiddleware(), MetricsMiddleware(factory: KratosPrometheus.factory(registry: registry)),
                   LoggingMiddleware(), ValidateMiddleware()]
+    if mode == "default-nolog" { middleware.remove(at: 3) }
     logger = Logger(label: "kratos-layout")
 default:
     break
