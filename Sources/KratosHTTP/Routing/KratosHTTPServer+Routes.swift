@@ -15,12 +15,14 @@ public struct PendingRoute: Sendable {
     var bypassesMiddleware = false
     /// Whether the route streams its reply.
     var streams = false
+    /// Whether the route upgrades to a WebSocket.
+    var upgrades = false
 
     /// The route for the router, with the middleware for its operation around the handler.
     func resolved(with middleware: MiddlewareSet) -> Router.Route {
         let chain = bypassesMiddleware ? inner : middleware.chain(for: operation, around: inner)
         let respond = self.respond
-        return Router.Route(method: method, template: template, operation: operation, streams: streams) { request in
+        return Router.Route(method: method, template: template, operation: operation, streams: streams, upgrades: upgrades) { request in
             try await respond(request, chain)
         }
     }

@@ -13,6 +13,8 @@ struct Router: Sendable {
         let operation: String
         /// Whether the route streams its reply (``KratosHTTPServer/serverStreaming(_:_:operation:body:_:)``).
         var streams = false
+        /// Whether the route answers with a WebSocket (client and bidirectional streams).
+        var upgrades = false
         let handler: HTTPHandler
     }
 
