@@ -25,6 +25,9 @@ extension HTTPChannelHandler {
         head.writeString(accept)
         head.writeStaticString("\r\n\r\n")
         let frames = WebSocketChannelHandler(options: options, eventLoop: context.eventLoop)
+        frames.peerLeft = { [weak self] in
+            if let running = self?.running, running.id == id { running.task?.cancel() }
+        }
         do {
             let pipeline = context.pipeline.syncOperations
             try pipeline.addHandlers(

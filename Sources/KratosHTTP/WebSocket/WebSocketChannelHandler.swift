@@ -30,6 +30,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     private var readHeld = false
     private var closeTimer: Scheduled<Void>?
     private let eventLoop: any EventLoop
+    /// Cancels the route's task: the client closed, so nobody reads what it would write.
+    var peerLeft: () -> Void = {}
 
     init(options: KratosHTTPServer.WebSocketOptions, eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -60,8 +62,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         case .pong(let payload):
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: payload)), promise: nil)
         case .peerClosed(var payload):
-            // The client is leaving: echo its code and end the connection; the request's task is
-            // cancelled when the channel closes.
+            // The client is leaving: echo its code, end the connection and cancel the handler
+            // (at once: the echo may wait behind replies the client no longer reads).
             failure = CancellationError()
             closeSent = true
             var echo = context.channel.allocator.buffer(capacity: 2)
@@ -71,6 +73,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
                 loopContext.value.close(promise: nil)
             }
             wake(failing: CancellationError())
+            peerLeft()
         case .violation(let code, let reason):
             refuse(code: code, reason: reason)
         }
