@@ -15,6 +15,8 @@ struct Router: Sendable {
         var streams = false
         /// Whether the route answers with a WebSocket (client and bidirectional streams).
         var upgrades = false
+        /// A body limit above the server's, for routes taking `google.api.HttpBody`.
+        var maxBodySize: Int?
         let handler: HTTPHandler
     }
 

@@ -90,6 +90,13 @@ struct Dispatcher: Sendable {
         return (request, handler, streams)
     }
 
+    /// The body limit of the route `head` asks for, when it allows more than the server's
+    /// `maxBodySize` (routes taking `google.api.HttpBody`); 0 otherwise.
+    func bodyLimit(for head: HTTPRequestHead) -> Int {
+        guard case .found(let route, _) = router.match(head.method, HTTPRequest.path(of: head.uri)) else { return 0 }
+        return route.maxBodySize ?? 0
+    }
+
     /// Runs filters and `handler` with the request as the task's current context.
     func respond(_ request: HTTPRequest, _ handler: @escaping HTTPHandler) async -> HTTPResponse {
         do {

@@ -51,7 +51,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     init(dispatcher: Dispatcher, eventLoop: any EventLoop, maxBodySize: Int, timeout: Duration, readTimeout: Duration, idleTimeout: Duration) {
         self.dispatcher = dispatcher
         self.executor = EventLoopExecutor(eventLoop)
-        self.state = HTTPConnectionStateMachine(maxBodySize: maxBodySize)
+        self.state = HTTPConnectionStateMachine(maxBodySize: maxBodySize) { dispatcher.bodyLimit(for: $0) }
         self.timeout = TimeAmount(timeout)
         self.readTimeout = TimeAmount(readTimeout)
         self.idleTimeout = TimeAmount(idleTimeout)

@@ -17,6 +17,9 @@ extension KratosHTTPServer {
         public var readTimeout: Duration
         /// The largest request body accepted; larger ones are answered 413.
         public var maxBodySize: Int
+        /// The largest request body accepted by routes taking `google.api.HttpBody` (raw uploads,
+        /// ``BodyBinding/httpBody``), when larger than `maxBodySize`.
+        public var maxHTTPBodySize = 64 << 20
         /// A prefix every route is registered under, e.g. `/api`.
         public var pathPrefix: String
         public var codecs: CodecRegistry
