@@ -41,7 +41,7 @@ import Testing
 
     @Test func websocketsDrivesClientAndBidiStreams() async throws {
         let server = loopbackServer(middleware: [Recovery(), RequireUser(operation: "/test.WS/Guarded")])
-        try registerWebSocketRoutes(SSEGreeter(), on: server)
+        try SSEGreeter().register(on: server)
         try server.bidiStreaming(.GET, "/guarded/chat", operation: "/test.WS/Guarded") {
             (requests: MessageStream<Kratos_Test_V1_HelloRequest>, writer: MessageWriter<Kratos_Test_V1_HelloReply>, context) in
             for try await request in requests { try await writer.write(.with { $0.message = "\(request.name) by \(context.metadata["x-md-global-user"] ?? "")" }) }
@@ -138,7 +138,7 @@ import Testing
 
     @Test func aMessagePastTheLimitClosesWith1009() async throws {
         let server = loopbackServer { $0.webSocket.maxMessageSize = 64 << 10 }
-        try registerWebSocketRoutes(SSEGreeter(), on: server)
+        try SSEGreeter().register(on: server)
         try await withServer(server) { endpoint in
             let result = try JSONDecoder().decode(Run.self, from: try await Self.python(endpoint, "too_large"))
             #expect(result.replies == ["Hello small"])

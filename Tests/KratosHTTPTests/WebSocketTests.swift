@@ -54,7 +54,7 @@ import Testing
 
     @Test func aRequestThatIsNoHandshakeIsRefused() async throws {
         let server = loopbackServer()
-        try registerWebSocketRoutes(SSEGreeter(), on: server)
+        try SSEGreeter().register(on: server)
         try await withServer(server) { endpoint in
             let plain = try await curl(endpoint + "/helloworld/chat")
             #expect(plain.status == 426)
@@ -165,16 +165,5 @@ import Testing
         #expect(other.receive(frame(.continuation, "x")) == .violation(code: 1002, reason: "a continuation frame without a message"))
         #expect(other.receive(frame(.text, "123456", fin: false)) == .none)
         #expect(other.receive(frame(.continuation, "789012")) == .violation(code: 1009, reason: "a message was larger than 10 bytes"))
-    }
-}
-
-/// The greeter's client and bidirectional streams as WebSocket routes (the paths greeter.proto gives them).
-func registerWebSocketRoutes(_ greeter: SSEGreeter, on server: KratosHTTPServer) throws {
-    try server.clientStreaming(.GET, "/helloworld/gather", operation: Kratos_Test_V1_GreeterOperation.gather) {
-        (requests: MessageStream<Kratos_Test_V1_HelloRequest>, context) in try await greeter.gather(requests, context: context)
-    }
-    try server.bidiStreaming(.GET, "/helloworld/chat", operation: Kratos_Test_V1_GreeterOperation.chat) {
-        (requests: MessageStream<Kratos_Test_V1_HelloRequest>, writer: MessageWriter<Kratos_Test_V1_HelloReply>, context) in
-        try await greeter.chat(requests, writer: writer, context: context)
     }
 }
