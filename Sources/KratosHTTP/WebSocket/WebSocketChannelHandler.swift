@@ -164,6 +164,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     func close(code: UInt16, reason: [UInt8]) {
         guard let context, !closeSent, context.channel.isActive else { return }
         closeSent = true
+        if failure == nil { failure = CancellationError() }
         var payload = context.channel.allocator.buffer(capacity: 2 + reason.count)
         payload.writeInteger(code)
         payload.writeBytes(reason)
