@@ -93,6 +93,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // WebSocket frames for client and bidirectional streams.
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 // The OpenAPI document as JSON (Kratos depends on it already, for YAML config).
                 .product(name: "Yams", package: "Yams"),
             ]

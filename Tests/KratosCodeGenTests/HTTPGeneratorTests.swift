@@ -162,7 +162,7 @@ struct EchoShelf: Kratos_Test_V1_ShelfService {
 
     /// Server streams with a rule become SSE routes; client and bidi streams with a rule, and
     /// server streams without one, get no route; response_body on a server stream is refused.
-    @Test func streamingRPCsGetSSERoutesOnlyForServerStreamsWithARule() async throws {
+    @Test func streamingRPCsWithARuleGetSSEAndWebSocketRoutes() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kratos-proto-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("s/v1"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -193,7 +193,10 @@ struct EchoShelf: Kratos_Test_V1_ShelfService {
         #expect(streams.status == 0, "\(streams.stderr)")
         #expect(streams.text.contains("try server.serverStreaming(.GET, \"/v1/down/{id}\", operation: S_V1_SOperation.down)"))
         #expect(streams.text.components(separatedBy: "server.serverStreaming(").count == 2)
-        #expect(!streams.text.contains("/v1/up") && !streams.text.contains("/v1/both") && !streams.text.contains("S/NoRule"))
+        // Client and bidirectional streams: WebSocket routes, a GET handshake whatever the verb.
+        #expect(streams.text.contains("try server.clientStreaming(.GET, \"/v1/up\", operation: S_V1_SOperation.up) { (requests: MessageStream<S_V1_M>, context) in"))
+        #expect(streams.text.contains("try server.bidiStreaming(.GET, \"/v1/both\", operation: S_V1_SOperation.both) { (requests: MessageStream<S_V1_M>, writer: MessageWriter<S_V1_M>, context) in"))
+        #expect(!streams.text.contains("S/NoRule"))
         let refused = try await generate("""
             service S { rpc Down(M) returns (stream M) { option (google.api.http) = {get: "/v1/down" response_body: "next"}; } }
             """)

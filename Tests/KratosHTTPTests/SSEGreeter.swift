@@ -3,8 +3,10 @@ import KratosHTTP
 import KratosTestSupport
 import Synchronization
 
-/// greeter.proto's Greeter as the server-stream tests use it: Spell writes one reply per
-/// character; a `!` fails the stream there; `forever` writes until cancelled, which `probe` sees.
+/// greeter.proto's Greeter as the stream tests use it: Spell writes one reply per character; a
+/// `!` fails the stream there; `forever` writes until cancelled, which `probe` sees. Gather
+/// (client stream) answers `Hello` and the names joined by spaces; Chat (bidirectional) answers
+/// `Hello <name>` for each name; in both a name `!` fails the stream there.
 struct SSEGreeter: Kratos_Test_V1_GreeterService {
     let probe = StreamProbe()
 
@@ -24,11 +26,19 @@ struct SSEGreeter: Kratos_Test_V1_GreeterService {
     }
 
     func gather(_ requests: MessageStream<Kratos_Test_V1_HelloRequest>, context: RequestContext) async throws -> Kratos_Test_V1_HelloReply {
-        throw KratosError(code: 501, reason: "UNIMPLEMENTED", message: "gRPC only")
+        var names: [String] = []
+        for try await request in requests {
+            if request.name == "!" { throw KratosError.badRequest("UNSPELLABLE", "cannot gather !").with(metadata: ["at": "\(names.count)"]) }
+            names.append(request.name)
+        }
+        return .with { $0.message = (["Hello"] + names).joined(separator: " ") }
     }
 
     func chat(_ requests: MessageStream<Kratos_Test_V1_HelloRequest>, writer: MessageWriter<Kratos_Test_V1_HelloReply>, context: RequestContext) async throws {
-        throw KratosError(code: 501, reason: "UNIMPLEMENTED", message: "gRPC only")
+        for try await request in requests {
+            if request.name == "!" { throw KratosError.badRequest("UNSPELLABLE", "cannot greet !") }
+            try await writer.write(.with { $0.message = "Hello \(request.name)" })
+        }
     }
 }
 

@@ -143,6 +143,8 @@ final class RawConnection {
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private let channel: any Channel
     private(set) var received = ""
+    /// What arrived, as bytes (for binary protocols such as WebSocket frames).
+    private(set) var receivedBytes: [UInt8] = []
     private(set) var closedByServer = false
 
     private init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, channel: any Channel) {
@@ -176,6 +178,10 @@ final class RawConnection {
         try await outbound.write(ByteBuffer(string: text))
     }
 
+    func send(bytes: [UInt8]) async throws {
+        try await outbound.write(ByteBuffer(bytes: bytes))
+    }
+
     /// Reads until `done(received)`, the server closes, or 5 s pass (then the read gives up and
     /// the connection is closed from this side).
     func read(until done: (String) -> Bool) async throws {
@@ -189,6 +195,7 @@ final class RawConnection {
                 return
             }
             received += String(buffer: chunk)
+            receivedBytes += chunk.readableBytesView
         }
     }
 }

@@ -12,8 +12,12 @@ import SwiftProtobufPluginLibrary
 /// variables. RPCs without a rule get `POST /pkg.Svc/Method` (option `DefaultRoutes=false` turns
 /// that off). Server-streaming RPCs with a rule are served as Server-Sent Events
 /// (`KratosHTTPServer.serverStreaming`, and a typed client method on
-/// `KratosHTTPClient.serverStreaming`); client and bidirectional streams, and server streams
-/// without a rule, are left to the gRPC transport.
+/// `KratosHTTPClient.serverStreaming`); client and bidirectional streams with a rule over
+/// WebSocket (`KratosHTTPServer.clientStreaming`/`bidiStreaming`, a `GET` handshake on the rule's
+/// path whatever its verb; no typed client method); streams without a rule are left to the gRPC
+/// transport. A unary RPC taking `google.api.HttpBody` binds the raw body (`body: .httpBody`),
+/// one returning it answers the raw body (`responseBody: .httpBody`); the typed client leaves
+/// such RPCs out.
 public struct HTTPGenerator: CodeGenerator {
     public init() {}
 
@@ -125,17 +129,21 @@ public struct HTTPGenerator: CodeGenerator {
             let namer = names.namer
             let unary = service.methods.filter { !$0.clientStreaming && !$0.serverStreaming }
             let serverStreams = service.methods.filter { !$0.clientStreaming && $0.serverStreaming && $0.options.hasGoogle_Api_http }
+            let webSockets = service.methods.filter { $0.clientStreaming && $0.options.hasGoogle_Api_http }
 
             out.line()
             try out.block("extension \(names.serviceProtocol) {") { out in
                 out.line("/// Registers the HTTP routes of \(service.fullName) on `server`. Server streams with an http rule are")
-                out.line("/// served as Server-Sent Events; client, bidirectional and other server streams over gRPC only.")
+                out.line("/// served as Server-Sent Events, client and bidirectional streams with one over WebSocket; streams")
+                out.line("/// without a rule over gRPC only.")
                 try out.block("\(open) func register(on server: KratosHTTPServer) throws {") { out in
                     for method in unary {
                         let input = names.input(method)
                         for binding in try bindings(of: method, options: options) {
                             var arguments = try routeArguments(binding, of: method, names: names)
-                            if !binding.responseBody.isEmpty {
+                            if isHTTPBody(method.outputType) {
+                                arguments += ", responseBody: .httpBody"
+                            } else if !binding.responseBody.isEmpty {
                                 let (code, field) = try accessor(binding.responseBody, in: method.outputType, namer: namer, root: "$0")
                                 if let name = try responseFieldName(binding.responseBody, field: field, method: method) {
                                     arguments += ", responseBody: .field(\(swiftLiteral(name))) { \(code) }"
@@ -160,6 +168,22 @@ public struct HTTPGenerator: CodeGenerator {
                             }
                         }
                     }
+                    for method in webSockets {
+                        let input = names.input(method), output = names.output(method)
+                        for binding in try bindings(of: method, options: options) {
+                            // A WebSocket handshake is a GET, whatever verb the rule names.
+                            let arguments = ".GET, \(swiftLiteral(binding.path)), operation: \(names.operation(method))"
+                            if method.serverStreaming {
+                                out.block("try server.bidiStreaming(\(arguments)) { (requests: MessageStream<\(input)>, writer: MessageWriter<\(output)>, context) in") { out in
+                                    out.line("try await self.\(names.member(method))(requests, writer: writer, context: context)")
+                                }
+                            } else {
+                                out.block("try server.clientStreaming(\(arguments)) { (requests: MessageStream<\(input)>, context) in") { out in
+                                    out.line("try await self.\(names.member(method))(requests, context: context)")
+                                }
+                            }
+                        }
+                    }
                 }
             }
 
@@ -170,7 +194,7 @@ public struct HTTPGenerator: CodeGenerator {
                 out.line("\(open) let client: KratosHTTPClient")
                 out.line()
                 out.block("\(open) init(_ client: KratosHTTPClient) {") { out in out.line("self.client = client") }
-                for method in unary {
+                for method in unary where !isHTTPBody(method.inputType) && !isHTTPBody(method.outputType) {
                     guard let binding = try bindings(of: method, options: options).first else { continue }
                     let input = names.input(method), output = names.output(method)
                     out.line()
@@ -234,9 +258,15 @@ public struct HTTPGenerator: CodeGenerator {
         return (pieces.joined(separator: " + ") + query, body)
     }
 
+    /// Whether `message` is `google.api.HttpBody`: a raw body, not a message to encode.
+    static func isHTTPBody(_ message: Descriptor) -> Bool {
+        message.fullName == "google.api.HttpBody"
+    }
+
     /// The method, path, operation and body binding of a route registration.
     static func routeArguments(_ binding: Binding, of method: MethodDescriptor, names: ServiceNames) throws -> String {
         var arguments = "\(verbExpression(binding.method)), \(swiftLiteral(binding.path)), operation: \(names.operation(method))"
+        if isHTTPBody(method.inputType) { return arguments + ", body: .httpBody" }
         switch binding.body {
         case "": break
         case "*": arguments += ", body: .all"

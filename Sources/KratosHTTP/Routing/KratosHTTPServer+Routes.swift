@@ -15,12 +15,17 @@ public struct PendingRoute: Sendable {
     var bypassesMiddleware = false
     /// Whether the route streams its reply.
     var streams = false
+    /// Whether the route upgrades to a WebSocket.
+    var upgrades = false
+    /// A body limit above the server's `maxBodySize` (routes taking `google.api.HttpBody`).
+    var maxBodySize: Int?
 
     /// The route for the router, with the middleware for its operation around the handler.
     func resolved(with middleware: MiddlewareSet) -> Router.Route {
         let chain = bypassesMiddleware ? inner : middleware.chain(for: operation, around: inner)
         let respond = self.respond
-        return Router.Route(method: method, template: template, operation: operation, streams: streams) { request in
+        return Router.Route(method: method, template: template, operation: operation, streams: streams, upgrades: upgrades,
+                            maxBodySize: maxBodySize) { request in
             try await respond(request, chain)
         }
     }
@@ -54,11 +59,13 @@ extension KratosHTTPServer {
     ) throws {
         let template = try PathTemplate(configuration.pathPrefix + path)
         let typed = TypedRoute<Input, Output>(body: body, variables: .init(keys: template.variables), responseBody: responseBody)
-        try core.register(PendingRoute(method: method, template: template, operation: operation) { request, chain in
+        var route = PendingRoute(method: method, template: template, operation: operation) { request, chain in
             try await typed.respond(to: request, through: chain)
         } inner: { input, context in
             try await handler(context.typed(input, as: Input.self), context)
-        })
+        }
+        if case .httpBody = body { route.maxBodySize = configuration.maxHTTPBodySize }
+        try core.register(route)
     }
 
     /// Registers a raw handler outside the server's middleware, as go-kratos's `Server.Handle`

@@ -13,6 +13,10 @@ struct Router: Sendable {
         let operation: String
         /// Whether the route streams its reply (``KratosHTTPServer/serverStreaming(_:_:operation:body:_:)``).
         var streams = false
+        /// Whether the route answers with a WebSocket (client and bidirectional streams).
+        var upgrades = false
+        /// A body limit above the server's, for routes taking `google.api.HttpBody`.
+        var maxBodySize: Int?
         let handler: HTTPHandler
     }
 

@@ -1,4 +1,6 @@
 import Kratos
+import NIOCore
+import NIOHTTP1
 import SwiftProtobuf
 
 /// Where a typed route's body goes: `body: ""` (none; the query binds instead), `body: "*"`
@@ -8,6 +10,10 @@ public enum BodyBinding<Input: SwiftProtobuf.Message>: Sendable {
     case all
     /// Decodes the body into one field of the input.
     case field(@Sendable (inout Input, HTTPRequest) throws -> Void)
+    /// The input is `google.api.HttpBody`: the raw body as its `data`, the request's
+    /// `Content-Type` as its `content_type` (any media type; nothing is decoded). Such a route
+    /// accepts bodies up to ``KratosHTTPServer/Configuration/maxHTTPBodySize``.
+    case httpBody
 }
 
 /// The part of a reply sent as the body (`response_body`), when not all of it.
@@ -18,6 +24,9 @@ public enum ResponseBody<Output: SwiftProtobuf.Message>: Sendable {
     /// field's protojson value (as go-kratos sends it); in other codecs, the value's own
     /// encoding where the codec has one.
     case field(String, @Sendable (Output) -> any Sendable)
+    /// The reply is `google.api.HttpBody`: its `data` is the body as it is, labelled with its
+    /// `content_type` (`application/octet-stream` when empty), whatever `Accept` says.
+    case httpBody
 }
 
 /// The step a typed route (the kind generated code registers) takes for each request: bind the
@@ -48,6 +57,9 @@ struct TypedRoute<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>: 
             input = Input()
             try bind(&input, request)
             try request.bindQuery(&input)
+        case .httpBody:
+            // The message has no other fields for the query or path variables to bind.
+            return try HTTPBody.message(Input.self, contentType: request.headers.first(name: "content-type") ?? "", body: request.body)
         }
         if !request.pathParameters.isEmpty {
             try variables.bind(request.pathParameters, into: &input)
@@ -70,6 +82,16 @@ struct TypedRoute<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>: 
                 try choice.codec.encode(value(output))
             }
             return Reply.response(bytes, contentType: choice.contentType, context: request.context)
+        case .httpBody?:
+            let (contentType, data) = try HTTPBody.parts(of: output)
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: contentType.isEmpty ? "application/octet-stream" : contentType)
+            request.context.forEachReplyHeader { headers.add(name: $0, value: $1) }
+            // One copy, from the message's storage into the reply's buffer.
+            var body = ByteBuffer()
+            body.reserveCapacity(data.count)
+            data.withUnsafeBytes { _ = body.writeBytes($0) }
+            return HTTPResponse(status: .ok, headers: headers, body: body)
         case nil:
             break
         }

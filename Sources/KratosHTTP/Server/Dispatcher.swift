@@ -34,15 +34,18 @@ struct Dispatcher: Sendable {
 
     /// The request as handlers see it, the handler that answers it, and whether it streams its
     /// reply: then the request has no deadline and carries the stream `openStream` makes (nil
-    /// where replies are not streamed, in process).
+    /// where replies are not streamed, in process), or, for a WebSocket route, the upgrade
+    /// `openWebSocket` makes.
     func prepare(_ head: HTTPRequestHead, body: ByteBuffer?, endpoint: String, app: AppInfo?,
-                 openStream: () -> ResponseStream?) -> (HTTPRequest, HTTPHandler, streams: Bool) {
+                 openStream: () -> ResponseStream?,
+                 openWebSocket: () -> WebSocketUpgrade? = { nil }) -> (HTTPRequest, HTTPHandler, streams: Bool) {
         let path = HTTPRequest.path(of: head.uri)
         let operation: String
         let handler: HTTPHandler
         var captures: [(name: String, value: String)] = []
         var template: String?
         var streams = false
+        var upgrades = false
         switch router.match(head.method, path) {
         case .found(let route, let found):
             operation = route.operation
@@ -50,6 +53,7 @@ struct Dispatcher: Sendable {
             captures = found
             template = route.template.description
             streams = route.streams
+            upgrades = route.upgrades
         case .methodNotAllowed(let allowed):
             operation = String(path)
             handler = { request in
@@ -81,8 +85,16 @@ struct Dispatcher: Sendable {
         )
         let request = HTTPRequest(method: head.method, uri: head.uri, path: path, headers: head.headers, body: body,
                                   pathParameters: captures, context: context, codecs: codecs,
-                                  responseStream: streams ? openStream() : nil)
+                                  responseStream: streams && !upgrades ? openStream() : nil,
+                                  webSocket: upgrades ? openWebSocket() : nil)
         return (request, handler, streams)
+    }
+
+    /// The body limit of the route `head` asks for, when it allows more than the server's
+    /// `maxBodySize` (routes taking `google.api.HttpBody`); 0 otherwise.
+    func bodyLimit(for head: HTTPRequestHead) -> Int {
+        guard case .found(let route, _) = router.match(head.method, HTTPRequest.path(of: head.uri)) else { return 0 }
+        return route.maxBodySize ?? 0
     }
 
     /// Runs filters and `handler` with the request as the task's current context.

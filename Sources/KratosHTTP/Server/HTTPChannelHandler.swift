@@ -38,6 +38,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     var state: HTTPConnectionStateMachine
     var running: Running?
+    /// The connection speaks WebSocket now (HTTPChannelHandler+WebSocket): bytes pass through.
+    var upgraded = false
     /// Set while ``serveQueued(context:)`` runs, so a handler that answers at once does not
     /// start the next one from inside it.
     private var draining = false
@@ -49,7 +51,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     init(dispatcher: Dispatcher, eventLoop: any EventLoop, maxBodySize: Int, timeout: Duration, readTimeout: Duration, idleTimeout: Duration) {
         self.dispatcher = dispatcher
         self.executor = EventLoopExecutor(eventLoop)
-        self.state = HTTPConnectionStateMachine(maxBodySize: maxBodySize)
+        self.state = HTTPConnectionStateMachine(maxBodySize: maxBodySize) { dispatcher.bodyLimit(for: $0) }
         self.timeout = TimeAmount(timeout)
         self.readTimeout = TimeAmount(readTimeout)
         self.idleTimeout = TimeAmount(idleTimeout)
@@ -68,6 +70,10 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Receiving
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !upgraded else {
+            context.fireChannelRead(data)
+            return
+        }
         let action = switch unwrapInboundIn(data) {
         case .head(let head): state.receivedHead(head)
         case .body(let chunk): state.receivedBody(chunk)
@@ -108,6 +114,10 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// after it; once the stream is broken, later errors (such as the decoder refusing more
     /// data) wait for that close. Any other error closes the connection.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !upgraded else {
+            context.fireErrorCaught(error)
+            return
+        }
         guard error is HTTPParserError || state.broken else {
             context.close(promise: nil)
             return
@@ -148,6 +158,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func start(id: UInt64, head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
         let (request, handler, streams) = dispatcher.prepare(head, body: body, endpoint: endpoint, app: app) {
             ResponseStream(id: id, handler: self, context: context)
+        } openWebSocket: {
+            WebSocketUpgrade(id: id, handler: self, context: context)
         }
         let loop = context.eventLoop
         let this = NIOLoopBound(self, eventLoop: loop)
@@ -180,6 +192,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         running?.timer?.cancel()
         let stream = running?.stream
         running = nil
+        // An upgraded connection's route has closed its WebSocket; there is no HTTP reply.
+        guard !upgraded else { return }
         if let stream, stream.headSent {
             endStream(stream, last: response, for: head, context: context)
         } else {

@@ -39,11 +39,19 @@ struct HTTPConnectionStateMachine {
         case wait
     }
 
+    /// The largest body of any request.
     let maxBodySize: Int
+    /// A larger limit some routes allow (those taking `google.api.HttpBody`), asked only for a
+    /// request whose body grows past `maxBodySize`.
+    private let largerLimit: (HTTPRequestHead) -> Int
+    /// The limit of the request being received, once asked.
+    private var limit: Int?
 
     /// The head of the request being received, until its end arrives.
     private(set) var receiving: HTTPRequestHead?
     private var body: ByteBuffer?
+    /// The body's announced length (within the limit), to collect it in one buffer.
+    private var expected = 0
     /// The byte stream is unusable (a malformed or refused request, or a closing reply): nothing
     /// more is read or answered.
     private(set) var broken = false
@@ -56,8 +64,17 @@ struct HTTPConnectionStateMachine {
     /// The server is stopping: close once what was received is answered.
     private(set) var quiescing = false
 
-    init(maxBodySize: Int) {
+    init(maxBodySize: Int, largerLimit: @escaping (HTTPRequestHead) -> Int = { _ in 0 }) {
         self.maxBodySize = maxBodySize
+        self.largerLimit = largerLimit
+    }
+
+    /// The body limit of the request with `head`: `maxBodySize`, or its route's larger one.
+    private mutating func bodyLimit(_ head: HTTPRequestHead) -> Int {
+        if let limit { return limit }
+        let found = max(maxBodySize, largerLimit(head))
+        limit = found
+        return found
     }
 
     /// Something is received, waiting or being answered.
@@ -69,9 +86,13 @@ struct HTTPConnectionStateMachine {
         guard !broken else { return .nothing }
         receiving = head
         body = nil
-        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > maxBodySize {
-            return refuse(tooLarge, head)
+        limit = nil
+        let length = head.headers.first(name: "content-length").flatMap(Int.init)
+        if let length, length > maxBodySize, length > bodyLimit(head) {
+            return refuse(tooLarge(bodyLimit(head)), head)
         }
+        // Within the limit by now (past `maxBodySize` only where the route allows it).
+        expected = length ?? 0
         if head.version.major == 1, head.version.minor >= 1, answering == nil, queue.isEmpty,
            head.headers.first(name: "expect")?.lowercased() == "100-continue" {
             return .sendContinue
@@ -84,10 +105,13 @@ struct HTTPConnectionStateMachine {
         var chunk = chunk
         if body == nil {
             body = chunk
+            // A large body announced by its length is collected without growing the buffer.
+            if expected > chunk.readableBytes { body?.reserveCapacity(expected) }
         } else {
             body?.writeBuffer(&chunk)
         }
-        return (body?.readableBytes ?? 0) > maxBodySize ? refuse(tooLarge, head) : .nothing
+        let received = body?.readableBytes ?? 0
+        return received > maxBodySize && received > bodyLimit(head) ? refuse(tooLarge(bodyLimit(head)), head) : .nothing
     }
 
     mutating func receivedEnd() -> ReceiveAction {
@@ -111,8 +135,8 @@ struct HTTPConnectionStateMachine {
                             message: "the request was not received within \(timeout.nanoseconds / 1_000_000) ms"), head)
     }
 
-    private var tooLarge: KratosError {
-        KratosError(code: 413, reason: "PAYLOAD_TOO_LARGE", message: "request body larger than \(maxBodySize) bytes")
+    private func tooLarge(_ limit: Int) -> KratosError {
+        KratosError(code: 413, reason: "PAYLOAD_TOO_LARGE", message: "request body larger than \(limit) bytes")
     }
 
     private mutating func refuse(_ error: KratosError, _ head: HTTPRequestHead?) -> ReceiveAction {

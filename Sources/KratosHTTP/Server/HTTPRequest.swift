@@ -21,10 +21,12 @@ public final class HTTPRequest: Sendable {
     public let path: Substring
     /// Where a streaming route writes its reply as it goes; nil for other routes and in process.
     let responseStream: ResponseStream?
+    /// The upgrade a WebSocket route accepts; nil for other routes and in process.
+    let webSocket: WebSocketUpgrade?
 
     init(method: HTTPMethod, uri: String, path: Substring, headers: HTTPHeaders, body: ByteBuffer?,
          pathParameters: [(name: String, value: String)], context: RequestContext, codecs: CodecRegistry,
-         responseStream: ResponseStream? = nil) {
+         responseStream: ResponseStream? = nil, webSocket: WebSocketUpgrade? = nil) {
         self.method = method
         self.uri = uri
         self.path = path
@@ -34,6 +36,7 @@ public final class HTTPRequest: Sendable {
         self.context = context
         self.codecs = codecs
         self.responseStream = responseStream
+        self.webSocket = webSocket
     }
 
     /// The raw query string (without `?`), empty when there is none.

@@ -17,6 +17,9 @@ extension KratosHTTPServer {
         public var readTimeout: Duration
         /// The largest request body accepted; larger ones are answered 413.
         public var maxBodySize: Int
+        /// The largest request body accepted by routes taking `google.api.HttpBody` (raw uploads,
+        /// ``BodyBinding/httpBody``), when larger than `maxBodySize`.
+        public var maxHTTPBodySize = 64 << 20
         /// A prefix every route is registered under, e.g. `/api`.
         public var pathPrefix: String
         public var codecs: CodecRegistry
@@ -25,6 +28,8 @@ extension KratosHTTPServer {
         /// The event loops serving connections; nil uses NIO's shared group.
         public var eventLoopGroup: (any EventLoopGroup)?
         public var logger: Logger
+        /// Limits of WebSocket streams (client and bidirectional streaming routes).
+        public var webSocket = WebSocketOptions()
 
         public init(
             host: String = "0.0.0.0",
@@ -57,5 +62,29 @@ extension KratosHTTPServer {
             let address = ListenAddress(parsing: address)
             self.init(host: address.host, port: address.port, timeout: timeout)
         }
+    }
+
+    /// Limits of the WebSocket streams the server accepts (``KratosHTTPServer/clientStreaming(_:_:operation:_:)``,
+    /// ``KratosHTTPServer/bidiStreaming(_:_:operation:_:)``).
+    public struct WebSocketOptions: Sendable {
+        /// The largest message a client may send, after its fragments are reassembled (also the
+        /// largest frame); a larger one closes the connection with 1009.
+        public var maxMessageSize: Int
+        /// How many received messages wait for the handler before the server stops reading from
+        /// the socket (and at most `maxMessageSize` bytes of them): a client sending faster than
+        /// the handler reads is held back by TCP instead of growing the server's memory.
+        public var maxBufferedMessages: Int
+        /// How long the server waits for the client's close frame after sending its own before
+        /// it closes the connection.
+        public var closeTimeout: Duration
+
+        public init(maxMessageSize: Int = 4 << 20, maxBufferedMessages: Int = 16, closeTimeout: Duration = .seconds(5)) {
+            self.maxMessageSize = maxMessageSize
+            self.maxBufferedMessages = maxBufferedMessages
+            self.closeTimeout = closeTimeout
+        }
+
+        /// `maxMessageSize` within what the frame decoder takes (125 bytes … 4 GiB - 1).
+        var effectiveMaxMessageSize: Int { min(max(maxMessageSize, 125), Int(UInt32.max)) }
     }
 }

@@ -78,9 +78,11 @@ public final class KratosHTTPServer: TransportServer, MiddlewareServer, Sendable
                 channel.eventLoop.makeCompletedFuture {
                     try configuration.security?.secure(channel, applicationProtocol: "http/1.1")
                     // The connection handler frames, orders and validates replies itself (see
-                    // HTTPChannelHandler): behind the decoder there is nothing else.
+                    // HTTPChannelHandler): behind the decoder there is nothing else. The decoder
+                    // forwards what it holds past a handshake only when a WebSocket upgrade
+                    // removes it (HTTPChannelHandler+WebSocket).
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                    try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
                     try pipeline.addHandler(HTTPChannelHandler(dispatcher: dispatcher, eventLoop: channel.eventLoop,
                                                                maxBodySize: configuration.maxBodySize,
                                                                timeout: configuration.timeout,

@@ -8,7 +8,8 @@ import SwiftProtobuf
 
 extension Grpc_Testing_TestServiceService {
     /// Registers the HTTP routes of grpc.testing.TestService on `server`. Server streams with an http rule are
-    /// served as Server-Sent Events; client, bidirectional and other server streams over gRPC only.
+    /// served as Server-Sent Events, client and bidirectional streams with one over WebSocket; streams
+    /// without a rule over gRPC only.
     public func register(on server: KratosHTTPServer) throws {
         try server.route(.POST, "/grpc.testing.TestService/EmptyCall", operation: Grpc_Testing_TestServiceOperation.emptyCall, body: .all) { (request: Grpc_Testing_Empty, context) in
             try await self.emptyCall(request, context: context)
@@ -56,7 +57,8 @@ public struct Grpc_Testing_TestServiceHTTPClient: Sendable {
 
 extension Grpc_Testing_UnimplementedServiceService {
     /// Registers the HTTP routes of grpc.testing.UnimplementedService on `server`. Server streams with an http rule are
-    /// served as Server-Sent Events; client, bidirectional and other server streams over gRPC only.
+    /// served as Server-Sent Events, client and bidirectional streams with one over WebSocket; streams
+    /// without a rule over gRPC only.
     public func register(on server: KratosHTTPServer) throws {
         try server.route(.POST, "/grpc.testing.UnimplementedService/UnimplementedCall", operation: Grpc_Testing_UnimplementedServiceOperation.unimplementedCall, body: .all) { (request: Grpc_Testing_Empty, context) in
             try await self.unimplementedCall(request, context: context)

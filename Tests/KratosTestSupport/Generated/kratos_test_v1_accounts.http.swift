@@ -8,7 +8,8 @@ import SwiftProtobuf
 
 extension Kratos_Test_V1_AccountsService {
     /// Registers the HTTP routes of kratos.test.v1.Accounts on `server`. Server streams with an http rule are
-    /// served as Server-Sent Events; client, bidirectional and other server streams over gRPC only.
+    /// served as Server-Sent Events, client and bidirectional streams with one over WebSocket; streams
+    /// without a rule over gRPC only.
     public func register(on server: KratosHTTPServer) throws {
         try server.route(.POST, "/v1/accounts", operation: Kratos_Test_V1_AccountsOperation.register, body: .all) { (request: Kratos_Test_V1_RegisterRequest, context) in
             try await self.register(request, context: context)

@@ -8,7 +8,8 @@ import SwiftProtobuf
 
 extension Kratos_Test_V1_GreeterService {
     /// Registers the HTTP routes of kratos.test.v1.Greeter on `server`. Server streams with an http rule are
-    /// served as Server-Sent Events; client, bidirectional and other server streams over gRPC only.
+    /// served as Server-Sent Events, client and bidirectional streams with one over WebSocket; streams
+    /// without a rule over gRPC only.
     public func register(on server: KratosHTTPServer) throws {
         try server.route(.GET, "/helloworld/{name}", operation: Kratos_Test_V1_GreeterOperation.sayHello) { (request: Kratos_Test_V1_HelloRequest, context) in
             try await self.sayHello(request, context: context)
@@ -18,6 +19,12 @@ extension Kratos_Test_V1_GreeterService {
         }
         try server.serverStreaming(.POST, "/v1/spell", operation: Kratos_Test_V1_GreeterOperation.spell, body: .all) { (request: Kratos_Test_V1_HelloRequest, writer: MessageWriter<Kratos_Test_V1_HelloReply>, context) in
             try await self.spell(request, writer: writer, context: context)
+        }
+        try server.clientStreaming(.GET, "/helloworld/gather", operation: Kratos_Test_V1_GreeterOperation.gather) { (requests: MessageStream<Kratos_Test_V1_HelloRequest>, context) in
+            try await self.gather(requests, context: context)
+        }
+        try server.bidiStreaming(.GET, "/helloworld/chat", operation: Kratos_Test_V1_GreeterOperation.chat) { (requests: MessageStream<Kratos_Test_V1_HelloRequest>, writer: MessageWriter<Kratos_Test_V1_HelloReply>, context) in
+            try await self.chat(requests, writer: writer, context: context)
         }
     }
 }

@@ -8,7 +8,8 @@ import SwiftProtobuf
 
 extension Kratos_Test_V1_ShelfService {
     /// Registers the HTTP routes of kratos.test.v1.Shelf on `server`. Server streams with an http rule are
-    /// served as Server-Sent Events; client, bidirectional and other server streams over gRPC only.
+    /// served as Server-Sent Events, client and bidirectional streams with one over WebSocket; streams
+    /// without a rule over gRPC only.
     public func register(on server: KratosHTTPServer) throws {
         try server.route(.GET, "/v1/{name=shelves/*/books/*}", operation: Kratos_Test_V1_ShelfOperation.getBook) { (request: Kratos_Test_V1_GetBookRequest, context) in
             try await self.getBook(request, context: context)
@@ -125,7 +126,8 @@ public struct Kratos_Test_V1_ShelfHTTPClient: Sendable {
 
 extension Kratos_Test_V1_MirrorService {
     /// Registers the HTTP routes of kratos.test.v1.Mirror on `server`. Server streams with an http rule are
-    /// served as Server-Sent Events; client, bidirectional and other server streams over gRPC only.
+    /// served as Server-Sent Events, client and bidirectional streams with one over WebSocket; streams
+    /// without a rule over gRPC only.
     public func register(on server: KratosHTTPServer) throws {
         try server.route(.GET, "/v1/mirror", operation: Kratos_Test_V1_MirrorOperation.echo) { (request: Kratos_Test_V1_Everything, context) in
             try await self.echo(request, context: context)

@@ -7,7 +7,8 @@ import SwiftProtobuf
 
 extension Helloworld_V1_GreeterService {
     /// Registers the HTTP routes of helloworld.v1.Greeter on `server`. Server streams with an http rule are
-    /// served as Server-Sent Events; client, bidirectional and other server streams over gRPC only.
+    /// served as Server-Sent Events, client and bidirectional streams with one over WebSocket; streams
+    /// without a rule over gRPC only.
     public func register(on server: KratosHTTPServer) throws {
         try server.route(.GET, "/helloworld/{name}", operation: Helloworld_V1_GreeterOperation.sayHello) { (request: Helloworld_V1_HelloRequest, context) in
             try await self.sayHello(request, context: context)
