@@ -1,6 +1,8 @@
 -- wrk script: counts replies by kind across wrk's threads and prints one line at the end:
 --   statuses ok=N shed=N ratelimit=N other=N
 -- ok: 2xx; shed: 429; ratelimit: 429s whose body names the RATELIMIT reason; other: the rest.
+-- An argument after `--` is a think time: milliseconds each connection waits between a reply and
+-- its next request (0, back to back, by default).
 -- Used by Scripts/bench-ratelimit and the BBR test (Tests/KratosHTTPTests/RateLimitTransportTests.swift).
 local threads = {}
 
@@ -10,6 +12,11 @@ end
 
 function init(args)
   ok, shed, ratelimit, other = 0, 0, 0, 0
+  think = tonumber(args[1]) or 0
+end
+
+function delay()
+  return think
 end
 
 function response(status, headers, body)

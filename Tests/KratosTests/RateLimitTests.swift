@@ -50,7 +50,10 @@ final class ManualCPU: CPUUsageSource {
     /// 100 ms buckets over 10 s, as go-kratos's defaults make them.
     let clock = ManualClock()
 
-    func limiter(cpu: ManualCPU, _ configuration: BBRLimiter.Configuration = .init()) -> BBRLimiter {
+    /// The CPU sampled every 500 ms, as aegis does, unless a test says otherwise.
+    static let aegis = BBRLimiter.Configuration(cpuSampleInterval: .milliseconds(500))
+
+    func limiter(cpu: ManualCPU, _ configuration: BBRLimiter.Configuration = aegis) -> BBRLimiter {
         BBRLimiter(configuration, cpu: cpu, now: clock.reader)
     }
 
@@ -85,7 +88,7 @@ final class ManualCPU: CPUUsageSource {
 
     @Test func minRTCanBeTheFastestRequestInsteadOfTheLowestBucketAverage() throws {
         let averaged = limiter(cpu: ManualCPU(clock: clock))
-        let fastest = limiter(cpu: ManualCPU(clock: clock), .init(minRT: .fastestRequest))
+        let fastest = limiter(cpu: ManualCPU(clock: clock), .init(cpuSampleInterval: .milliseconds(500), minRT: .fastestRequest))
         for limiter in [averaged, fastest] {
             let slow = try (0..<9).map { _ in try #require(limiter.allow()) }
             let quick = try #require(limiter.allow())
@@ -120,10 +123,27 @@ final class ManualCPU: CPUUsageSource {
         #expect(limiter.stats.cpu == 88)
     }
 
+    /// The default samples every 100 ms: at full load the average passes 800‰ after 32 samples,
+    /// 3.2 s, while aegis's 500 ms needs 16 s.
+    @Test func defaultSamplesTheCPUEvery100ms() throws {
+        let cpu = ManualCPU(clock: clock, permille: 1000)
+        let limiter = limiter(cpu: cpu, .init())
+        #expect(limiter.configuration.cpuSampleInterval == .milliseconds(100))
+        try #require(limiter.allow()).done()                  // the first reading
+        for _ in 0..<31 {
+            clock.advance(.milliseconds(100))
+            try #require(limiter.allow()).done()
+        }
+        #expect(limiter.stats.cpu < 800)                      // 1000 × (1 − 0.95^31) ≈ 796 (797 rounded per sample)
+        clock.advance(.milliseconds(100))
+        try #require(limiter.allow()).done()
+        #expect(limiter.stats.cpu > 800)                      // 1000 × (1 − 0.95^32) ≈ 806 (807)
+    }
+
     @Test func shedsOnlyAboveTheCPUThresholdAndBeyondMaxFlight() throws {
         let cpu = ManualCPU(clock: clock, permille: 1000)
         // A window long enough to keep its passes while the CPU average climbs.
-        let limiter = limiter(cpu: cpu, .init(window: .seconds(30), buckets: 300))
+        let limiter = limiter(cpu: cpu, .init(window: .seconds(30), buckets: 300, cpuSampleInterval: .milliseconds(500)))
         try pass(limiter, 50, taking: .milliseconds(20))
         clock.advance(.milliseconds(100))
         // Below 800‰ (the average starts at 0): nothing is shed, however many are in flight.
@@ -149,7 +169,7 @@ final class ManualCPU: CPUUsageSource {
 
     @Test func oneRequestInFlightIsNeverShed() throws {
         let cpu = ManualCPU(clock: clock, permille: 1000)
-        let limiter = limiter(cpu: cpu, .init(cpuDecay: 0))
+        let limiter = limiter(cpu: cpu, .init(cpuSampleInterval: .milliseconds(500), cpuDecay: 0))
         try #require(limiter.allow()).done()
         clock.advance(.milliseconds(500))
         for _ in 0..<100 {
@@ -161,7 +181,7 @@ final class ManualCPU: CPUUsageSource {
     @Test func coolOffKeepsCheckingInFlightForOneSecondAfterSheddingBegan() throws {
         let cpu = ManualCPU(clock: clock)
         // No smoothing, so the CPU follows the source at each sample.
-        let limiter = limiter(cpu: cpu, .init(cpuDecay: 0))
+        let limiter = limiter(cpu: cpu, .init(cpuSampleInterval: .milliseconds(500), cpuDecay: 0))
         try pass(limiter, 20, taking: .milliseconds(10))      // maxFlight = 20 × 10 × 10 / 1000 = 2
         cpu.set(1000)
         clock.advance(.milliseconds(500))

@@ -50,11 +50,13 @@ public struct KratosLogHandler: LogHandler {
 
     private func write(_ event: LogEvent, _ fields: consuming LogFields) {
         if let error = event.error { fields.add("error", .string("\(error)")) }
-        let file = event.file.utf8.lastIndex(of: UInt8(ascii: "/")).map { event.file[event.file.utf8.index(after: $0)...] }
-            ?? Substring(event.file)
-        output.write(Self.render(format: format, level: event.level, file: file, line: event.line,
-                                 message: event.message.description, fields: fields.sorted()),
-                     event.level >= .error)
+        write(level: event.level, message: event.message.description, file: event.file, line: event.line, sorted: fields.sorted())
+    }
+
+    /// Writes a record whose fields are in key order, one per key.
+    func write(level: Logger.Level, message: String, file: String, line: UInt, sorted fields: [(key: String, value: Logger.Metadata.Value)]) {
+        let name = file.utf8.lastIndex(of: UInt8(ascii: "/")).map { file[file.utf8.index(after: $0)...] } ?? Substring(file)
+        output.write(Self.render(format: format, level: level, file: name, line: line, message: message, fields: fields), level >= .error)
     }
 
     /// go-kratos's level names.
@@ -83,7 +85,13 @@ public struct KratosLogHandler: LogHandler {
             append(" ts=")
             timestamp.append(to: &out)
             append(" caller=")
-            appendLogfmt("\(file):\(line)", to: &out)
+            if file.utf8.allSatisfy({ $0 > UInt8(ascii: " ") && $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: "\"") }) {
+                append(file)
+                out.append(UInt8(ascii: ":"))
+                append(String(line))
+            } else {
+                appendLogfmt("\(file):\(line)", to: &out)
+            }
             append(" msg=")
             appendLogfmt(message, to: &out)
             for (key, value) in fields {
@@ -123,12 +131,15 @@ public struct KratosLogHandler: LogHandler {
 
     /// `value` as logfmt writes it: quoted when empty or holding spaces, `=`, `"` or control characters.
     static func appendLogfmt(_ value: String, to out: inout [UInt8]) {
-        let needsQuotes = value.isEmpty || value.utf8.contains { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\"") || $0 < 0x20 }
-        if needsQuotes {
-            JSONString.appendQuoted(value, to: &out)
-        } else {
-            out.append(contentsOf: value.utf8)
+        var value = value
+        let plain = value.withUTF8 { bytes in
+            guard !bytes.isEmpty, !bytes.contains(where: { $0 <= UInt8(ascii: " ") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\"") }) else {
+                return false
+            }
+            out.append(contentsOf: bytes)
+            return true
         }
+        if !plain { JSONString.appendQuoted(value, to: &out) }
     }
 }
 
@@ -139,11 +150,15 @@ public struct FilteringLogHandler: LogHandler {
         didSet { kratos = wrapped as? KratosLogHandler }
     }
     /// `wrapped` when it is Kratos's own handler, which takes the merged fields as they are.
-    private var kratos: KratosLogHandler?
+    private(set) var kratos: KratosLogHandler?
     public var maskedKeys: Set<String>
     public var maskedValues: Set<String>
     public var metadataProvider: Logger.MetadataProvider?
-    public var metadata: Logger.Metadata = [:]
+    public var metadata: Logger.Metadata = [:] {
+        didSet { sortedMetadata = LogFields(metadata).sorted() }
+    }
+    /// `metadata` in key order, for records whose fields come sorted.
+    private(set) var sortedMetadata: [(key: String, value: Logger.Metadata.Value)] = []
     public var logLevel: Logger.Level
 
     public static let mask = "***"

@@ -4,8 +4,8 @@ import Synchronization
 /// Lines for one file descriptor, held for a short delay and written together by a thread of
 /// their own (see ``LogOutput/batched(_:delay:)``).
 public final class LineBatcher: @unchecked Sendable {  // held state is guarded by `condition`
-    /// How long the first line of a batch waits for others: 1 ms.
-    public static let defaultDelay = Duration.milliseconds(1)
+    /// How long the first line of a batch waits for others: 10 ms.
+    public static let defaultDelay = Duration.milliseconds(10)
     /// Past this many bytes held, the line that crosses it writes the batch itself.
     static let limit = 64 * 1024
 

@@ -25,31 +25,29 @@ public struct LoggingMiddleware: Middleware {
     public func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
         let start = ContinuousClock.now
         let arguments = logArguments ? Self.arguments(request) : nil
-        // The record's metadata in one dictionary literal, sized once.
-        func metadata(code: Int, reason: String, stack: String?) -> Logger.Metadata {
+        // The record's fields in key order, as the handler writes them.
+        func fields(code: Int, reason: String, stack: String?) -> [(key: String, value: String)] {
             let (seconds, attoseconds) = (ContinuousClock.now - start).components
-            var metadata: Logger.Metadata = [
-                "kind": .string(context.kind.rawValue),
-                "component": .string(component),
-                "operation": .string(context.operation),
-                "code": .string(code == 200 ? "200" : String(code)),
-                "reason": .string(reason),
-                "latency": .string(String(Double(seconds) + Double(attoseconds) / 1e18)),
-                "args": .string(arguments ?? ""),
-                "stack": .string(stack ?? ""),
-            ]
-            if arguments == nil { metadata["args"] = nil }
-            if stack == nil { metadata["stack"] = nil }
-            return metadata
+            var fields: [(key: String, value: String)] = []
+            fields.reserveCapacity(8)
+            if let arguments { fields.append(("args", arguments)) }
+            fields.append(("code", code == 200 ? "200" : String(code)))
+            fields.append(("component", component))
+            fields.append(("kind", context.kind.rawValue))
+            fields.append(("latency", String(Double(seconds) + Double(attoseconds) / 1e18)))
+            fields.append(("operation", context.operation))
+            fields.append(("reason", reason))
+            if let stack { fields.append(("stack", stack)) }
+            return fields
         }
         do {
             let reply = try await next(request, context)
-            context.logger.info("\(component) request", metadata: metadata(code: 200, reason: "", stack: nil))
+            context.logger.log(.info, component == "server" ? "server request" : "\(component) request", sorted: fields(code: 200, reason: "", stack: nil))
             return reply
         } catch {
             let kratos = KratosError(error)
-            context.logger.error("\(component) request failed",
-                                 metadata: metadata(code: kratos.code, reason: kratos.reason, stack: String(reflecting: kratos.cause ?? error)))
+            context.logger.log(.error, "\(component) request failed",
+                               sorted: fields(code: kratos.code, reason: kratos.reason, stack: String(reflecting: kratos.cause ?? error)))
             throw error
         }
     }

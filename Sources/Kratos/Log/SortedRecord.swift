@@ -1,0 +1,47 @@
+import Logging
+
+extension Logger {
+    /// Logs a record whose fields are given in key order, one per key, as the request-logging
+    /// middleware does for every request. On Kratos's own handler (``KratosLogging/handler(_:app:output:extraProvider:)``)
+    /// the fields are merged into the handler's (kept sorted) without swift-log's metadata
+    /// dictionary; on any other handler this is `log(level:_:metadata:)`.
+    func log(_ level: Logger.Level, _ message: String, sorted fields: [(key: String, value: String)],
+             file: String = #fileID, function: String = #function, line: UInt = #line) {
+        guard level >= logLevel else { return }
+        if let filtering = handler as? FilteringLogHandler, filtering.log(level, message, sorted: fields, file: file, line: line) { return }
+        var metadata: Logger.Metadata = [:]
+        metadata.reserveCapacity(fields.count)
+        for (key, value) in fields { metadata[key] = .string(value) }
+        log(level: level, "\(message)", metadata: metadata, file: file, function: function, line: line)
+    }
+}
+
+extension FilteringLogHandler {
+    /// Writes a record with fields in key order through the wrapped ``KratosLogHandler``;
+    /// false when this handler cannot take that path (another handler is wrapped, or a
+    /// metadata provider adds fields per record).
+    func log(_ level: Logger.Level, _ message: String, sorted fields: [(key: String, value: String)], file: String, line: UInt) -> Bool {
+        guard let kratos, metadataProvider == nil, kratos.metadataProvider == nil, kratos.metadata.isEmpty else { return false }
+        guard level >= logLevel else { return true }
+        // Two sorted lists merged; the record's own field wins over the handler's of the same key.
+        var merged: [(key: String, value: Logger.Metadata.Value)] = []
+        merged.reserveCapacity(sortedMetadata.count + fields.count)
+        var base = sortedMetadata[...]
+        for (key, value) in fields {
+            while let first = base.first, first.key <= key {
+                if first.key != key { merged.append(first) }
+                base = base.dropFirst()
+            }
+            merged.append((key, .string(value)))
+        }
+        merged += base
+        if !maskedKeys.isEmpty || !maskedValues.isEmpty {
+            for index in merged.indices where maskedKeys.contains(merged[index].key)
+                || (!maskedValues.isEmpty && maskedValues.contains(KratosLogHandler.text(merged[index].value))) {
+                merged[index].value = .string(Self.mask)
+            }
+        }
+        kratos.write(level: level, message: message, file: file, line: line, sorted: merged)
+        return true
+    }
+}
