@@ -108,6 +108,31 @@ import KratosCodeGen
         #expect(missing.stderr.contains("protoc-gen-kratos-validate was not found") && missing.stderr.contains("kratos upgrade"), "\(missing.stderr)")
     }
 
+    /// A route taking google.api.HttpBody needs its Swift message: generated once, beside the
+    /// protos, from the shipped copy of httpbody.proto.
+    @Test func clientGeneratesHttpBodyForProtosThatUseIt() throws {
+        let sandbox = try Self.toolSandbox()
+        let dir = sandbox.work.appendingPathComponent("api/files/v1")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try """
+            syntax = "proto3";
+            package files.v1;
+            import "google/api/annotations.proto";
+            import "google/api/httpbody.proto";
+            service Store {
+              rpc Put(google.api.HttpBody) returns (PutReply) { option (google.api.http) = {post: "/v1/files" body: "*"}; }
+            }
+            message PutReply { int64 size = 1; }
+            """.write(to: dir.appendingPathComponent("store.proto"), atomically: true, encoding: .utf8)
+        let generated = try sandbox.kratos("proto", "client", "api")
+        #expect(generated.status == 0, "\(generated.stderr)")
+        #expect(generated.stdout.contains("google/api/httpbody.proto: google/api/httpbody.pb.swift"), "\(generated.stdout)")
+        let message = try String(contentsOf: sandbox.work.appendingPathComponent("api/google/api/httpbody.pb.swift"), encoding: .utf8)
+        #expect(message.contains("public nonisolated struct Google_Api_HttpBody"))
+        let routes = try String(contentsOf: dir.appendingPathComponent("store.http.swift"), encoding: .utf8)
+        #expect(routes.contains("body: .httpBody"))
+    }
+
     @Test func dryRunChangesNothing() throws {
         let sandbox = try Self.toolSandbox()
         #expect(try sandbox.kratos("proto", "add", "api/shop/v1/cart.proto").status == 0)

@@ -76,6 +76,15 @@ import Testing
         let events = try #require((ok["content"] as? [String: Any])?["text/event-stream"] as? [String: Any])
         #expect((events["x-kratos-event"] as? [String: Any])?["$ref"] as? String == "#/components/schemas/kratos.test.v1.HelloReply")
         #expect((events["schema"] as? [String: Any])?["type"] as? String == "string")
+        // google.api.HttpBody in and out: raw bodies of any content type, not the message.
+        let operations = paths.values.flatMap(\.values)
+        let upload = try #require(operations.first { ($0["operationId"] as? String) == "Files_Upload" })
+        let raw = try #require(((upload["requestBody"] as? [String: Any])?["content"] as? [String: Any])?["*/*"] as? [String: Any])
+        #expect((raw["schema"] as? [String: Any])?["format"] as? String == "binary")
+        let download = try #require(operations.first { ($0["operationId"] as? String) == "Files_Download" })
+        let downloaded = ((download["responses"] as? [String: Any])?["200"] as? [String: Any])?["content"] as? [String: Any]
+        #expect(downloaded?.keys.sorted() == ["*/*"])
+        #expect(!text.contains("google.api.HttpBody\""))
         // response_body: the field alone.
         #expect(text.contains(##""$ref": "#/components/schemas/kratos.test.v1.Book""##))
 

@@ -185,7 +185,7 @@ struct ProtoGeneration {
 
         let api = root.appendingPathComponent("api").standardizedFileURL
         var validate: URL?
-        jobs = try files.map { file in
+        var jobs = try files.map { file in
             let underAPI = file.standardizedFileURL.path.hasPrefix(api.path + "/")
             let base = underAPI ? api : root
             let relative = String(file.standardizedFileURL.path.dropFirst(base.path.count + 1))
@@ -199,6 +199,14 @@ struct ProtoGeneration {
             return Job(protoc: protoc, plugins: jobPlugins, relativeFile: relative, includes: [base] + includes,
                        output: output ?? defaultOutput, httpClient: httpClient, extraArguments: extraArguments)
         }
+        // Routes taking or returning google.api.HttpBody use its Swift message: generated once,
+        // next to the first proto that needs it (the other third-party protos hold only options).
+        if !jobs.contains(where: { $0.relativeFile == ProtoImports.httpBody }),
+           let first = jobs.first(where: { ProtoImports.reach(ProtoImports.httpBody, from: $0.relativeFile, includes: $0.includes) }) {
+            jobs.append(Job(protoc: protoc, plugins: plugins.filter { $0.0 == .swiftPlugin }, relativeFile: ProtoImports.httpBody,
+                            includes: first.includes, output: first.output, httpClient: httpClient, extraArguments: extraArguments))
+        }
+        self.jobs = jobs
     }
 
     /// The .proto files below `directory`, sorted, skipping `third_party*` and hidden directories.

@@ -1,10 +1,12 @@
 import Foundation
 
 /// What a proto imports, read from its `import` lines and followed through the include paths:
-/// enough to tell whether it needs protoc-gen-kratos-validate.
+/// enough to tell whether it needs protoc-gen-kratos-validate, or HttpBody's message.
 enum ProtoImports {
     /// The rules protoc-gen-kratos-validate reads.
     static let validateRules = "buf/validate/validate.proto"
+    /// `google.api.HttpBody`, whose Swift message the generated routes use.
+    static let httpBody = "google/api/httpbody.proto"
 
     /// Whether `file` (relative to one of `includes`) imports `target`, directly or through the
     /// files it imports that the include paths hold (protoc's own, such as google/protobuf, are

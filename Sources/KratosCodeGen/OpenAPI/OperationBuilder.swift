@@ -36,7 +36,10 @@ struct OperationBuilder {
                 parameters.append(try pathParameter(variable.name, template: binding.path, in: method.inputType))
                 bound.insert(variable.name)
             }
-            switch binding.body {
+            let rawRequest = HTTPGenerator.isHTTPBody(method.inputType)
+            switch rawRequest ? "raw" : binding.body {
+            case "raw":
+                operation["requestBody"] = Self.rawBody
             case "*":
                 operation["requestBody"] = body(schemas.schema(of: method.inputType), required: SchemaBuilder.hasRequiredFields(method.inputType))
             case "":
@@ -48,15 +51,15 @@ struct OperationBuilder {
             }
             if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
 
-            let reply: DocumentNode
-            if binding.responseBody.isEmpty {
-                reply = schemas.schema(of: method.outputType)
-            } else {
-                reply = try schemas.schema(of: Self.field(binding.responseBody, in: method.outputType))
+            var content = Self.rawContent
+            if !HTTPGenerator.isHTTPBody(method.outputType) {
+                let reply = binding.responseBody.isEmpty
+                    ? schemas.schema(of: method.outputType)
+                    : try schemas.schema(of: Self.field(binding.responseBody, in: method.outputType))
+                content = method.serverStreaming
+                    ? ["text/event-stream": Self.eventStream(of: reply)]
+                    : ["application/json": .object(["schema": reply])]
             }
-            let content: [String: DocumentNode] = method.serverStreaming
-                ? ["text/event-stream": Self.eventStream(of: reply)]
-                : ["application/json": .object(["schema": reply])]
             operation["responses"] = .object([
                 "200": .object(["description": .string(method.serverStreaming ? "A stream of Server-Sent Events" : "OK"),
                                 "content": .object(content)]),
@@ -65,6 +68,12 @@ struct OperationBuilder {
             paths[Self.openAPIPath(binding.path), default: [:]][binding.method.lowercased()] = .object(operation)
         }
     }
+
+    /// A `google.api.HttpBody` body: any content type, the bytes as they are.
+    static var rawContent: [String: DocumentNode] { [
+        "*/*": .object(["schema": .object(["type": .string("string"), "format": .string("binary")])]),
+    ] }
+    static var rawBody: DocumentNode { .object(["content": .object(rawContent), "description": .string("The raw body, with its content type (google.api.HttpBody).")]) }
 
     /// A Server-Sent Events body: OpenAPI 3.1 describes it as text, its events' `data` as the
     /// message (`x-kratos-event`), an error as a final `event: error` with the error body.

@@ -8,8 +8,9 @@ import NIOPosix
 // interleave, as goroutines do in go-kratos), on one event loop. With `bbr`, the RateLimit
 // middleware with its defaults (BBR, CPU threshold 800‰, CPU sampled every 100 ms) guards it;
 // `bbr-500ms` samples the CPU every 500 ms as go-kratos's aegis does (same 0.95 decay, so the
-// average follows a surge five times slower); with `none`, nothing does.
-// Usage: bench-ratelimit PORT bbr|bbr-500ms|none
+// average follows a surge five times slower); `bbr-fastest` takes minRT from the fastest request
+// (`.fastestRequest`) instead of the lowest bucket average; with `none`, nothing does.
+// Usage: bench-ratelimit PORT bbr|bbr-fastest|bbr-500ms|none
 let arguments = CommandLine.arguments
 let port = arguments.count > 1 ? Int(arguments[1]) ?? 8000 : 8000
 let mode = arguments.count > 2 ? arguments[2] : "none"
@@ -17,6 +18,7 @@ let mode = arguments.count > 2 ? arguments[2] : "none"
 var middleware: [any Middleware] = [Recovery()]
 switch mode {
 case "bbr": middleware.append(RateLimitMiddleware(BBRLimiter()))
+case "bbr-fastest": middleware.append(RateLimitMiddleware(BBRLimiter(.init(minRT: .fastestRequest))))
 case "bbr-500ms": middleware.append(RateLimitMiddleware(BBRLimiter(.init(cpuSampleInterval: .milliseconds(500)))))
 default: break
 }
