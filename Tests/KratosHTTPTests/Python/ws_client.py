@@ -168,8 +168,18 @@ async def upload(directory):
 
 
 async def too_large():
-    result = await run_stream("/helloworld/chat", ["small", "x" * (100 << 10)])
-    print(json.dumps(result))
+    """A message within the limit and its reply, then one past it: the server closes with 1009.
+    (Sent together, the second could close the stream before the first was answered.)"""
+    async with connect(endpoint + "/helloworld/chat", max_size=2 ** 22) as ws:
+        await ws.send(json.dumps({"name": "small"}))
+        replies = [message_of(await ws.recv())[0]]
+        try:
+            await ws.send(json.dumps({"name": "x" * (100 << 10)}))
+            async for frame in ws:
+                replies.append(message_of(frame)[0])
+        except ConnectionClosed:
+            pass
+    print(json.dumps({"replies": replies, "kinds": ["text"], "code": ws.close_code, "reason": None}))
 
 
 if scenario == "streams":
