@@ -178,7 +178,7 @@ final class ManualCPU: CPUUsageSource {
         #expect(limiter.stats.cpu == 1000)
     }
 
-    @Test func coolOffKeepsCheckingInFlightForOneSecondAfterSheddingBegan() throws {
+    @Test func coolOffKeepsCheckingInFlightForOneSecondAfterTheLastShedAboveTheThreshold() throws {
         let cpu = ManualCPU(clock: clock)
         // No smoothing, so the CPU follows the source at each sample.
         let limiter = limiter(cpu: cpu, .init(cpuSampleInterval: .milliseconds(500), cpuDecay: 0))
@@ -188,12 +188,16 @@ final class ManualCPU: CPUUsageSource {
         let held = (0..<3).compactMap { _ in limiter.allow() }
         #expect(held.count == 3)
         #expect(limiter.stats.cpu == 980)                     // busy 500 of the 510 ms since the first reading
-        #expect(limiter.allow() == nil)                       // shedding begins
-        cpu.set(0)
+        #expect(limiter.allow() == nil)                       // shedding begins (t = 0)
+        cpu.set(0)                                            // the source goes quiet; the average is read again at 500 ms
+        clock.advance(.milliseconds(400))
+        #expect(limiter.allow() == nil)                       // still over the threshold: the cool-off restarts (t = 400 ms)
         clock.advance(.milliseconds(500))
         #expect(limiter.allow() == nil)                       // CPU low, but within the cool-off
         #expect(limiter.stats.cpu == 0)
-        clock.advance(.milliseconds(501))
+        clock.advance(.milliseconds(200))
+        #expect(limiter.allow() == nil)                       // 1.1 s after shedding began (aegis would admit), 0.7 s after the last shed
+        clock.advance(.milliseconds(301))
         let after = try #require(limiter.allow())             // cool-off over
         #expect(!limiter.stats.coolingOff)
         after.done()

@@ -8,8 +8,8 @@ import Darwin
 import Synchronization
 
 /// Adaptive load shedding after TCP BBR, as go-kratos aegis's `ratelimit/bbr`: requests are shed
-/// only while the server's CPU is over its threshold (or within the cool-off after shedding
-/// began) **and** more requests are in flight than the server has shown it can finish:
+/// only while the server's CPU is over its threshold (or within the cool-off after the last
+/// request it shed above the threshold) **and** more requests are in flight than the server has shown it can finish:
 /// `maxFlight = maxPass × minRT × bucketsPerSecond / 1000`, from the most requests finished in one
 /// bucket and the lowest average response time (ms) of a bucket, over the window.
 ///
@@ -40,8 +40,11 @@ public final class BBRLimiter: Limiter {
         public var cpuSampleInterval: Duration
         /// The weight of the previous value in each sample's moving average.
         public var cpuDecay: Double
-        /// How long after shedding began the in-flight check applies even with CPU below the
-        /// threshold (aegis's `prevDropTime`).
+        /// How long after the last request shed above the CPU threshold the in-flight check
+        /// still applies with CPU below it. aegis counts from when shedding began, so under an
+        /// overload that the shedding itself brings just under the threshold the limit lifts
+        /// every second and a burst gets in; counted from the last shed (**Better**), the check
+        /// stays while the overload lasts, and ends a second after it.
         public var coolOff: Duration
         /// Which response time of the window is minRT.
         public var minRT: ResponseTime
@@ -81,7 +84,7 @@ public final class BBRLimiter: Limiter {
         /// The lowest average response time of a complete bucket, in milliseconds (1 when none).
         public var minRT: Double
         public var maxInFlight: Int
-        /// Whether shedding began less than ``Configuration/coolOff`` ago.
+        /// Whether a request was shed above the threshold less than ``Configuration/coolOff`` ago.
         public var coolingOff: Bool
     }
 
@@ -96,7 +99,8 @@ public final class BBRLimiter: Limiter {
         var passes: RollingWindow
         var responseTimes: RollingWindow
         var inFlight = 0
-        var dropStarted: ContinuousClock.Instant?
+        /// When a request was last shed with the CPU over the threshold.
+        var lastDrop: ContinuousClock.Instant?
         /// maxPass and minRT for the bucket number they were computed in.
         var cached: (bucket: Int64, maxPass: Int, minRT: Double)?
     }
@@ -149,21 +153,21 @@ public final class BBRLimiter: Limiter {
             let (maxPass, minRT) = passAndRT(&state, at: at)
             return Stats(cpu: cpu, inFlight: state.inFlight, maxPass: maxPass, minRT: minRT,
                          maxInFlight: maxInFlight(maxPass: maxPass, minRT: minRT),
-                         coolingOff: state.dropStarted.map { at - $0 <= configuration.coolOff } ?? false)
+                         coolingOff: state.lastDrop.map { at - $0 <= configuration.coolOff } ?? false)
         }
     }
 
     /// aegis's `shouldDrop`: below the threshold, only during the cool-off; above it, when more
-    /// requests are in flight than one and than maxFlight (starting the cool-off).
+    /// requests are in flight than one and than maxFlight (each such drop restarting the cool-off).
     private func shouldDrop(_ state: inout State, cpu: Int, at now: ContinuousClock.Instant) -> Bool {
         if cpu < configuration.cpuThreshold {
-            guard let started = state.dropStarted else { return false }
-            if now - started <= configuration.coolOff { return overloaded(&state, at: now) }
-            state.dropStarted = nil
+            guard let last = state.lastDrop else { return false }
+            if now - last <= configuration.coolOff { return overloaded(&state, at: now) }
+            state.lastDrop = nil
             return false
         }
         let drop = overloaded(&state, at: now)
-        if drop, state.dropStarted == nil { state.dropStarted = now }
+        if drop { state.lastDrop = now }
         return drop
     }
 
