@@ -58,6 +58,21 @@ final class StreamProbe: Sendable {
         (events, continuation) = AsyncStream.makeStream(of: Event.self)
     }
 
+    /// How many replies were written once the count stops changing for half a second (or after
+    /// 20 s), and whether it stopped: what a writer held back by a reader that reads nothing
+    /// settles at.
+    func settledCount() async throws -> (count: Int, stopped: Bool) {
+        var last = -1
+        var count = written.load(ordering: .relaxed)
+        let start = ContinuousClock.now
+        while count != last, ContinuousClock.now - start < .seconds(20) {
+            last = count
+            try await Task.sleep(for: .milliseconds(500))
+            count = written.load(ordering: .relaxed)
+        }
+        return (count, count == last)
+    }
+
     /// Writes numbered replies (of `size` bytes of padding) until the task is cancelled.
     func runForever(_ writer: MessageWriter<Kratos_Test_V1_HelloReply>, size: Int = 0, pause: Duration = .milliseconds(5)) async throws {
         continuation.yield(.started)

@@ -111,15 +111,8 @@ import Testing
                 try await connection.send("GET /flood HTTP/1.1\r\nHost: x\r\n\r\n")
                 try await probe.wait(for: .started)
                 // Never read: once the socket buffers are full the producer must stop.
-                var last = -1
-                var count = probe.written.load(ordering: .relaxed)
-                let start = ContinuousClock.now
-                while count != last, ContinuousClock.now - start < .seconds(20) {
-                    last = count
-                    try await Task.sleep(for: .milliseconds(500))
-                    count = probe.written.load(ordering: .relaxed)
-                }
-                #expect(count == last, "the producer never stopped: \(count) messages of 64 KiB")
+                let (count, stopped) = try await probe.settledCount()
+                #expect(stopped, "the producer never stopped: \(count) messages of 64 KiB")
                 // The socket buffers and the client's hold a few MiB (about 70 messages here); with
                 // nothing holding the producer back it would make thousands.
                 #expect(count < 200, "\(count) messages of 64 KiB were produced while nobody read")

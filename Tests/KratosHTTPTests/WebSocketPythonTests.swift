@@ -86,16 +86,9 @@ import Testing
             try await probe.wait(for: .started)
             // The client reads nothing: once the socket buffers (and its 4-message queue) are
             // full, the handler's writes must stop.
-            var last = -1
-            var count = probe.written.load(ordering: .relaxed)
-            let start = ContinuousClock.now
-            while count != last, ContinuousClock.now - start < .seconds(20) {
-                last = count
-                try await Task.sleep(for: .milliseconds(500))
-                count = probe.written.load(ordering: .relaxed)
-            }
+            let (count, stopped) = try await probe.settledCount()
             #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("paused").path))
-            #expect(count == last, "the writer never stopped: \(count) messages of 64 KiB")
+            #expect(stopped, "the writer never stopped: \(count) messages of 64 KiB")
             #expect(count < 200, "\(count) messages of 64 KiB were written while nobody read")
             // Resumed, the client reads 300 messages in order: the writer went on.
             FileManager.default.createFile(atPath: directory.appendingPathComponent("resume").path, contents: nil)

@@ -85,7 +85,7 @@ public struct KratosLogHandler: LogHandler {
             append(" ts=")
             timestamp.append(to: &out)
             append(" caller=")
-            if file.utf8.allSatisfy({ $0 > UInt8(ascii: " ") && $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: "\"") }) {
+            if file.utf8.allSatisfy(isPlainLogfmt) {
                 append(file)
                 out.append(UInt8(ascii: ":"))
                 append(String(line))
@@ -129,11 +129,16 @@ public struct KratosLogHandler: LogHandler {
         }
     }
 
+    /// Whether logfmt writes `byte` as it is: not a space, `=`, `"` or a control character.
+    static func isPlainLogfmt(_ byte: UInt8) -> Bool {
+        byte > UInt8(ascii: " ") && byte != UInt8(ascii: "=") && byte != UInt8(ascii: "\"")
+    }
+
     /// `value` as logfmt writes it: quoted when empty or holding spaces, `=`, `"` or control characters.
     static func appendLogfmt(_ value: String, to out: inout [UInt8]) {
         var value = value
         let plain = value.withUTF8 { bytes in
-            guard !bytes.isEmpty, !bytes.contains(where: { $0 <= UInt8(ascii: " ") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\"") }) else {
+            guard !bytes.isEmpty, bytes.allSatisfy(isPlainLogfmt) else {
                 return false
             }
             out.append(contentsOf: bytes)
