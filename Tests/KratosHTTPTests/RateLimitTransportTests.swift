@@ -30,8 +30,7 @@ import Testing
         subscript(_ key: String) -> Int { counts[key] ?? 0 }
     }
 
-    /// About 1 ms of CPU in four slices, yielding between them as a handler awaiting its
-    /// dependencies does, so requests in flight interleave.
+    /// About 1 ms of CPU in four slices, yielding between them, so requests in flight interleave.
     static func burn() async {
         for _ in 0..<4 {
             let until = ContinuousClock.now + .microseconds(250)

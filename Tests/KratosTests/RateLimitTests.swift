@@ -203,6 +203,58 @@ final class ManualCPU: CPUUsageSource {
         after.done()
         held.forEach { $0.done() }
     }
+
+    @Test func aShedInTheCoolOffRestartsItWhileTheCPUIsAboveTheReleaseLevel() throws {
+        let cpu = ManualCPU(clock: clock)
+        let limiter = limiter(cpu: cpu, .init(cpuSampleInterval: .milliseconds(500), cpuDecay: 0))
+        try pass(limiter, 20, taking: .milliseconds(10))      // maxFlight = 2
+        cpu.set(1000)
+        clock.advance(.milliseconds(500))
+        let held = (0..<3).compactMap { _ in limiter.allow() }
+        #expect(limiter.allow() == nil)                       // shedding begins (t = 0)
+        cpu.set(750)                                          // under the threshold, over the release level
+        clock.advance(.milliseconds(500))
+        #expect(limiter.allow() == nil)                       // in the cool-off: shed, and the cool-off restarts (t = 500 ms)
+        #expect(limiter.stats.cpu == 750)
+        clock.advance(.milliseconds(900))
+        #expect(limiter.allow() == nil)                       // 1.4 s after shedding began, 0.9 s after the last shed: restarts again
+        cpu.set(600)                                          // under the release level
+        clock.advance(.milliseconds(500))
+        #expect(limiter.allow() == nil)                       // t = 1.9 s: shed, but no restart
+        #expect(limiter.stats.cpu == 600)
+        clock.advance(.milliseconds(501))
+        let after = try #require(limiter.allow())             // 1 s after the last shed over the release level
+        #expect(!limiter.stats.coolingOff)
+        after.done()
+        held.forEach { $0.done() }
+    }
+
+    @Test func whileSheddingMinRTDoesNotGrowWithTheOverloadsOwnLatency() throws {
+        let cpu = ManualCPU(clock: clock, permille: 1000)
+        let limiter = limiter(cpu: cpu, .init(window: .seconds(1), buckets: 10, cpuSampleInterval: .milliseconds(100),
+                                              cpuDecay: 0, coolOff: .milliseconds(200)))
+        try pass(limiter, 20, taking: .milliseconds(10))      // a 100 ms bucket of 20 passes of 10 ms
+        clock.advance(.milliseconds(100))
+        #expect(limiter.stats.minRT == 10)
+        // Under the overload each request takes 40 ms, and as many are admitted as the limiter
+        // lets in; after a second the window has forgotten the 10 ms bucket.
+        for _ in 0..<12 {
+            var admitted: [LimiterTicket] = []
+            while admitted.count < 50, let ticket = limiter.allow() { admitted.append(ticket) }
+            #expect(admitted.count < 50)                      // shed before that
+            clock.advance(.milliseconds(40))
+            admitted.forEach { $0.done() }
+            clock.advance(.milliseconds(60))
+        }
+        #expect(limiter.stats.coolingOff)
+        #expect(limiter.stats.minRT == 10)                    // held from when shedding began
+        // Once the cool-off ends, the window's own minRT counts again.
+        cpu.set(0)
+        clock.advance(.milliseconds(300))
+        try #require(limiter.allow()).done()
+        #expect(!limiter.stats.coolingOff)
+        #expect(limiter.stats.minRT == 40)
+    }
 }
 
 @Suite struct RateLimitMiddlewareTests {

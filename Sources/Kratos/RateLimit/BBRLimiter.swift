@@ -9,7 +9,7 @@ import Synchronization
 
 /// Adaptive load shedding after TCP BBR, as go-kratos aegis's `ratelimit/bbr`: requests are shed
 /// only while the server's CPU is over its threshold (or within the cool-off after the last
-/// request it shed above the threshold) **and** more requests are in flight than the server has shown it can finish:
+/// request it shed with the CPU above its release level) **and** more requests are in flight than the server has shown it can finish:
 /// `maxFlight = maxPass × minRT × bucketsPerSecond / 1000`, from the most requests finished in one
 /// bucket and the lowest average response time (ms) of a bucket, over the window.
 ///
@@ -32,6 +32,11 @@ public final class BBRLimiter: Limiter {
         public var buckets: Int
         /// CPU usage in per mille above which requests may be shed.
         public var cpuThreshold: Int
+        /// CPU usage in per mille down to which a request shed in the cool-off, below the
+        /// threshold, restarts it: hysteresis, so the in-flight check holds while an overload
+        /// that shedding keeps just under the threshold lasts, and lets go once the CPU has room
+        /// (700‰ by default; aegis has no such band: see ``coolOff``).
+        public var cpuRelease: Int
         /// How often CPU usage is sampled: 100 ms by default, where aegis samples every 500 ms.
         /// With the same decay the average passes 800‰ about 3 s into full load instead of 16 s,
         /// while the window still remembers unloaded response times, so the in-flight bound it
@@ -40,21 +45,23 @@ public final class BBRLimiter: Limiter {
         public var cpuSampleInterval: Duration
         /// The weight of the previous value in each sample's moving average.
         public var cpuDecay: Double
-        /// How long after the last request shed above the CPU threshold the in-flight check
-        /// still applies with CPU below it. aegis counts from when shedding began, so under an
-        /// overload that the shedding itself brings just under the threshold the limit lifts
-        /// every second and a burst gets in; counted from the last shed (**Better**), the check
-        /// stays while the overload lasts, and ends a second after it.
+        /// How long after the last request shed the in-flight check still applies with CPU
+        /// below the threshold. aegis counts from when shedding began, so under an overload
+        /// that the shedding itself brings under the threshold the limit lifts every second and
+        /// a burst gets in; counted from the last request shed with the CPU at or above
+        /// ``cpuRelease`` (**Better**), the check stays while the overload lasts, and ends a
+        /// second after it.
         public var coolOff: Duration
         /// Which response time of the window is minRT.
         public var minRT: ResponseTime
 
-        public init(window: Duration = .seconds(10), buckets: Int = 100, cpuThreshold: Int = 800,
+        public init(window: Duration = .seconds(10), buckets: Int = 100, cpuThreshold: Int = 800, cpuRelease: Int = 700,
                     cpuSampleInterval: Duration = .milliseconds(100), cpuDecay: Double = 0.95, coolOff: Duration = .seconds(1),
                     minRT: ResponseTime = .lowestBucketAverage) {
             self.window = window
             self.buckets = buckets
             self.cpuThreshold = cpuThreshold
+            self.cpuRelease = cpuRelease
             self.cpuSampleInterval = cpuSampleInterval
             self.cpuDecay = cpuDecay
             self.coolOff = coolOff
@@ -84,7 +91,7 @@ public final class BBRLimiter: Limiter {
         /// The lowest average response time of a complete bucket, in milliseconds (1 when none).
         public var minRT: Double
         public var maxInFlight: Int
-        /// Whether a request was shed above the threshold less than ``Configuration/coolOff`` ago.
+        /// Whether the cool-off is on: a request was shed less than ``Configuration/coolOff`` ago.
         public var coolingOff: Bool
     }
 
@@ -99,8 +106,11 @@ public final class BBRLimiter: Limiter {
         var passes: RollingWindow
         var responseTimes: RollingWindow
         var inFlight = 0
-        /// When a request was last shed with the CPU over the threshold.
+        /// When a request was last shed with the CPU over the threshold, or in the cool-off over
+        /// the release level.
         var lastDrop: ContinuousClock.Instant?
+        /// minRT when shedding began, the most it may be until the cool-off ends.
+        var heldMinRT: Double?
         /// maxPass and minRT for the bucket number they were computed in.
         var cached: (bucket: Int64, maxPass: Int, minRT: Double)?
     }
@@ -158,16 +168,25 @@ public final class BBRLimiter: Limiter {
     }
 
     /// aegis's `shouldDrop`: below the threshold, only during the cool-off; above it, when more
-    /// requests are in flight than one and than maxFlight (each such drop restarting the cool-off).
+    /// requests are in flight than one and than maxFlight. Each drop above the threshold, and
+    /// each in the cool-off with the CPU at or above the release level, restarts the cool-off.
     private func shouldDrop(_ state: inout State, cpu: Int, at now: ContinuousClock.Instant) -> Bool {
         if cpu < configuration.cpuThreshold {
             guard let last = state.lastDrop else { return false }
-            if now - last <= configuration.coolOff { return overloaded(&state, at: now) }
-            state.lastDrop = nil
-            return false
+            guard now - last <= configuration.coolOff else {
+                state.lastDrop = nil
+                state.heldMinRT = nil
+                return false
+            }
+            let drop = overloaded(&state, at: now)
+            if drop, cpu >= configuration.cpuRelease { state.lastDrop = now }
+            return drop
         }
         let drop = overloaded(&state, at: now)
-        if drop { state.lastDrop = now }
+        if drop {
+            if state.lastDrop == nil { state.heldMinRT = passAndRT(&state, at: now).1 }
+            state.lastDrop = now
+        }
         return drop
     }
 
@@ -182,8 +201,14 @@ public final class BBRLimiter: Limiter {
     }
 
     /// The most passes of a complete bucket (at least 1) and the lowest average response time
-    /// of one (1 ms when no bucket has any), computed once per bucket.
+    /// of one (1 ms when no bucket has any), computed once per bucket; while shedding, minRT is
+    /// at most what it was when shedding began.
     private func passAndRT(_ state: inout State, at now: ContinuousClock.Instant) -> (Int, Double) {
+        let (maxPass, minRT) = windowPassAndRT(&state, at: now)
+        return (maxPass, state.heldMinRT.map { min($0, minRT) } ?? minRT)
+    }
+
+    private func windowPassAndRT(_ state: inout State, at now: ContinuousClock.Instant) -> (Int, Double) {
         let bucket = state.passes.bucketNumber(at: now)
         if let cached = state.cached, cached.bucket == bucket { return (cached.maxPass, cached.minRT) }
         let maxPass = max(1, state.passes.completed(at: now).map(\.count).max() ?? 0)
