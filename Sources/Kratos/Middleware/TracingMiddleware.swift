@@ -1,5 +1,6 @@
 import Logging
 import ServiceContextModule
+import Synchronization
 import Tracing
 
 /// A span per request on swift-distributed-tracing, for servers and clients of both transports,
@@ -26,9 +27,12 @@ public struct TracingMiddleware: Middleware {
     public let side: Side
     let tracer: (any Tracer)?
     let ids: Logger.MetadataProvider?
+    private let bootstrapped = BootstrappedTracer()
 
     /// - Parameters:
-    ///   - tracer: default the bootstrapped `InstrumentationSystem.tracer`, looked up per request.
+    ///   - tracer: default the bootstrapped `InstrumentationSystem.tracer`, looked up on the first
+    ///     request and kept (bootstrap the system before serving, as swift-distributed-tracing
+    ///     asks; the lookup takes a lock and a dynamic cast, which every request paid before).
     ///   - ids: reads the span's trace and span id (as `trace.id` and `span.id`) from the task's
     ///     context, for ``RequestContext/traceID`` (`KratosOTel.logMetadata` for swift-otel).
     public init(side: Side = .server, tracer: (any Tracer)? = nil, ids: Logger.MetadataProvider? = nil) {
@@ -38,7 +42,7 @@ public struct TracingMiddleware: Middleware {
     }
 
     public func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
-        let tracer = self.tracer ?? InstrumentationSystem.tracer
+        let tracer = self.tracer ?? bootstrapped.tracer
         var parent = ServiceContext.current ?? .topLevel
         if side == .server {
             tracer.extract(context.requestHeaders, into: &parent, using: HeaderExtractor())
@@ -120,5 +124,19 @@ struct HeaderExtractor: Extractor {
 struct HeaderInjector: Injector {
     func inject(_ value: String, forKey key: String, into carrier: inout Headers) {
         carrier.set(key, value)
+    }
+}
+
+/// `InstrumentationSystem.tracer`, looked up once.
+private final class BootstrappedTracer: Sendable {
+    private let found = Mutex<(any Tracer)?>(nil)
+
+    var tracer: any Tracer {
+        found.withLock { found in
+            if let found { return found }
+            let tracer = InstrumentationSystem.tracer
+            found = tracer
+            return tracer
+        }
     }
 }
