@@ -204,6 +204,12 @@ final class ManualCPU: CPUUsageSource {
         held.forEach { $0.done() }
     }
 
+    @Test func theReleaseLevelIsSevenEighthsOfTheThresholdUnlessSet() {
+        #expect(BBRLimiter.Configuration().cpuRelease == 700)
+        #expect(BBRLimiter.Configuration(cpuThreshold: 500).cpuRelease == 437)
+        #expect(BBRLimiter.Configuration(cpuRelease: 600).cpuRelease == 600)
+    }
+
     @Test func aShedInTheCoolOffRestartsItWhileTheCPUIsAboveTheReleaseLevel() throws {
         let cpu = ManualCPU(clock: clock)
         let limiter = limiter(cpu: cpu, .init(cpuSampleInterval: .milliseconds(500), cpuDecay: 0))

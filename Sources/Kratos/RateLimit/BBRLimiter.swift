@@ -35,7 +35,7 @@ public final class BBRLimiter: Limiter {
         /// CPU usage in per mille down to which a request shed in the cool-off, below the
         /// threshold, restarts it: hysteresis, so the in-flight check holds while an overload
         /// that shedding keeps just under the threshold lasts, and lets go once the CPU has room
-        /// (700‰ by default; aegis has no such band: see ``coolOff``).
+        /// (7/8 of the threshold by default, 700‰ for 800‰; aegis has no such band: see ``coolOff``).
         public var cpuRelease: Int
         /// How often CPU usage is sampled: 100 ms by default, where aegis samples every 500 ms.
         /// With the same decay the average passes 800‰ about 3 s into full load instead of 16 s,
@@ -55,13 +55,13 @@ public final class BBRLimiter: Limiter {
         /// Which response time of the window is minRT.
         public var minRT: ResponseTime
 
-        public init(window: Duration = .seconds(10), buckets: Int = 100, cpuThreshold: Int = 800, cpuRelease: Int = 700,
+        public init(window: Duration = .seconds(10), buckets: Int = 100, cpuThreshold: Int = 800, cpuRelease: Int? = nil,
                     cpuSampleInterval: Duration = .milliseconds(100), cpuDecay: Double = 0.95, coolOff: Duration = .seconds(1),
                     minRT: ResponseTime = .lowestBucketAverage) {
             self.window = window
             self.buckets = buckets
             self.cpuThreshold = cpuThreshold
-            self.cpuRelease = cpuRelease
+            self.cpuRelease = cpuRelease ?? cpuThreshold * 7 / 8
             self.cpuSampleInterval = cpuSampleInterval
             self.cpuDecay = cpuDecay
             self.coolOff = coolOff

@@ -4,8 +4,9 @@ import NIOCore
 import NIOHTTP1
 
 /// Turns a complete request into a reply: routes it, builds its context, runs filters and the
-/// route's handler, and answers every error in the Kratos error body. Never throws.
-struct Dispatcher: Sendable {
+/// route's handler, and answers every error in the Kratos error body. Never throws. A class: each
+/// request's task holds it, and a reference is one retain where a copy of its fields was several.
+final class Dispatcher: Sendable {
     let server: KratosHTTPServer
     let router: Router
     let filtered: @Sendable (HTTPRequest, @escaping HTTPHandler) async throws -> HTTPResponse
