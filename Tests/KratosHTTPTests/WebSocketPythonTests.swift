@@ -91,7 +91,7 @@ import Testing
             #expect(stopped, "the writer never stopped: \(count) messages of 64 KiB")
             #expect(count < 200, "\(count) messages of 64 KiB were written while nobody read")
             // Resumed, the client reads 300 messages in order: the writer went on.
-            FileManager.default.createFile(atPath: directory.appendingPathComponent("resume").path, contents: nil)
+            _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("resume").path, contents: nil)
             let result = try JSONSerialization.jsonObject(with: try await output) as? [String: Any] ?? [:]
             #expect(result["count"] as? Int == 300 && result["first"] as? Int == 1 && result["in_order"] as? Bool == true)
             #expect(probe.written.load(ordering: .relaxed) > 300)

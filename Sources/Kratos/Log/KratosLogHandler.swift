@@ -55,8 +55,20 @@ public struct KratosLogHandler: LogHandler {
 
     /// Writes a record whose fields are in key order, one per key.
     func write(level: Logger.Level, message: String, file: String, line: UInt, sorted fields: [(key: String, value: Logger.Metadata.Value)]) {
-        let name = file.utf8.lastIndex(of: UInt8(ascii: "/")).map { file[file.utf8.index(after: $0)...] } ?? Substring(file)
-        output.write(Self.render(format: format, level: level, file: name, line: line, message: message, fields: fields), level >= .error)
+        output.write(Self.render(format: format, level: level, file: Self.caller(file), line: line, message: message, fields: fields),
+                     level >= .error)
+    }
+
+    /// The same, for fields that are all strings (the request log line's path).
+    func write(level: Logger.Level, message: String, file: String, line: UInt, sorted fields: [(key: String, value: String)]) {
+        output.write(Self.render(format: format, level: level, file: Self.caller(file), line: line, message: message, fields: fields,
+                                 text: { $0 }),
+                     level >= .error)
+    }
+
+    /// The file name of a `#fileID`, without its module.
+    static func caller(_ file: String) -> Substring {
+        file.utf8.lastIndex(of: UInt8(ascii: "/")).map { file[file.utf8.index(after: $0)...] } ?? Substring(file)
     }
 
     /// go-kratos's level names.
@@ -75,39 +87,44 @@ public struct KratosLogHandler: LogHandler {
     /// the bytes of one line without its newline.
     static func render(format: Format, level: Logger.Level, timestamp: LogTimestamp = .now(), file: Substring, line: UInt,
                        message: String, fields: [(key: String, value: Logger.Metadata.Value)]) -> [UInt8] {
+        render(format: format, level: level, timestamp: timestamp, file: file, line: line, message: message, fields: fields, text: text)
+    }
+
+    /// The same, for fields whose values are `Value`, written as `text` makes them.
+    static func render<Value>(format: Format, level: Logger.Level, timestamp: LogTimestamp = .now(), file: Substring, line: UInt,
+                              message: String, fields: [(key: String, value: Value)], text: (Value) -> String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(192 + 32 * fields.count)
-        func append(_ text: some StringProtocol) { out.append(contentsOf: text.utf8) }
         switch format {
         case .logfmt:
-            append("level=")
-            append(name(of: level))
-            append(" ts=")
+            appendUTF8("level=", to: &out)
+            appendUTF8(name(of: level), to: &out)
+            appendUTF8(" ts=", to: &out)
             timestamp.append(to: &out)
-            append(" caller=")
+            appendUTF8(" caller=", to: &out)
             if file.utf8.allSatisfy(isPlainLogfmt) {
-                append(file)
+                appendUTF8(file, to: &out)
                 out.append(UInt8(ascii: ":"))
-                append(String(line))
+                appendDecimal(Int(line), to: &out)
             } else {
                 appendLogfmt("\(file):\(line)", to: &out)
             }
-            append(" msg=")
+            appendUTF8(" msg=", to: &out)
             appendLogfmt(message, to: &out)
             for (key, value) in fields {
                 out.append(UInt8(ascii: " "))
-                append(key)
+                appendUTF8(key, to: &out)
                 out.append(UInt8(ascii: "="))
                 appendLogfmt(text(value), to: &out)
             }
         case .json:
-            append(#"{"level":""#)
-            append(name(of: level))
-            append(#"","ts":""#)
+            appendUTF8(#"{"level":""#, to: &out)
+            appendUTF8(name(of: level), to: &out)
+            appendUTF8(#"","ts":""#, to: &out)
             timestamp.append(to: &out)
-            append(#"","caller":"#)
+            appendUTF8(#"","caller":"#, to: &out)
             JSONString.appendQuoted("\(file):\(line)", to: &out)
-            append(#","msg":"#)
+            appendUTF8(#","msg":"#, to: &out)
             JSONString.appendQuoted(message, to: &out)
             for (key, value) in fields {
                 out.append(UInt8(ascii: ","))
@@ -118,6 +135,20 @@ public struct KratosLogHandler: LogHandler {
             out.append(UInt8(ascii: "}"))
         }
         return out
+    }
+
+    /// Appends the UTF-8 of `text`, copied in one piece where it is contiguous (always, for
+    /// native strings) rather than character by character.
+    static func appendUTF8(_ text: some StringProtocol, to out: inout [UInt8]) {
+        if text.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
+            out.append(contentsOf: text.utf8)
+        }
+    }
+
+    /// Appends `value` in decimal.
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        guard value >= 10 || value < 0 else { return out.append(UInt8(ascii: "0") + UInt8(value)) }
+        appendUTF8(String(value), to: &out)
     }
 
     static func text(_ value: Logger.Metadata.Value) -> String {
@@ -160,10 +191,15 @@ public struct FilteringLogHandler: LogHandler {
     public var maskedValues: Set<String>
     public var metadataProvider: Logger.MetadataProvider?
     public var metadata: Logger.Metadata = [:] {
-        didSet { sortedMetadata = LogFields(metadata).sorted() }
+        didSet {
+            let sorted = LogFields(metadata).sorted()
+            sortedStrings = sorted.allSatisfy { if case .string = $0.value { true } else { false } }
+                ? sorted.map { ($0.key, KratosLogHandler.text($0.value)) } : nil
+        }
     }
-    /// `metadata` in key order, for records whose fields come sorted.
-    private(set) var sortedMetadata: [(key: String, value: Logger.Metadata.Value)] = []
+    /// `metadata` in key order, for records whose fields come sorted; nil when a value is not a
+    /// plain string (one whose text could change from record to record).
+    private(set) var sortedStrings: [(key: String, value: String)]? = []
     public var logLevel: Logger.Level
 
     public static let mask = "***"

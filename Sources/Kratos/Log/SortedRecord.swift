@@ -18,27 +18,27 @@ extension Logger {
 
 extension FilteringLogHandler {
     /// Writes a record with fields in key order through the wrapped ``KratosLogHandler``;
-    /// false when this handler cannot take that path (another handler is wrapped, or a
-    /// metadata provider adds fields per record).
+    /// false when this handler cannot take that path (another handler is wrapped, a metadata
+    /// provider adds fields per record, or a metadata value is not a plain string).
     func log(_ level: Logger.Level, _ message: String, sorted fields: [(key: String, value: String)], file: String, line: UInt) -> Bool {
-        guard let kratos, metadataProvider == nil, kratos.metadataProvider == nil, kratos.metadata.isEmpty else { return false }
+        guard let kratos, metadataProvider == nil, kratos.metadataProvider == nil, kratos.metadata.isEmpty,
+              let sortedStrings else { return false }
         guard level >= logLevel else { return true }
         // Two sorted lists merged; the record's own field wins over the handler's of the same key.
-        var merged: [(key: String, value: Logger.Metadata.Value)] = []
-        merged.reserveCapacity(sortedMetadata.count + fields.count)
-        var base = sortedMetadata[...]
+        var merged: [(key: String, value: String)] = []
+        merged.reserveCapacity(sortedStrings.count + fields.count)
+        var base = sortedStrings[...]
         for (key, value) in fields {
             while let first = base.first, first.key <= key {
                 if first.key != key { merged.append(first) }
                 base = base.dropFirst()
             }
-            merged.append((key, .string(value)))
+            merged.append((key, value))
         }
         merged += base
         if !maskedKeys.isEmpty || !maskedValues.isEmpty {
-            for index in merged.indices where maskedKeys.contains(merged[index].key)
-                || (!maskedValues.isEmpty && maskedValues.contains(KratosLogHandler.text(merged[index].value))) {
-                merged[index].value = .string(Self.mask)
+            for index in merged.indices where maskedKeys.contains(merged[index].key) || maskedValues.contains(merged[index].value) {
+                merged[index].value = Self.mask
             }
         }
         kratos.write(level: level, message: message, file: file, line: line, sorted: merged)

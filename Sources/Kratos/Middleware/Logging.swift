@@ -17,6 +17,9 @@ public struct LoggingMiddleware: Middleware {
     /// Whether to log the request as `args`.
     public var logArguments: Bool
 
+    /// How each request type is written as `args`.
+    private let writers = PerType<@Sendable (any Sendable) -> String>()
+
     public init(component: String = "server", logArguments: Bool = true) {
         self.component = component
         self.logArguments = logArguments
@@ -24,7 +27,7 @@ public struct LoggingMiddleware: Middleware {
 
     public func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
         let start = ContinuousClock.now
-        let arguments = logArguments ? Self.arguments(request) : nil
+        let arguments = logArguments ? writers(request, make: Self.argumentsWriter)(request) : nil
         // The record's fields in key order, as the handler writes them.
         func fields(code: Int, reason: String, stack: String?) -> [(key: String, value: String)] {
             let (seconds, attoseconds) = (ContinuousClock.now - start).components
@@ -54,11 +57,32 @@ public struct LoggingMiddleware: Middleware {
 
     /// The request as `args`: redacted if it says how, protojson on one line for messages.
     static func arguments(_ request: any Sendable) -> String {
-        if let redacter = request as? any Redacter { return redacter.redact() }
-        if let message = request as? any SwiftProtobuf.Message, let json = try? ProtoJSONWriter.encode(message) {
-            return String(decoding: json, as: UTF8.self)
+        argumentsWriter(for: request)(request)
+    }
+
+    /// How requests of `request`'s type are written as `args`, worked out from its conformances.
+    static func argumentsWriter(for request: any Sendable) -> @Sendable (any Sendable) -> String {
+        if let redacter = request as? any Redacter {
+            func redacted<R: Redacter>(_: R) -> @Sendable (any Sendable) -> String {
+                { ($0 as? R)?.redact() ?? described($0) }
+            }
+            return redacted(redacter)
         }
-        return String(describing: request).split(whereSeparator: \.isNewline).joined(separator: " ")
+        if let message = request as? any SwiftProtobuf.Message {
+            func json<M: SwiftProtobuf.Message>(_: M) -> @Sendable (any Sendable) -> String {
+                { request in
+                    guard let message = request as? M, let json = try? ProtoJSONWriter.encode(message) else { return described(request) }
+                    return String(decoding: json, as: UTF8.self)
+                }
+            }
+            return json(message)
+        }
+        return described
+    }
+
+    /// Any other request: its description, on one line.
+    static func described(_ request: any Sendable) -> String {
+        String(describing: request).split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }
 
@@ -70,7 +94,7 @@ public struct LoggingMiddleware: Middleware {
 ///     public func redact() -> String { "{\"user\":\"\(user)\",\"password\":\"***\"}" }
 /// }
 /// ```
-public protocol Redacter {
+public protocol Redacter: SendableMetatype {
     /// The text logged in place of the request.
     func redact() -> String
 }

@@ -15,13 +15,24 @@
 /// A streaming RPC's messages arrive after the middleware ran: validate them in the handler with
 /// `try message.validate()`.
 public struct ValidateMiddleware: Middleware {
+    /// Each request type's violations, or nil for types without rules.
+    private let validators = PerType<(@Sendable (any Sendable) -> [Violation])?>()
+
     public init() {}
 
     public func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
-        if let message = request as? any Validatable {
-            let violations = message.validationViolations()
+        if let validator = validators(request, make: Self.validator) {
+            let violations = validator(request)
             if !violations.isEmpty { throw KratosError.validator(violations) }
         }
         return try await next(request, context)
+    }
+
+    private static func validator(for request: any Sendable) -> (@Sendable (any Sendable) -> [Violation])? {
+        guard let message = request as? any Validatable else { return nil }
+        func violations<Message: Validatable>(of _: Message) -> @Sendable (any Sendable) -> [Violation] {
+            { ($0 as? Message)?.validationViolations() ?? [] }
+        }
+        return violations(of: message)
     }
 }

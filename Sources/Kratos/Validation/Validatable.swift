@@ -7,7 +7,7 @@ import Foundation
 /// let violations = request.validationViolations()   // [] when valid
 /// try request.validate()                           // throws 400 VALIDATOR when not
 /// ```
-public protocol Validatable {
+public protocol Validatable: SendableMetatype {
     /// Every rule the message breaks, its nested messages' included, in field order; empty when
     /// the message is valid.
     func validationViolations() -> [Violation]
