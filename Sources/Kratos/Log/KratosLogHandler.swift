@@ -167,15 +167,14 @@ public struct KratosLogHandler: LogHandler {
 
     /// `value` as logfmt writes it: quoted when empty or holding spaces, `=`, `"` or control characters.
     static func appendLogfmt(_ value: String, to out: inout [UInt8]) {
-        var value = value
-        let plain = value.withUTF8 { bytes in
-            guard !bytes.isEmpty, bytes.allSatisfy(isPlainLogfmt) else {
-                return false
-            }
+        let plain = value.utf8.withContiguousStorageIfAvailable { bytes in
+            guard !bytes.isEmpty, bytes.allSatisfy(isPlainLogfmt) else { return false }
             out.append(contentsOf: bytes)
             return true
         }
-        if !plain { JSONString.appendQuoted(value, to: &out) }
+        if plain == true { return }
+        if plain == nil, !value.isEmpty, value.utf8.allSatisfy(isPlainLogfmt) { return out.append(contentsOf: value.utf8) }
+        JSONString.appendQuoted(value, to: &out)
     }
 }
 
