@@ -220,6 +220,20 @@ typealias UpdateBookRequest = Kratos_Test_V1_UpdateBookRequest
         }
     }
 
+    @Test func anUpgradeRequestToAPlainRouteIsAnsweredAndTheConnectionClosed() async throws {
+        try await withServer(try bookServer()) { endpoint in
+            // Once the decoder has seen `Connection: Upgrade`, it reads what follows as the new
+            // protocol's: the reply says close, and curl's second request goes on a new connection
+            // instead of waiting forever on this one.
+            let output = try await runProcess("/usr/bin/curl", ["-sS", "-i", "--max-time", "10", "-H", "Connection: Upgrade", "-H", "Upgrade: foo",
+                                                                endpoint + "/helloworld/a", endpoint + "/helloworld/b"])
+            let text = String(decoding: output.stdout, as: UTF8.self)
+            #expect(output.status == 0, "\(String(decoding: output.stderr, as: UTF8.self))")
+            #expect(text.contains(#"{"message":"Hello a"}"#) && text.contains(#"{"message":"Hello b"}"#))
+            #expect(text.lowercased().components(separatedBy: "connection: close").count == 3)
+        }
+    }
+
     @Test func keepAliveServesManyRequestsOnOneConnection() async throws {
         try await withServer(try bookServer()) { endpoint in
             let output = try await runProcess("/usr/bin/curl", ["-sS", endpoint + "/helloworld/a", endpoint + "/helloworld/b", endpoint + "/nope"])

@@ -23,7 +23,7 @@ extension HTTPChannelHandler {
 
         init(_ head: HTTPRequestHead) {
             version = head.version
-            keepAlive = head.isKeepAlive
+            keepAlive = head.keepsConnection
             chunked = head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1)
             sendsBody = head.method != .HEAD
         }
@@ -74,7 +74,7 @@ extension HTTPChannelHandler {
         }
         var end = allocator.buffer(capacity: 5)
         if stream.sendsBody, stream.chunked { end.writeStaticString(HTTPWire.lastChunk) }
-        guard stream.closes || state.isLastReply(keepAlive: head.isKeepAlive, replyAsksToClose: false) else {
+        guard stream.closes || state.isLastReply(keepAlive: head.keepsConnection, replyAsksToClose: false) else {
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(end)), promise: nil)
             return
         }

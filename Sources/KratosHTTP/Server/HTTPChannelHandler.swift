@@ -197,7 +197,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let stream, stream.headSent {
             endStream(stream, last: response, for: head, context: context)
         } else {
-            write(response, for: head, keepAlive: head.isKeepAlive, context: context)
+            write(response, for: head, keepAlive: head.keepsConnection, context: context)
         }
         serveQueued(context: context)
     }
@@ -207,7 +207,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         running = nil
         current.task?.cancel()
         let error = KratosError.gatewayTimeout("TIMEOUT", "request timed out after \(timeout.nanoseconds / 1_000_000) ms")
-        write(Reply.error(error, for: current.request), for: head, keepAlive: head.isKeepAlive, context: context)
+        write(Reply.error(error, for: current.request), for: head, keepAlive: head.keepsConnection, context: context)
         serveQueued(context: context)
     }
 
@@ -282,5 +282,17 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         running?.stream?.writable?.fail(CancellationError())
         running = nil
         context.fireChannelInactive()
+    }
+}
+
+extension HTTPRequestHead {
+    /// Whether the connection stays open after the reply: kept alive, and not a request to
+    /// switch protocols that a route answered over HTTP. After such a request the decoder reads
+    /// what follows as the new protocol's bytes, so the connection could serve nothing more; it
+    /// is closed after the reply instead (RFC 9110 lets a server ignore `Upgrade`).
+    var keepsConnection: Bool {
+        guard isKeepAlive else { return false }
+        guard headers.contains(name: "upgrade") else { return true }
+        return !headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
     }
 }
