@@ -208,6 +208,37 @@ final class ManualCPU: CPUUsageSource {
         #expect(BBRLimiter.Configuration().cpuRelease == 700)
         #expect(BBRLimiter.Configuration(cpuThreshold: 500).cpuRelease == 437)
         #expect(BBRLimiter.Configuration(cpuRelease: 600).cpuRelease == 600)
+        var lowered = BBRLimiter.Configuration()
+        lowered.cpuThreshold = 600
+        #expect(lowered.cpuRelease == 525)                    // follows the threshold until set
+    }
+
+    @Test func aCoolOffThatRanOutEndsWhileTheCPUStaysHighAndTheNextShedHoldsAFreshMinRT() throws {
+        let cpu = ManualCPU(clock: clock, permille: 1000)
+        let limiter = limiter(cpu: cpu, .init(window: .seconds(1), buckets: 10, cpuSampleInterval: .milliseconds(100),
+                                              cpuDecay: 0, coolOff: .milliseconds(200)))
+        try pass(limiter, 20, taking: .milliseconds(10))      // a bucket of 20 passes of 10 ms
+        clock.advance(.milliseconds(100))
+        var held = (0..<3).compactMap { _ in limiter.allow() }
+        #expect(limiter.allow() == nil)                       // shedding begins, minRT held at 10 ms
+        held.forEach { $0.done() }
+        // The CPU stays at 1000‰ while the route gets slower: 40 ms a request, two at a time,
+        // nothing shed for well past the cool-off.
+        for _ in 0..<12 {
+            let slow = (0..<2).compactMap { _ in limiter.allow() }
+            #expect(slow.count == 2)
+            clock.advance(.milliseconds(40))
+            slow.forEach { $0.done() }
+            clock.advance(.milliseconds(60))
+        }
+        #expect(!limiter.stats.coolingOff)
+        #expect(limiter.stats.minRT == 40)                    // no longer held at the old 10 ms
+        // Shedding again holds what minRT is now.
+        held = (0..<20).compactMap { _ in limiter.allow() }
+        #expect(held.count < 20)
+        #expect(limiter.stats.coolingOff)
+        #expect(limiter.stats.minRT == 40)
+        held.forEach { $0.done() }
     }
 
     @Test func aShedInTheCoolOffRestartsItWhileTheCPUIsAboveTheReleaseLevel() throws {

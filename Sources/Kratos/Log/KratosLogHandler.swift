@@ -105,7 +105,7 @@ public struct KratosLogHandler: LogHandler {
             if file.utf8.allSatisfy(isPlainLogfmt) {
                 appendUTF8(file, to: &out)
                 out.append(UInt8(ascii: ":"))
-                appendDecimal(Int(line), to: &out)
+                appendDecimal(Int(clamping: line), to: &out)
             } else {
                 appendLogfmt("\(file):\(line)", to: &out)
             }

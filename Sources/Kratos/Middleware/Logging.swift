@@ -62,6 +62,18 @@ public struct LoggingMiddleware: Middleware {
 
     /// How requests of `request`'s type are written as `args`, worked out from its conformances.
     static func argumentsWriter(for request: any Sendable) -> @Sendable (any Sendable) -> String {
+        // A wrapper (an Optional, AnyHashable) may hold a Redacter one time and not the next:
+        // kept per type only when the type itself conforms, cast per request otherwise.
+        let type = type(of: request)
+        guard type is any Redacter.Type || type is any SwiftProtobuf.Message.Type else {
+            return { request in
+                if let redacter = request as? any Redacter { return redacter.redact() }
+                if let message = request as? any SwiftProtobuf.Message, let json = try? ProtoJSONWriter.encode(message) {
+                    return String(decoding: json, as: UTF8.self)
+                }
+                return described(request)
+            }
+        }
         if let redacter = request as? any Redacter {
             func redacted<R: Redacter>(_: R) -> @Sendable (any Sendable) -> String {
                 { ($0 as? R)?.redact() ?? described($0) }

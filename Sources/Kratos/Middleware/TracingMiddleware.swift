@@ -32,7 +32,8 @@ public struct TracingMiddleware: Middleware {
     /// - Parameters:
     ///   - tracer: default the bootstrapped `InstrumentationSystem.tracer`, looked up on the first
     ///     request and kept (bootstrap the system before serving, as swift-distributed-tracing
-    ///     asks; the lookup takes a lock and a dynamic cast, which every request paid before).
+    ///     asks): later requests read it under a lock of the middleware's own instead of the
+    ///     system's lookup, a lock and a dynamic cast.
     ///   - ids: reads the span's trace and span id (as `trace.id` and `span.id`) from the task's
     ///     context, for ``RequestContext/traceID`` (`KratosOTel.logMetadata` for swift-otel).
     public init(side: Side = .server, tracer: (any Tracer)? = nil, ids: Logger.MetadataProvider? = nil) {

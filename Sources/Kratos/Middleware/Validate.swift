@@ -29,6 +29,11 @@ public struct ValidateMiddleware: Middleware {
     }
 
     private static func validator(for request: any Sendable) -> (@Sendable (any Sendable) -> [Violation])? {
+        // A wrapper (an Optional, AnyHashable) may hold a Validatable one time and not the next:
+        // kept per type only when the type itself conforms, cast per request otherwise.
+        guard type(of: request) is any Validatable.Type else {
+            return { ($0 as? any Validatable)?.validationViolations() ?? [] }
+        }
         guard let message = request as? any Validatable else { return nil }
         func violations<Message: Validatable>(of _: Message) -> @Sendable (any Sendable) -> [Violation] {
             { ($0 as? Message)?.validationViolations() ?? [] }

@@ -35,8 +35,12 @@ public final class BBRLimiter: Limiter {
         /// CPU usage in per mille down to which a request shed in the cool-off, below the
         /// threshold, restarts it: hysteresis, so the in-flight check holds while an overload
         /// that shedding keeps just under the threshold lasts, and lets go once the CPU has room
-        /// (7/8 of the threshold by default, 700‰ for 800‰; aegis has no such band: see ``coolOff``).
-        public var cpuRelease: Int
+        /// (7/8 of the threshold unless set, 700‰ for 800‰; aegis has no such band: see ``coolOff``).
+        public var cpuRelease: Int {
+            get { release ?? cpuThreshold * 7 / 8 }
+            set { release = newValue }
+        }
+        private var release: Int?
         /// How often CPU usage is sampled: 100 ms by default, where aegis samples every 500 ms.
         /// With the same decay the average passes 800‰ about 3 s into full load instead of 16 s,
         /// while the window still remembers unloaded response times, so the in-flight bound it
@@ -61,7 +65,7 @@ public final class BBRLimiter: Limiter {
             self.window = window
             self.buckets = buckets
             self.cpuThreshold = cpuThreshold
-            self.cpuRelease = cpuRelease ?? cpuThreshold * 7 / 8
+            release = cpuRelease
             self.cpuSampleInterval = cpuSampleInterval
             self.cpuDecay = cpuDecay
             self.coolOff = coolOff
@@ -88,7 +92,9 @@ public final class BBRLimiter: Limiter {
         public var inFlight: Int
         /// The most requests finished in one complete bucket of the window (at least 1).
         public var maxPass: Int
-        /// The lowest average response time of a complete bucket, in milliseconds (1 when none).
+        /// The lowest average response time of a complete bucket (or, with ``ResponseTime/fastestRequest``,
+        /// the fastest request), in milliseconds (1 when none); while shedding, at most what it
+        /// was when shedding began.
         public var minRT: Double
         public var maxInFlight: Int
         /// Whether the cool-off is on: a request was shed less than ``Configuration/coolOff`` ago.
@@ -171,13 +177,13 @@ public final class BBRLimiter: Limiter {
     /// requests are in flight than one and than maxFlight. Each drop above the threshold, and
     /// each in the cool-off with the CPU at or above the release level, restarts the cool-off.
     private func shouldDrop(_ state: inout State, cpu: Int, at now: ContinuousClock.Instant) -> Bool {
+        // A cool-off that has run out ends, whatever the CPU: the next shed begins afresh.
+        if let last = state.lastDrop, now - last > configuration.coolOff {
+            state.lastDrop = nil
+            state.heldMinRT = nil
+        }
         if cpu < configuration.cpuThreshold {
-            guard let last = state.lastDrop else { return false }
-            guard now - last <= configuration.coolOff else {
-                state.lastDrop = nil
-                state.heldMinRT = nil
-                return false
-            }
+            guard state.lastDrop != nil else { return false }
             let drop = overloaded(&state, at: now)
             if drop, cpu >= configuration.cpuRelease { state.lastDrop = now }
             return drop

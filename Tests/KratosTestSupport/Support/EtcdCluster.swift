@@ -1,5 +1,4 @@
 import Foundation
-import KratosTestSupport
 
 /// Real etcd members (Debian `etcd-server`) on loopback ephemeral ports, each with its data in a
 /// temporary directory, killed (SIGKILL) by ``stop()``: the test process ignores SIGTERM, and

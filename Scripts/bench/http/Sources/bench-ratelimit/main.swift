@@ -19,7 +19,7 @@ let arguments = CommandLine.arguments
 let port = arguments.count > 1 ? Int(arguments[1]) ?? 8000 : 8000
 let mode = arguments.count > 2 ? arguments[2] : "none"
 
-let statsOn = ProcessInfo.processInfo.environment["BENCH_STATS"] == "1"
+let statsOn = ProcessInfo.processInfo.environment["BENCH_STATS"] == "1" && mode != "none"
 let served = Mutex<[Double]>([])
 var middleware: [any Middleware] = [Recovery()]
 if statsOn {
