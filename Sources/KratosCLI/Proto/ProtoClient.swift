@@ -13,7 +13,9 @@ struct ProtoClient: ParsableCommand {
             with services gets <proto>.kratos.swift (its service protocols and operations), \
             .http.swift and .kratos-grpc.swift. A proto that imports buf/validate/validate.proto \
             (directly or through its imports) also goes through protoc-gen-kratos-validate: \
-            <proto>.validate.swift, each message's validation rules. --openapi also writes one OpenAPI 3.1 \
+            <proto>.validate.swift, each message's validation rules. A proto that imports \
+            google/api/httpbody.proto also gets google/api/httpbody.pb.swift (once, where the first \
+            such proto's code goes): the message its raw-body routes use. --openapi also writes one OpenAPI 3.1 \
             document for all the protos (protoc-gen-kratos-openapi): to --openapi-path (JSON when it ends in .json), \
             default openapi.yaml in the output directory (Sources/API/openapi.yaml for api/). Tools are looked up in \
             $KRATOS_HOME/bin, then on PATH; `kratos upgrade` installs them all.
