@@ -50,25 +50,17 @@ public struct KratosLogHandler: LogHandler {
 
     private func write(_ event: LogEvent, _ fields: consuming LogFields) {
         if let error = event.error { fields.add("error", .string("\(error)")) }
-        write(level: event.level, message: event.message.description, file: event.file, line: event.line, sorted: fields.sorted())
+        write(level: event.level, message: event.message.description, file: event.file, line: event.line, sorted: fields.sorted(),
+              text: Self.text)
     }
 
-    /// Writes a record whose fields are in key order, one per key.
-    func write(level: Logger.Level, message: String, file: String, line: UInt, sorted fields: [(key: String, value: Logger.Metadata.Value)]) {
-        output.write(Self.render(format: format, level: level, file: Self.caller(file), line: line, message: message, fields: fields),
+    /// Writes a record whose fields are in key order, one per key, each value written as `text`
+    /// makes it.
+    func write<Value>(level: Logger.Level, message: String, file: String, line: UInt, sorted fields: [(key: String, value: Value)],
+                      text: (Value) -> String) {
+        let name = file.utf8.lastIndex(of: UInt8(ascii: "/")).map { file[file.utf8.index(after: $0)...] } ?? Substring(file)
+        output.write(Self.render(format: format, level: level, file: name, line: line, message: message, fields: fields, text: text),
                      level >= .error)
-    }
-
-    /// The same, for fields that are all strings (the request log line's path).
-    func write(level: Logger.Level, message: String, file: String, line: UInt, sorted fields: [(key: String, value: String)]) {
-        output.write(Self.render(format: format, level: level, file: Self.caller(file), line: line, message: message, fields: fields,
-                                 text: { $0 }),
-                     level >= .error)
-    }
-
-    /// The file name of a `#fileID`, without its module.
-    static func caller(_ file: String) -> Substring {
-        file.utf8.lastIndex(of: UInt8(ascii: "/")).map { file[file.utf8.index(after: $0)...] } ?? Substring(file)
     }
 
     /// go-kratos's level names.
@@ -83,14 +75,8 @@ public struct KratosLogHandler: LogHandler {
         }
     }
 
-    /// One record: `level`, `ts`, `caller` and `msg` first, then `fields` (sorted by key), as
-    /// the bytes of one line without its newline.
-    static func render(format: Format, level: Logger.Level, timestamp: LogTimestamp = .now(), file: Substring, line: UInt,
-                       message: String, fields: [(key: String, value: Logger.Metadata.Value)]) -> [UInt8] {
-        render(format: format, level: level, timestamp: timestamp, file: file, line: line, message: message, fields: fields, text: text)
-    }
-
-    /// The same, for fields whose values are `Value`, written as `text` makes them.
+    /// One record: `level`, `ts`, `caller` and `msg` first, then `fields` (sorted by key, each
+    /// value written as `text` makes it), as the bytes of one line without its newline.
     static func render<Value>(format: Format, level: Logger.Level, timestamp: LogTimestamp = .now(), file: Substring, line: UInt,
                               message: String, fields: [(key: String, value: Value)], text: (Value) -> String) -> [UInt8] {
         var out: [UInt8] = []
@@ -167,14 +153,13 @@ public struct KratosLogHandler: LogHandler {
 
     /// `value` as logfmt writes it: quoted when empty or holding spaces, `=`, `"` or control characters.
     static func appendLogfmt(_ value: String, to out: inout [UInt8]) {
-        let plain = value.utf8.withContiguousStorageIfAvailable { bytes in
+        // Read in place; a string not held as contiguous UTF-8 (none is, natively) is quoted.
+        let written = value.utf8.withContiguousStorageIfAvailable { bytes in
             guard !bytes.isEmpty, bytes.allSatisfy(isPlainLogfmt) else { return false }
             out.append(contentsOf: bytes)
             return true
-        }
-        if plain == true { return }
-        if plain == nil, !value.isEmpty, value.utf8.allSatisfy(isPlainLogfmt) { return out.append(contentsOf: value.utf8) }
-        JSONString.appendQuoted(value, to: &out)
+        } ?? false
+        if !written { JSONString.appendQuoted(value, to: &out) }
     }
 }
 

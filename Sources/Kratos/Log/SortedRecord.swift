@@ -41,7 +41,7 @@ extension FilteringLogHandler {
                 merged[index].value = Self.mask
             }
         }
-        kratos.write(level: level, message: message, file: file, line: line, sorted: merged)
+        kratos.write(level: level, message: message, file: file, line: line, sorted: merged, text: { $0 })
         return true
     }
 }

@@ -57,39 +57,34 @@ public struct LoggingMiddleware: Middleware {
 
     /// The request as `args`: redacted if it says how, protojson on one line for messages.
     static func arguments(_ request: any Sendable) -> String {
-        argumentsWriter(for: request)(request)
+        if let redacter = request as? any Redacter { return redacter.redact() }
+        if let message = request as? any SwiftProtobuf.Message, let json = json(message) { return json }
+        return described(request)
     }
 
-    /// How requests of `request`'s type are written as `args`, worked out from its conformances.
+    /// How requests of `request`'s type are written as `args`: ``arguments(_:)`` without its casts
+    /// for a type that is a `Redacter` or a message itself; ``arguments(_:)`` for any other (a
+    /// wrapper such as an Optional may hold a Redacter one time and not the next).
     static func argumentsWriter(for request: any Sendable) -> @Sendable (any Sendable) -> String {
-        // A wrapper (an Optional, AnyHashable) may hold a Redacter one time and not the next:
-        // kept per type only when the type itself conforms, cast per request otherwise.
         let type = type(of: request)
-        guard type is any Redacter.Type || type is any SwiftProtobuf.Message.Type else {
-            return { request in
-                if let redacter = request as? any Redacter { return redacter.redact() }
-                if let message = request as? any SwiftProtobuf.Message, let json = try? ProtoJSONWriter.encode(message) {
-                    return String(decoding: json, as: UTF8.self)
-                }
-                return described(request)
-            }
-        }
-        if let redacter = request as? any Redacter {
+        if type is any Redacter.Type, let redacter = request as? any Redacter {
             func redacted<R: Redacter>(_: R) -> @Sendable (any Sendable) -> String {
-                { ($0 as? R)?.redact() ?? described($0) }
+                { ($0 as? R)?.redact() ?? arguments($0) }
             }
             return redacted(redacter)
         }
-        if let message = request as? any SwiftProtobuf.Message {
-            func json<M: SwiftProtobuf.Message>(_: M) -> @Sendable (any Sendable) -> String {
-                { request in
-                    guard let message = request as? M, let json = try? ProtoJSONWriter.encode(message) else { return described(request) }
-                    return String(decoding: json, as: UTF8.self)
-                }
+        if type is any SwiftProtobuf.Message.Type, let message = request as? any SwiftProtobuf.Message {
+            func encoded<M: SwiftProtobuf.Message>(_: M) -> @Sendable (any Sendable) -> String {
+                { ($0 as? M).flatMap(json) ?? arguments($0) }
             }
-            return json(message)
+            return encoded(message)
         }
-        return described
+        return arguments
+    }
+
+    /// A message as protojson on one line.
+    static func json(_ message: some SwiftProtobuf.Message) -> String? {
+        (try? ProtoJSONWriter.encode(message)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Any other request: its description, on one line.
