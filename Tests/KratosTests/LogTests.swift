@@ -144,4 +144,31 @@ import Testing
         output.flushNow()
         #expect(early.utf8.count + available(descriptors[0]).utf8.count == 70 * 1024)
     }
+
+    /// A line is written into storage sized for most lines; a longer one is written again into
+    /// storage that fits, whole, in both formats, with control characters escaped.
+    @Test func longLinesAndEscapesAreWrittenWhole() throws {
+        let lines = Lines()
+        let long = String(repeating: "x", count: 5000)
+        for format in [KratosLogHandler.Format.logfmt, .json] {
+            let logger = Logger(label: "t") { _ in KratosLogHandler(format: format, output: lines.output) }
+            logger.info("tab\there", metadata: ["long": "\(long)", "bell": "a\u{7}b", "plain": "ok"])
+        }
+        #expect(lines.all.count == 2)
+        #expect(lines.all[0].hasSuffix(#" msg="tab\there" bell="a\u0007b" long=\#(long) plain=ok"#))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines.all[1].utf8)) as? [String: String])
+        #expect(object["long"] == long && object["bell"] == "a\u{7}b" && object["msg"] == "tab\there")
+    }
+
+    /// Masks set after the handler's metadata apply to it too.
+    @Test func masksSetLaterApplyToTheHandlersOwnFields() {
+        let lines = Lines()
+        var handler = FilteringLogHandler(KratosLogHandler(output: lines.output))
+        handler.metadata = ["token": "hunter2", "service.name": "greeter"]
+        handler.maskedKeys = ["token"]
+        let logger = Logger(label: "t") { _ in handler }
+        logger.log(.info, "server request", sorted: [("code", "200")])
+        #expect(lines.all.count == 1)
+        #expect(lines.all[0].hasSuffix("code=200 service.name=greeter token=***"))
+    }
 }

@@ -50,91 +50,23 @@ public struct KratosLogHandler: LogHandler {
 
     private func write(_ event: LogEvent, _ fields: consuming LogFields) {
         if let error = event.error { fields.add("error", .string("\(error)")) }
-        write(level: event.level, message: event.message.description, file: event.file, line: event.line, sorted: fields.sorted(),
-              text: Self.text)
+        write(level: event.level, message: event.message.description, file: event.file, line: event.line,
+              sorted: fields.sorted().map { ($0.key, Self.text($0.value)) })
     }
 
-    /// Writes a record whose fields are in key order, one per key, each value written as `text`
-    /// makes it.
-    func write<Value>(level: Logger.Level, message: String, file: String, line: UInt, sorted fields: [(key: String, value: Value)],
-                      text: (Value) -> String) {
+    /// Writes a record whose fields are in key order, one per key, merged into `base` (also in
+    /// key order), whose field of the same key they replace.
+    func write(level: Logger.Level, message: String, file: String, line: UInt, sorted fields: [(key: String, value: String)],
+               base: [(key: String, value: String)] = []) {
         let name = file.utf8.lastIndex(of: UInt8(ascii: "/")).map { file[file.utf8.index(after: $0)...] } ?? Substring(file)
-        output.write(Self.render(format: format, level: level, file: name, line: line, message: message, fields: fields, text: text),
-                     level >= .error)
+        let record = LogLine(format: format, level: level, timestamp: .now(), file: name, line: line, message: message,
+                             fields: fields, base: base)
+        output.write(record.renderedBytes, level >= .error)
     }
 
     /// go-kratos's level names.
     public static func name(of level: Logger.Level) -> String {
-        switch level {
-        case .trace: "TRACE"
-        case .debug: "DEBUG"
-        case .info, .notice: "INFO"
-        case .warning: "WARN"
-        case .error: "ERROR"
-        case .critical: "FATAL"
-        }
-    }
-
-    /// One record: `level`, `ts`, `caller` and `msg` first, then `fields` (sorted by key, each
-    /// value written as `text` makes it), as the bytes of one line without its newline.
-    static func render<Value>(format: Format, level: Logger.Level, timestamp: LogTimestamp = .now(), file: Substring, line: UInt,
-                              message: String, fields: [(key: String, value: Value)], text: (Value) -> String) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(192 + 32 * fields.count)
-        switch format {
-        case .logfmt:
-            appendUTF8("level=", to: &out)
-            appendUTF8(name(of: level), to: &out)
-            appendUTF8(" ts=", to: &out)
-            timestamp.append(to: &out)
-            appendUTF8(" caller=", to: &out)
-            if file.utf8.allSatisfy(isPlainLogfmt) {
-                appendUTF8(file, to: &out)
-                out.append(UInt8(ascii: ":"))
-                appendDecimal(Int(clamping: line), to: &out)
-            } else {
-                appendLogfmt("\(file):\(line)", to: &out)
-            }
-            appendUTF8(" msg=", to: &out)
-            appendLogfmt(message, to: &out)
-            for (key, value) in fields {
-                out.append(UInt8(ascii: " "))
-                appendUTF8(key, to: &out)
-                out.append(UInt8(ascii: "="))
-                appendLogfmt(text(value), to: &out)
-            }
-        case .json:
-            appendUTF8(#"{"level":""#, to: &out)
-            appendUTF8(name(of: level), to: &out)
-            appendUTF8(#"","ts":""#, to: &out)
-            timestamp.append(to: &out)
-            appendUTF8(#"","caller":"#, to: &out)
-            JSONString.appendQuoted("\(file):\(line)", to: &out)
-            appendUTF8(#","msg":"#, to: &out)
-            JSONString.appendQuoted(message, to: &out)
-            for (key, value) in fields {
-                out.append(UInt8(ascii: ","))
-                JSONString.appendQuoted(key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                JSONString.appendQuoted(text(value), to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-        return out
-    }
-
-    /// Appends the UTF-8 of `text`, copied in one piece where it is contiguous (always, for
-    /// native strings) rather than character by character.
-    static func appendUTF8(_ text: some StringProtocol, to out: inout [UInt8]) {
-        if text.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
-            out.append(contentsOf: text.utf8)
-        }
-    }
-
-    /// Appends `value` in decimal.
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        guard value >= 10 || value < 0 else { return out.append(UInt8(ascii: "0") + UInt8(value)) }
-        appendUTF8(String(value), to: &out)
+        LogLine.name(of: level).description
     }
 
     static func text(_ value: Logger.Metadata.Value) -> String {
@@ -144,22 +76,6 @@ public struct KratosLogHandler: LogHandler {
         case .array(let values): "[" + values.map(text).joined(separator: ",") + "]"
         case .dictionary(let map): "{" + map.sorted { $0.key < $1.key }.map { "\($0.key):\(text($0.value))" }.joined(separator: ",") + "}"
         }
-    }
-
-    /// Whether logfmt writes `byte` as it is: not a space, `=`, `"` or a control character.
-    static func isPlainLogfmt(_ byte: UInt8) -> Bool {
-        byte > UInt8(ascii: " ") && byte != UInt8(ascii: "=") && byte != UInt8(ascii: "\"")
-    }
-
-    /// `value` as logfmt writes it: quoted when empty or holding spaces, `=`, `"` or control characters.
-    static func appendLogfmt(_ value: String, to out: inout [UInt8]) {
-        // Read in place; a string not held as contiguous UTF-8 (none is, natively) is quoted.
-        let written = value.utf8.withContiguousStorageIfAvailable { bytes in
-            guard !bytes.isEmpty, bytes.allSatisfy(isPlainLogfmt) else { return false }
-            out.append(contentsOf: bytes)
-            return true
-        } ?? false
-        if !written { JSONString.appendQuoted(value, to: &out) }
     }
 }
 
@@ -171,18 +87,18 @@ public struct FilteringLogHandler: LogHandler {
     }
     /// `wrapped` when it is Kratos's own handler, which takes the merged fields as they are.
     private(set) var kratos: KratosLogHandler?
-    public var maskedKeys: Set<String>
-    public var maskedValues: Set<String>
+    public var maskedKeys: Set<String> {
+        didSet { sortedStrings = sortedMaskedStrings() }
+    }
+    public var maskedValues: Set<String> {
+        didSet { sortedStrings = sortedMaskedStrings() }
+    }
     public var metadataProvider: Logger.MetadataProvider?
     public var metadata: Logger.Metadata = [:] {
-        didSet {
-            let sorted = LogFields(metadata).sorted()
-            sortedStrings = sorted.allSatisfy { if case .string = $0.value { true } else { false } }
-                ? sorted.map { ($0.key, KratosLogHandler.text($0.value)) } : nil
-        }
+        didSet { sortedStrings = sortedMaskedStrings() }
     }
-    /// `metadata` in key order, for records whose fields come sorted; nil when a value is not a
-    /// plain string (one whose text could change from record to record).
+    /// `metadata` in key order and masked, for records whose fields come sorted; nil when a value
+    /// is not a plain string (one whose text could change from record to record).
     private(set) var sortedStrings: [(key: String, value: String)]? = []
     public var logLevel: Logger.Level
 
@@ -206,15 +122,24 @@ public struct FilteringLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    private func sortedMaskedStrings() -> [(key: String, value: String)]? {
+        let sorted = LogFields(metadata).sorted()
+        guard sorted.allSatisfy({ if case .string = $0.value { true } else { false } }) else { return nil }
+        return sorted.map { (key, value) in (key, masks(key, KratosLogHandler.text(value)) ? Self.mask : KratosLogHandler.text(value)) }
+    }
+
+    /// Whether the value of `key`, `text`, is written as ``mask``.
+    func masks(_ key: String, _ text: @autoclosure () -> String) -> Bool {
+        maskedKeys.contains(key) || (!maskedValues.isEmpty && maskedValues.contains(text()))
+    }
+
     public func log(event: LogEvent) {
         guard event.level >= logLevel else { return }
         var fields = LogFields(metadata)
         if let provided = metadataProvider?.get() { fields.add(provided) }
         if let explicit = event.metadata { fields.add(explicit) }
         if !maskedKeys.isEmpty || !maskedValues.isEmpty {
-            fields.mask(with: .string(Self.mask)) { key, value in
-                maskedKeys.contains(key) || (!maskedValues.isEmpty && maskedValues.contains(KratosLogHandler.text(value)))
-            }
+            fields.mask(with: .string(Self.mask)) { key, value in masks(key, KratosLogHandler.text(value)) }
         }
         if let kratos {
             kratos.log(event: event, fields: fields)

@@ -55,44 +55,37 @@ struct LogFields {
 }
 
 /// A time as go-kratos logs it, in UTC with milliseconds: `2026-11-25T10:00:00.123Z`.
-struct LogTimestamp {
-    var seconds: Int
-    var milliseconds: Int
+struct LogTimestamp: ByteRendering {
+    var year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millisecond = 0
 
     static func now() -> LogTimestamp {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
-        return LogTimestamp(seconds: spec.tv_sec, milliseconds: spec.tv_nsec / 1_000_000)
-    }
-
-    func append(to bytes: inout [UInt8]) {
-        var seconds = time_t(seconds)
         var parts = tm()
-        gmtime_r(&seconds, &parts)
-        // The fixed layout, then each number written over its zeros.
-        let start = bytes.count
-        bytes.append(contentsOf: Self.layout)
-        func put(_ value: Int, at offset: Int, width: Int) {
-            var value = value
-            for index in (start + offset ..< start + offset + width).reversed() {
-                bytes[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10)
-                value /= 10
-            }
-        }
-        put(Int(parts.tm_year) + 1900, at: 0, width: 4)
-        put(Int(parts.tm_mon) + 1, at: 5, width: 2)
-        put(Int(parts.tm_mday), at: 8, width: 2)
-        put(Int(parts.tm_hour), at: 11, width: 2)
-        put(Int(parts.tm_min), at: 14, width: 2)
-        put(Int(parts.tm_sec), at: 17, width: 2)
-        put(milliseconds, at: 20, width: 3)
+        gmtime_r(&spec.tv_sec, &parts)
+        return LogTimestamp(year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
+                            hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec),
+                            millisecond: spec.tv_nsec / 1_000_000)
     }
 
-    private static let layout = Array("0000-00-00T00:00:00.000Z".utf8)
+    func render(into sink: inout some ByteSink) {
+        sink.append(decimal: year, width: 4)
+        sink.append(UInt8(ascii: "-"))
+        sink.append(decimal: month, width: 2)
+        sink.append(UInt8(ascii: "-"))
+        sink.append(decimal: day, width: 2)
+        sink.append(UInt8(ascii: "T"))
+        sink.append(decimal: hour, width: 2)
+        sink.append(UInt8(ascii: ":"))
+        sink.append(decimal: minute, width: 2)
+        sink.append(UInt8(ascii: ":"))
+        sink.append(decimal: second, width: 2)
+        sink.append(UInt8(ascii: "."))
+        sink.append(decimal: millisecond, width: 3)
+        sink.append(UInt8(ascii: "Z"))
+    }
 
     var text: String {
-        var bytes: [UInt8] = []
-        append(to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: renderedBytes, as: UTF8.self)
     }
 }

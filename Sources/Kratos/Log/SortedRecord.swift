@@ -24,24 +24,14 @@ extension FilteringLogHandler {
         guard let kratos, metadataProvider == nil, kratos.metadataProvider == nil, kratos.metadata.isEmpty,
               let sortedStrings else { return false }
         guard level >= logLevel else { return true }
-        // Two sorted lists merged; the record's own field wins over the handler's of the same key.
-        var merged: [(key: String, value: String)] = []
-        merged.reserveCapacity(sortedStrings.count + fields.count)
-        var base = sortedStrings[...]
-        for (key, value) in fields {
-            while let first = base.first, first.key <= key {
-                if first.key != key { merged.append(first) }
-                base = base.dropFirst()
-            }
-            merged.append((key, value))
-        }
-        merged += base
+        var fields = fields
         if !maskedKeys.isEmpty || !maskedValues.isEmpty {
-            for index in merged.indices where maskedKeys.contains(merged[index].key) || maskedValues.contains(merged[index].value) {
-                merged[index].value = Self.mask
+            for index in fields.indices where masks(fields[index].key, fields[index].value) {
+                fields[index].value = Self.mask
             }
         }
-        kratos.write(level: level, message: message, file: file, line: line, sorted: merged, text: { $0 })
+        // The record's fields are merged into the handler's (masked already) as the line is written.
+        kratos.write(level: level, message: message, file: file, line: line, sorted: fields, base: sortedStrings)
         return true
     }
 }

@@ -1,0 +1,90 @@
+/// Where text written by hand goes: an array of bytes, or storage written through a pointer
+/// (``ByteRendering/renderedBytes``).
+package protocol ByteSink {
+    mutating func append(_ byte: UInt8)
+    mutating func append(bytes: UnsafeRawBufferPointer)
+}
+
+extension ByteSink {
+    /// The UTF-8 of `text`, copied in one piece where it is contiguous (always, for native strings).
+    mutating func append(utf8 text: some StringProtocol) {
+        if text.utf8.withContiguousStorageIfAvailable({ append(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+            for byte in text.utf8 { append(byte) }
+        }
+    }
+
+    mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { append(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `value` in decimal.
+    mutating func append(decimal value: UInt) {
+        if value >= 10 { append(decimal: value / 10) }
+        append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
+    }
+
+    /// `value` in decimal, padded with zeros to `width` digits.
+    mutating func append(decimal value: Int, width: Int) {
+        var divisor = 1
+        for _ in 1 ..< width { divisor *= 10 }
+        while divisor > 0 {
+            append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value / divisor % 10))
+            divisor /= 10
+        }
+    }
+}
+
+extension Array: ByteSink where Element == UInt8 {
+    package mutating func append(bytes: UnsafeRawBufferPointer) {
+        append(contentsOf: bytes)
+    }
+}
+
+/// Something written by hand as bytes, such as a log line.
+protocol ByteRendering {
+    func render(into sink: inout some ByteSink)
+}
+
+extension ByteRendering {
+    /// The bytes `render(into:)` writes, written through a pointer into storage allocated once,
+    /// so no append checks capacity or uniqueness. The storage is sized for most lines; one
+    /// that does not fit is rendered again into storage of the size the first pass counted.
+    var renderedBytes: [UInt8] {
+        rendered(capacity: 1024)
+    }
+
+    private func rendered(capacity: Int) -> [UInt8] {
+        var needed = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            var writer = ByteWriter(buffer)
+            render(into: &writer)
+            needed = writer.count
+            initialized = min(writer.count, buffer.count)
+        }
+        return needed <= bytes.count ? bytes : rendered(capacity: needed)
+    }
+}
+
+/// Writes into storage allocated beforehand; past its end it only counts, so that the caller
+/// can size storage that fits.
+private struct ByteWriter: ByteSink {
+    let buffer: UnsafeMutableBufferPointer<UInt8>
+    /// The bytes given so far, written or not.
+    var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        self.buffer = buffer
+    }
+
+    mutating func append(_ byte: UInt8) {
+        if count < buffer.count { buffer[count] = byte }
+        count += 1
+    }
+
+    mutating func append(bytes: UnsafeRawBufferPointer) {
+        if let source = bytes.baseAddress, let base = buffer.baseAddress, bytes.count <= buffer.count - count {
+            UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
+        }
+        count += bytes.count
+    }
+}

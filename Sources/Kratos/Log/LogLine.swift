@@ -1,0 +1,115 @@
+import Logging
+
+/// One record as go-kratos writes it: `level`, `ts`, `caller` and `msg` first, then the fields in
+/// key order, as logfmt or as a JSON object, without its newline. The record's own fields are
+/// merged as the line is written into the handler's (`base`), replacing one of the same key.
+struct LogLine: ByteRendering {
+    var format: KratosLogHandler.Format
+    var level: Logger.Level
+    var timestamp: LogTimestamp
+    var file: Substring
+    var line: UInt
+    var message: String
+    /// The record's fields, in key order, one per key.
+    var fields: [(key: String, value: String)]
+    /// The handler's fields, in key order, one per key.
+    var base: [(key: String, value: String)] = []
+
+    func render(into sink: inout some ByteSink) {
+        switch format {
+        case .logfmt:
+            sink.append("level=")
+            sink.append(Self.name(of: level))
+            sink.append(" ts=")
+            timestamp.render(into: &sink)
+            sink.append(" caller=")
+            if Self.isPlainLogfmt(file) {
+                sink.append(utf8: file)
+                sink.append(UInt8(ascii: ":"))
+                sink.append(decimal: line)
+            } else {
+                appendQuotedCaller(to: &sink)
+            }
+            sink.append(" msg=")
+            Self.appendLogfmt(message, to: &sink)
+            forEachField { key, value in
+                sink.append(UInt8(ascii: " "))
+                sink.append(utf8: key)
+                sink.append(UInt8(ascii: "="))
+                Self.appendLogfmt(value, to: &sink)
+            }
+        case .json:
+            sink.append(#"{"level":""#)
+            sink.append(Self.name(of: level))
+            sink.append(#"","ts":""#)
+            timestamp.render(into: &sink)
+            sink.append(#"","caller":"#)
+            appendQuotedCaller(to: &sink)
+            sink.append(#","msg":"#)
+            JSONString.appendQuoted(message, to: &sink)
+            forEachField { key, value in
+                sink.append(UInt8(ascii: ","))
+                JSONString.appendQuoted(key, to: &sink)
+                sink.append(UInt8(ascii: ":"))
+                JSONString.appendQuoted(value, to: &sink)
+            }
+            sink.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// `file:line` as a JSON string literal (logfmt quotes the same way).
+    private func appendQuotedCaller(to sink: inout some ByteSink) {
+        sink.append(UInt8(ascii: "\""))
+        JSONString.appendEscaped(file, to: &sink)
+        sink.append(UInt8(ascii: ":"))
+        sink.append(decimal: line)
+        sink.append(UInt8(ascii: "\""))
+    }
+
+    /// Calls `body` with each field in key order: `fields` merged into `base`.
+    private func forEachField(_ body: (String, String) -> Void) {
+        var next = base.startIndex
+        for (key, value) in fields {
+            while next < base.endIndex, base[next].key <= key {
+                if base[next].key != key { body(base[next].key, base[next].value) }
+                next += 1
+            }
+            body(key, value)
+        }
+        for (key, value) in base[next...] { body(key, value) }
+    }
+
+    /// go-kratos's level names.
+    static func name(of level: Logger.Level) -> StaticString {
+        switch level {
+        case .trace: "TRACE"
+        case .debug: "DEBUG"
+        case .info, .notice: "INFO"
+        case .warning: "WARN"
+        case .error: "ERROR"
+        case .critical: "FATAL"
+        }
+    }
+
+    /// `value` as logfmt writes it: as it is, or quoted when empty or holding spaces, `=`, `"` or
+    /// control characters.
+    static func appendLogfmt(_ value: String, to sink: inout some ByteSink) {
+        // Read in place; a string not held as contiguous UTF-8 (none is, natively) is quoted.
+        let written = value.utf8.withContiguousStorageIfAvailable { bytes in
+            guard !bytes.isEmpty, bytes.allSatisfy(isPlainLogfmt) else { return false }
+            sink.append(bytes: UnsafeRawBufferPointer(bytes))
+            return true
+        } ?? false
+        if !written { JSONString.appendQuoted(value, to: &sink) }
+    }
+
+    /// Whether logfmt writes `text` as it is.
+    static func isPlainLogfmt(_ text: Substring) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { !$0.isEmpty && $0.allSatisfy(isPlainLogfmt) } ?? false
+    }
+
+    /// Whether logfmt writes `byte` as it is: not a space, `=`, `"` or a control character.
+    static func isPlainLogfmt(_ byte: UInt8) -> Bool {
+        byte > UInt8(ascii: " ") && byte != UInt8(ascii: "=") && byte != UInt8(ascii: "\"")
+    }
+}
