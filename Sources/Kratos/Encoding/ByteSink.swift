@@ -25,12 +25,8 @@ extension ByteSink {
 
     /// `value` in decimal, padded with zeros to `width` digits.
     mutating func append(decimal value: Int, width: Int) {
-        var divisor = 1
-        for _ in 1 ..< width { divisor *= 10 }
-        while divisor > 0 {
-            append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value / divisor % 10))
-            divisor /= 10
-        }
+        if width > 1 { append(decimal: value / 10, width: width - 1) }
+        append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
     }
 }
 

@@ -27,7 +27,9 @@ package enum JSONString {
 
     private static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout some ByteSink) {
         var start = 0
-        for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+        for index in bytes.indices {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
             out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start ..< index]))
             start = index + 1
             out.append(UInt8(ascii: "\\"))

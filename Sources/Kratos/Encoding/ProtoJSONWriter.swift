@@ -101,9 +101,16 @@ enum ProtoJSONWriter {
             bytes.append(UInt8(ascii: "\""))
             var value = value
             value.withUTF8 { utf8 in
+                // Runs of bytes written as they are go in one piece.
                 var index = 0
+                var plain = 0
                 while index < utf8.count {
                     let byte = utf8[index]
+                    if byte >= 0x20, byte != 34, byte != 92, byte != 127, byte != 0xC2 {
+                        index += 1
+                        continue
+                    }
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plain ..< index]))
                     index += 1
                     switch byte {
                     case 8: bytes.append(contentsOf: [0x5C, UInt8(ascii: "b")])
@@ -119,7 +126,9 @@ enum ProtoJSONWriter {
                         index += 1
                     default: bytes.append(byte)
                     }
+                    plain = index
                 }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plain...]))
             }
             bytes.append(UInt8(ascii: "\""))
         }

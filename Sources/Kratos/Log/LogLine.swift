@@ -96,7 +96,7 @@ struct LogLine: ByteRendering {
     static func appendLogfmt(_ value: String, to sink: inout some ByteSink) {
         // Read in place; a string not held as contiguous UTF-8 (none is, natively) is quoted.
         let written = value.utf8.withContiguousStorageIfAvailable { bytes in
-            guard !bytes.isEmpty, bytes.allSatisfy(isPlainLogfmt) else { return false }
+            guard isPlainLogfmt(UnsafeRawBufferPointer(bytes)) else { return false }
             sink.append(bytes: UnsafeRawBufferPointer(bytes))
             return true
         } ?? false
@@ -105,11 +105,15 @@ struct LogLine: ByteRendering {
 
     /// Whether logfmt writes `text` as it is.
     static func isPlainLogfmt(_ text: Substring) -> Bool {
-        text.utf8.withContiguousStorageIfAvailable { !$0.isEmpty && $0.allSatisfy(isPlainLogfmt) } ?? false
+        text.utf8.withContiguousStorageIfAvailable { isPlainLogfmt(UnsafeRawBufferPointer($0)) } ?? false
     }
 
-    /// Whether logfmt writes `byte` as it is: not a space, `=`, `"` or a control character.
-    static func isPlainLogfmt(_ byte: UInt8) -> Bool {
-        byte > UInt8(ascii: " ") && byte != UInt8(ascii: "=") && byte != UInt8(ascii: "\"")
+    /// Whether logfmt writes `bytes` as they are: not empty, and no space, `=`, `"` or control
+    /// character.
+    static func isPlainLogfmt(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        for byte in bytes where byte <= UInt8(ascii: " ") || byte == UInt8(ascii: "=") || byte == UInt8(ascii: "\"") {
+            return false
+        }
+        return !bytes.isEmpty
     }
 }

@@ -25,7 +25,8 @@ public struct TracingMiddleware: Middleware {
     }
 
     public let side: Side
-    let tracer: (any Tracer)?
+    /// The tracer given, and whether it is the no-op one.
+    let tracer: (tracer: any Tracer, noOp: Bool)?
     let ids: Logger.MetadataProvider?
     private let bootstrapped = BootstrappedTracer()
 
@@ -38,12 +39,15 @@ public struct TracingMiddleware: Middleware {
     ///     context, for ``RequestContext/traceID`` (`KratosOTel.logMetadata` for swift-otel).
     public init(side: Side = .server, tracer: (any Tracer)? = nil, ids: Logger.MetadataProvider? = nil) {
         self.side = side
-        self.tracer = tracer
+        self.tracer = tracer.map { ($0, $0 is NoOpTracer) }
         self.ids = ids
     }
 
     public func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
-        let tracer = self.tracer ?? bootstrapped.tracer
+        let (tracer, noOp) = self.tracer ?? bootstrapped.tracer
+        // swift-distributed-tracing's no-op tracer (none bootstrapped) extracts, starts and injects
+        // nothing: the request goes straight on, without a span to bind as the task's context.
+        if noOp { return try await next(request, context) }
         var parent = ServiceContext.current ?? .topLevel
         if side == .server {
             tracer.extract(context.requestHeaders, into: &parent, using: HeaderExtractor())
@@ -128,16 +132,16 @@ struct HeaderInjector: Injector {
     }
 }
 
-/// `InstrumentationSystem.tracer`, looked up once.
+/// `InstrumentationSystem.tracer`, looked up once, and whether it is the no-op tracer.
 private final class BootstrappedTracer: Sendable {
-    private let found = Mutex<(any Tracer)?>(nil)
+    private let found = Mutex<(tracer: any Tracer, noOp: Bool)?>(nil)
 
-    var tracer: any Tracer {
+    var tracer: (tracer: any Tracer, noOp: Bool) {
         found.withLock { found in
             if let found { return found }
             let tracer = InstrumentationSystem.tracer
-            found = tracer
-            return tracer
+            found = (tracer, tracer is NoOpTracer)
+            return (tracer, tracer is NoOpTracer)
         }
     }
 }

@@ -68,11 +68,24 @@ enum HTTPWire {
     /// The first header that cannot be written as HTTP/1.1: a name that is not a token, or a
     /// value holding CR, LF or NUL (which would let a handler split the reply).
     static func invalidHeader(in headers: HTTPHeaders) -> String? {
-        for (name, value) in headers {
-            if name.isEmpty || !name.utf8.allSatisfy(isTokenByte) { return name }
-            if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) { return name }
+        for (name, value) in headers where !isToken(name) || !isFieldValue(value) {
+            return name
         }
         return nil
+    }
+
+    private static func isToken(_ name: String) -> Bool {
+        name.utf8.withContiguousStorageIfAvailable { bytes in
+            for byte in bytes where !isTokenByte(byte) { return false }
+            return !bytes.isEmpty
+        } ?? (!name.isEmpty && name.utf8.allSatisfy(isTokenByte))
+    }
+
+    private static func isFieldValue(_ value: String) -> Bool {
+        value.utf8.withContiguousStorageIfAvailable { bytes in
+            for byte in bytes where byte == 0x0D || byte == 0x0A || byte == 0x00 { return false }
+            return true
+        } ?? !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 })
     }
 
     /// RFC 9110 `tchar`.
