@@ -55,9 +55,10 @@ public struct KratosLogHandler: LogHandler {
     }
 
     /// Writes a record whose fields are in key order, one per key, merged into `base` (also in
-    /// key order), whose field of the same key they replace.
+    /// key order, written by ``LogLine/field(_:_:format:)`` in this handler's format), whose field
+    /// of the same key they replace.
     func write(level: Logger.Level, message: String, file: String, line: UInt, sorted fields: [(key: String, value: String)],
-               base: [(key: String, value: String)] = []) {
+               base: [(key: String, text: [UInt8])] = []) {
         let name = file.utf8.lastIndex(of: UInt8(ascii: "/")).map { file[file.utf8.index(after: $0)...] } ?? Substring(file)
         let record = LogLine(format: format, level: level, timestamp: .now(), file: name, line: line, message: message,
                              fields: fields, base: base)
@@ -83,23 +84,27 @@ public struct KratosLogHandler: LogHandler {
 /// any value in `maskedValues`, as `***` (go-kratos's `log.NewFilter`).
 public struct FilteringLogHandler: LogHandler {
     public var wrapped: any LogHandler {
-        didSet { kratos = wrapped as? KratosLogHandler }
+        didSet {
+            kratos = wrapped as? KratosLogHandler
+            prepareBase()
+        }
     }
     /// `wrapped` when it is Kratos's own handler, which takes the merged fields as they are.
     private(set) var kratos: KratosLogHandler?
     public var maskedKeys: Set<String> {
-        didSet { sortedStrings = sortedMaskedStrings() }
+        didSet { prepareBase() }
     }
     public var maskedValues: Set<String> {
-        didSet { sortedStrings = sortedMaskedStrings() }
+        didSet { prepareBase() }
     }
     public var metadataProvider: Logger.MetadataProvider?
     public var metadata: Logger.Metadata = [:] {
-        didSet { sortedStrings = sortedMaskedStrings() }
+        didSet { prepareBase() }
     }
-    /// `metadata` in key order and masked, for records whose fields come sorted; nil when a value
-    /// is not a plain string (one whose text could change from record to record).
-    private(set) var sortedStrings: [(key: String, value: String)]? = []
+    /// `metadata` in key order and masked, written as `kratos` writes a field, for records whose
+    /// fields come sorted; nil when a value is not a plain string (one whose text could change
+    /// from record to record) or the wrapped handler is not Kratos's.
+    private(set) var base: [(key: String, text: [UInt8])]?
     public var logLevel: Logger.Level
 
     public static let mask = "***"
@@ -115,6 +120,7 @@ public struct FilteringLogHandler: LogHandler {
         logLevel = minimumLevel
         self.maskedKeys = maskedKeys
         self.maskedValues = maskedValues
+        prepareBase()
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -122,10 +128,13 @@ public struct FilteringLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    private func sortedMaskedStrings() -> [(key: String, value: String)]? {
+    private mutating func prepareBase() {
         let sorted = LogFields(metadata).sorted()
-        guard sorted.allSatisfy({ if case .string = $0.value { true } else { false } }) else { return nil }
-        return sorted.map { (key, value) in (key, masks(key, KratosLogHandler.text(value)) ? Self.mask : KratosLogHandler.text(value)) }
+        guard let kratos, sorted.allSatisfy({ if case .string = $0.value { true } else { false } }) else { return base = nil }
+        base = sorted.map { key, value in
+            let text = KratosLogHandler.text(value)
+            return (key, LogLine.field(key, masks(key, text) ? Self.mask : text, format: kratos.format))
+        }
     }
 
     /// Whether the value of `key`, `text`, is written as ``mask``.

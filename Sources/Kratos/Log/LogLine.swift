@@ -2,7 +2,8 @@ import Logging
 
 /// One record as go-kratos writes it: `level`, `ts`, `caller` and `msg` first, then the fields in
 /// key order, as logfmt or as a JSON object, without its newline. The record's own fields are
-/// merged as the line is written into the handler's (`base`), replacing one of the same key.
+/// merged as the line is written into the handler's (`base`, written once beforehand), replacing
+/// one of the same key.
 struct LogLine: ByteRendering {
     var format: KratosLogHandler.Format
     var level: Logger.Level
@@ -12,8 +13,8 @@ struct LogLine: ByteRendering {
     var message: String
     /// The record's fields, in key order, one per key.
     var fields: [(key: String, value: String)]
-    /// The handler's fields, in key order, one per key.
-    var base: [(key: String, value: String)] = []
+    /// The handler's fields, in key order, one per key, each as ``field(_:_:format:)`` writes it.
+    var base: [(key: String, text: [UInt8])] = []
 
     func render(into sink: inout some ByteSink) {
         switch format {
@@ -32,12 +33,6 @@ struct LogLine: ByteRendering {
             }
             sink.append(" msg=")
             Self.appendLogfmt(message, to: &sink)
-            forEachField { key, value in
-                sink.append(UInt8(ascii: " "))
-                sink.append(utf8: key)
-                sink.append(UInt8(ascii: "="))
-                Self.appendLogfmt(value, to: &sink)
-            }
         case .json:
             sink.append(#"{"level":""#)
             sink.append(Self.name(of: level))
@@ -47,13 +42,38 @@ struct LogLine: ByteRendering {
             appendQuotedCaller(to: &sink)
             sink.append(#","msg":"#)
             JSONString.appendQuoted(message, to: &sink)
-            forEachField { key, value in
-                sink.append(UInt8(ascii: ","))
-                JSONString.appendQuoted(key, to: &sink)
-                sink.append(UInt8(ascii: ":"))
-                JSONString.appendQuoted(value, to: &sink)
+        }
+        var next = base.startIndex
+        for (key, value) in fields {
+            while next < base.endIndex, base[next].key <= key {
+                if base[next].key != key { base[next].text.withUnsafeBytes { sink.append(bytes: $0) } }
+                next += 1
             }
-            sink.append(UInt8(ascii: "}"))
+            Self.appendField(key, value, format: format, to: &sink)
+        }
+        for field in base[next...] { field.text.withUnsafeBytes { sink.append(bytes: $0) } }
+        if format == .json { sink.append(UInt8(ascii: "}")) }
+    }
+
+    /// A field as a line shows it: ` key=value` or `,"key":"value"`.
+    static func field(_ key: String, _ value: String, format: KratosLogHandler.Format) -> [UInt8] {
+        var text: [UInt8] = []
+        appendField(key, value, format: format, to: &text)
+        return text
+    }
+
+    private static func appendField(_ key: String, _ value: String, format: KratosLogHandler.Format, to sink: inout some ByteSink) {
+        switch format {
+        case .logfmt:
+            sink.append(UInt8(ascii: " "))
+            sink.append(utf8: key)
+            sink.append(UInt8(ascii: "="))
+            appendLogfmt(value, to: &sink)
+        case .json:
+            sink.append(UInt8(ascii: ","))
+            JSONString.appendQuoted(key, to: &sink)
+            sink.append(UInt8(ascii: ":"))
+            JSONString.appendQuoted(value, to: &sink)
         }
     }
 
@@ -64,19 +84,6 @@ struct LogLine: ByteRendering {
         sink.append(UInt8(ascii: ":"))
         sink.append(decimal: line)
         sink.append(UInt8(ascii: "\""))
-    }
-
-    /// Calls `body` with each field in key order: `fields` merged into `base`.
-    private func forEachField(_ body: (String, String) -> Void) {
-        var next = base.startIndex
-        for (key, value) in fields {
-            while next < base.endIndex, base[next].key <= key {
-                if base[next].key != key { body(base[next].key, base[next].value) }
-                next += 1
-            }
-            body(key, value)
-        }
-        for (key, value) in base[next...] { body(key, value) }
     }
 
     /// go-kratos's level names.

@@ -22,7 +22,7 @@ extension FilteringLogHandler {
     /// provider adds fields per record, or a metadata value is not a plain string).
     func log(_ level: Logger.Level, _ message: String, sorted fields: [(key: String, value: String)], file: String, line: UInt) -> Bool {
         guard let kratos, metadataProvider == nil, kratos.metadataProvider == nil, kratos.metadata.isEmpty,
-              let sortedStrings else { return false }
+              let base else { return false }
         guard level >= logLevel else { return true }
         var fields = fields
         if !maskedKeys.isEmpty || !maskedValues.isEmpty {
@@ -31,7 +31,7 @@ extension FilteringLogHandler {
             }
         }
         // The record's fields are merged into the handler's (masked already) as the line is written.
-        kratos.write(level: level, message: message, file: file, line: line, sorted: fields, base: sortedStrings)
+        kratos.write(level: level, message: message, file: file, line: line, sorted: fields, base: base)
         return true
     }
 }
