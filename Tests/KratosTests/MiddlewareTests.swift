@@ -119,4 +119,20 @@ import Testing
                 && kratos?.message == "/pkg.Svc/Method: the reply is Int, not String"
         }
     }
+
+    /// The exact type takes the fast path; a subclass or a wrapped value still casts, through
+    /// `otherwise`, as `as?` would.
+    @Test func typedValuesCastAsAsDoes() throws {
+        class Base: @unchecked Sendable {}
+        final class Derived: Base, @unchecked Sendable {}
+        func path(_ value: any Sendable) -> String {
+            withExactly(value, as: Base.self, { _ in "exact" }) { ($0 as? Base) == nil ? "none" : "cast" }
+        }
+        #expect(path(Base()) == "exact")
+        #expect(path(Derived()) == "cast")
+        #expect(path(Optional(Base())) == "cast")
+        #expect(path(42) == "none")
+        let derived: Base = try context.typed(Derived() as any Sendable, as: Base.self)
+        #expect(derived is Derived)
+    }
 }

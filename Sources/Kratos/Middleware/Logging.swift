@@ -69,13 +69,13 @@ public struct LoggingMiddleware: Middleware {
         let type = type(of: request)
         if type is any Redacter.Type, let redacter = request as? any Redacter {
             func redacted<R: Redacter>(_: R) -> @Sendable (any Sendable) -> String {
-                { ($0 as? R)?.redact() ?? arguments($0) }
+                { withExactly($0, as: R.self, { $0.redact() }, otherwise: arguments) }
             }
             return redacted(redacter)
         }
         if type is any SwiftProtobuf.Message.Type, let message = request as? any SwiftProtobuf.Message {
             func encoded<M: SwiftProtobuf.Message>(_: M) -> @Sendable (any Sendable) -> String {
-                { ($0 as? M).flatMap(json) ?? arguments($0) }
+                { request in withExactly(request, as: M.self, { json($0) ?? arguments(request) }, otherwise: arguments) }
             }
             return encoded(message)
         }

@@ -36,7 +36,7 @@ public struct ValidateMiddleware: Middleware {
         }
         guard let message = request as? any Validatable else { return nil }
         func violations<Message: Validatable>(of _: Message) -> @Sendable (any Sendable) -> [Violation] {
-            { ($0 as? Message)?.validationViolations() ?? [] }
+            { withExactly($0, as: Message.self, { $0.validationViolations() }) { ($0 as? Message)?.validationViolations() ?? [] } }
         }
         return violations(of: message)
     }

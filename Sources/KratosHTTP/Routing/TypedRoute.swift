@@ -70,7 +70,13 @@ struct TypedRoute<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>: 
     /// The reply (or the part `responseBody` picks) with the codec `Accept` asks for; a
     /// middleware's reply of another type goes through the codec's generic encoding.
     func encode(_ reply: any Sendable, for request: HTTPRequest) throws -> HTTPResponse {
-        guard let output = reply as? Output else { return try Reply.encode(reply, for: request) }
+        try withExactly(reply, as: Output.self, { try encode(output: $0, for: request) }) { reply in
+            if let output = reply as? Output { return try encode(output: output, for: request) }
+            return try Reply.encode(reply, for: request)
+        }
+    }
+
+    private func encode(output: Output, for request: HTTPRequest) throws -> HTTPResponse {
         let choice = request.replyCodec
         switch responseBody {
         case .message(let part)?:
