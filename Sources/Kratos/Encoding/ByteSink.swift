@@ -46,7 +46,8 @@ extension ByteRendering {
     /// so no append checks capacity or uniqueness. The storage is sized for most lines; one
     /// that does not fit is rendered again into storage of the size the first pass counted.
     var renderedBytes: [UInt8] {
-        rendered(capacity: 1024)
+        // With the array's header, under 1 KiB: glibc serves that from its per-thread cache.
+        rendered(capacity: 960)
     }
 
     private func rendered(capacity: Int) -> [UInt8] {

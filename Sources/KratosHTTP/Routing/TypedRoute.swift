@@ -31,12 +31,22 @@ public enum ResponseBody<Output: SwiftProtobuf.Message>: Sendable {
 
 /// The step a typed route (the kind generated code registers) takes for each request: bind the
 /// request into `Input`, run the middleware chain around the handler, encode the reply.
-struct TypedRoute<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>: Sendable {
+///
+/// A class: the route's closures are generic code that is not specialised, where a struct of
+/// these generic parameters would have its metadata looked up on every request, and an object
+/// carries it.
+final class TypedRoute<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message>: Sendable {
     let body: BodyBinding<Input>
     /// The route's path variables, resolved to fields once.
     let variables: MessageBinding.Prepared<Input>
     /// The part of the reply sent as the body (`response_body`), when not all of it.
     let responseBody: ResponseBody<Output>?
+
+    init(body: BodyBinding<Input>, variables: MessageBinding.Prepared<Input>, responseBody: ResponseBody<Output>?) {
+        self.body = body
+        self.variables = variables
+        self.responseBody = responseBody
+    }
 
     func respond(to request: HTTPRequest, through chain: Middleware.Handler) async throws -> HTTPResponse {
         let input = try bind(request)

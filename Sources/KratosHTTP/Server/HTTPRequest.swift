@@ -46,7 +46,12 @@ public final class HTTPRequest: Sendable {
 
     /// `uri` up to the first `?`, found on the UTF-8 view.
     static func path(of uri: String) -> Substring {
-        uri[..<(uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex)]
+        // Searched in the contiguous bytes (a native string's): a generic search steps through
+        // String indices one at a time.
+        guard let end = uri.utf8.withContiguousStorageIfAvailable({ $0.firstIndex(of: UInt8(ascii: "?")) ?? $0.count }) else {
+            return uri[..<(uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex)]
+        }
+        return uri[..<uri.utf8.index(uri.startIndex, offsetBy: end)]
     }
 
     public var query: QueryParameters { QueryParameters(parsing: queryString) }
