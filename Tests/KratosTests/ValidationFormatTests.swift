@@ -86,4 +86,10 @@ import Testing
         #expect(!Validation.isWithin(.init(seconds: now.seconds - 61, nanos: now.nanos), seconds: 60, nanos: 0))
         #expect(!Validation.isWithin(.init(seconds: now.seconds + 120, nanos: 0), seconds: 60, nanos: 0))
     }
+
+    /// Lengths count Unicode scalars, as `unicodeScalars.count` does, whatever the bytes per scalar.
+    @Test(arguments: ["", "kratos", "é", "e\u{301}", "日本語", "👍🏽", "a\u{0}b", String(repeating: "ü", count: 100)])
+    func lengthCountsUnicodeScalars(_ text: String) {
+        #expect(Validation.length(text) == text.unicodeScalars.count)
+    }
 }

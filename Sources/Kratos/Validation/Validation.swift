@@ -30,6 +30,17 @@ public enum Validation {
         }
     }
 
+    /// The length of `text` as the `len`, `min_len` and `max_len` rules count it, in Unicode
+    /// scalars: its UTF-8 bytes that start one, counted in place (`unicodeScalars.count` steps
+    /// through String indices one at a time).
+    public static func length(_ text: String) -> Int {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            var count = 0
+            for byte in bytes where byte & 0xC0 != 0x80 { count += 1 }
+            return count
+        } ?? text.unicodeScalars.count
+    }
+
     /// A map key in a field path: `"env"` (quoted, escaped), `7`, `true`.
     public static func key(_ key: String) -> String { JSONString.quoted(key) }
     public static func key(_ key: some BinaryInteger) -> String { "\(key)" }

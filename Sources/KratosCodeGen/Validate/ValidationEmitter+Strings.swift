@@ -8,7 +8,7 @@ extension ValidationEmitter {
             "const", "len", "min_len", "max_len", "len_bytes", "min_bytes", "max_bytes", "pattern", "prefix", "suffix", "contains",
             "not_contains", "in", "not_in", "email", "hostname", "ip", "ipv4", "ipv6", "uri", "address", "uuid", "tuuid", "example",
         ], kind: "string")
-        let length = "\(value).unicodeScalars.count", bytes = "\(value).utf8.count"
+        let length = "Validation.length(\(value))", bytes = "\(value).utf8.count"
         if rules.hasConst {
             check("!Validation.equals(\(value), \(swiftLiteral(rules.const)))", path: path, rule: "string.const", message: "must equal `\(rules.const)`")
         }

@@ -7,10 +7,10 @@ import SwiftProtobuf
 extension Kratos_Test_V1_RegisterRequest: Validatable {
     public func validationViolations() -> [Violation] {
         var violations: [Violation] = []
-        if self.name.unicodeScalars.count < 1 {
+        if Validation.length(self.name) < 1 {
             violations.append(Violation(field: "name", rule: "string.min_len", message: "must be at least 1 characters"))
         }
-        if self.name.unicodeScalars.count > 64 {
+        if Validation.length(self.name) > 64 {
             violations.append(Violation(field: "name", rule: "string.max_len", message: "must be at most 64 characters"))
         }
         if self.email.isEmpty {
@@ -26,7 +26,7 @@ extension Kratos_Test_V1_RegisterRequest: Validatable {
             violations.append(Violation(field: "tags", rule: "repeated.max_items", message: "must contain no more than 3 item(s)"))
         }
         for (index, item) in self.tags.enumerated() {
-            if item.unicodeScalars.count < 1 {
+            if Validation.length(item) < 1 {
                 violations.append(Violation(field: "tags[\(index)]", rule: "string.min_len", message: "must be at least 1 characters"))
             }
         }
@@ -37,10 +37,10 @@ extension Kratos_Test_V1_RegisterRequest: Validatable {
 extension Kratos_Test_V1_LookupRequest: Validatable {
     public func validationViolations() -> [Violation] {
         var violations: [Violation] = []
-        if self.name.unicodeScalars.count < 1 {
+        if Validation.length(self.name) < 1 {
             violations.append(Violation(field: "name", rule: "string.min_len", message: "must be at least 1 characters"))
         }
-        if self.name.unicodeScalars.count > 8 {
+        if Validation.length(self.name) > 8 {
             violations.append(Violation(field: "name", rule: "string.max_len", message: "must be at most 8 characters"))
         }
         return violations

@@ -13,17 +13,17 @@ extension Kratos_Test_V1_Strings: Validatable {
             }
         }
         if self.hasExactLen {
-            if self.exactLen.unicodeScalars.count != 3 {
+            if Validation.length(self.exactLen) != 3 {
                 violations.append(Violation(field: "exact_len", rule: "string.len", message: "must be 3 characters"))
             }
         }
         if self.hasMinLen {
-            if self.minLen.unicodeScalars.count < 2 {
+            if Validation.length(self.minLen) < 2 {
                 violations.append(Violation(field: "min_len", rule: "string.min_len", message: "must be at least 2 characters"))
             }
         }
         if self.hasMaxLen {
-            if self.maxLen.unicodeScalars.count > 4 {
+            if Validation.length(self.maxLen) > 4 {
                 violations.append(Violation(field: "max_len", rule: "string.max_len", message: "must be at most 4 characters"))
             }
         }
@@ -150,10 +150,10 @@ extension Kratos_Test_V1_Strings: Validatable {
             }
         }
         if self.hasName {
-            if self.name.unicodeScalars.count < 1 {
+            if Validation.length(self.name) < 1 {
                 violations.append(Violation(field: "name", rule: "string.min_len", message: "must be at least 1 characters"))
             }
-            if self.name.unicodeScalars.count > 64 {
+            if Validation.length(self.name) > 64 {
                 violations.append(Violation(field: "name", rule: "string.max_len", message: "must be at most 64 characters"))
             }
         }
@@ -433,7 +433,7 @@ extension Kratos_Test_V1_Choices: Validatable {
 extension Kratos_Test_V1_Item: Validatable {
     public func validationViolations() -> [Violation] {
         var violations: [Violation] = []
-        if self.name.unicodeScalars.count < 1 {
+        if Validation.length(self.name) < 1 {
             violations.append(Violation(field: "name", rule: "string.min_len", message: "must be at least 1 characters"))
         }
         return violations
@@ -453,7 +453,7 @@ extension Kratos_Test_V1_Collections: Validatable {
             violations.append(Violation(field: "tags", rule: "repeated.unique", message: "repeated value must contain unique items"))
         }
         for (index, item) in self.tags.enumerated() {
-            if item.unicodeScalars.count < 2 {
+            if Validation.length(item) < 2 {
                 violations.append(Violation(field: "tags[\(index)]", rule: "string.min_len", message: "must be at least 2 characters"))
             }
         }
@@ -483,7 +483,7 @@ extension Kratos_Test_V1_Collections: Validatable {
             violations.append(Violation(field: "labels", rule: "map.max_pairs", message: "map must be at most 3 entries"))
         }
         for key in self.labels.keys.sorted() {
-            if key.unicodeScalars.count < 2 {
+            if Validation.length(key) < 2 {
                 violations.append(Violation(field: "labels[\(Validation.key(key))]", rule: "string.min_len", message: "must be at least 2 characters"))
             }
         }
@@ -501,13 +501,13 @@ extension Kratos_Test_V1_Collections: Validatable {
             violations += value.validationViolations().map { $0.nested(under: "by_id[\(Validation.key(key))]") }
         }
         for (key, value) in self.flags.sorted(by: { !$0.key && $1.key }) {
-            if value.unicodeScalars.count > 3 {
+            if Validation.length(value) > 3 {
                 violations.append(Violation(field: "flags[\(Validation.key(key))]", rule: "string.max_len", message: "must be at most 3 characters"))
             }
         }
         for (index, item) in self.sparse.enumerated() {
             if !(item.isEmpty) {
-                if item.unicodeScalars.count < 3 {
+                if Validation.length(item) < 3 {
                     violations.append(Violation(field: "sparse[\(index)]", rule: "string.min_len", message: "must be at least 3 characters"))
                 }
             }
@@ -593,7 +593,7 @@ extension Kratos_Test_V1_WellKnown: Validatable {
             }
         }
         if self.hasNickname {
-            if self.nickname.value.unicodeScalars.count < 2 {
+            if Validation.length(self.nickname.value) < 2 {
                 violations.append(Violation(field: "nickname", rule: "string.min_len", message: "must be at least 2 characters"))
             }
         }
@@ -634,16 +634,16 @@ extension Kratos_Test_V1_Presence: Validatable {
         if [!(self.left.isEmpty), !(self.right.isEmpty)].filter({ $0 }).count == 0 {
             violations.append(Violation(field: "", rule: "message.oneof", message: "one of left, right must be set"))
         }
-        if self.plain.unicodeScalars.count < 3 {
+        if Validation.length(self.plain) < 3 {
             violations.append(Violation(field: "plain", rule: "string.min_len", message: "must be at least 3 characters"))
         }
         if !(self.skipZero.isEmpty) {
-            if self.skipZero.unicodeScalars.count < 3 {
+            if Validation.length(self.skipZero) < 3 {
                 violations.append(Violation(field: "skip_zero", rule: "string.min_len", message: "must be at least 3 characters"))
             }
         }
         if self.hasMaybe {
-            if self.maybe.unicodeScalars.count < 3 {
+            if Validation.length(self.maybe) < 3 {
                 violations.append(Violation(field: "maybe", rule: "string.min_len", message: "must be at least 3 characters"))
             }
         }
@@ -671,12 +671,12 @@ extension Kratos_Test_V1_Presence: Validatable {
             }
         }
         if case .phone(let value)? = self.contact {
-            if value.unicodeScalars.count < 5 {
+            if Validation.length(value) < 5 {
                 violations.append(Violation(field: "phone", rule: "string.min_len", message: "must be at least 5 characters"))
             }
         }
         if case .code(let value)? = self.extra {
-            if value.unicodeScalars.count < 2 {
+            if Validation.length(value) < 2 {
                 violations.append(Violation(field: "code", rule: "string.min_len", message: "must be at least 2 characters"))
             }
         }
@@ -692,12 +692,12 @@ extension Kratos_Test_V1_Presence: Validatable {
             violations.append(Violation(field: "strict", rule: "required", message: "value is required"))
         }
         if !(self.strict.isEmpty) {
-            if self.strict.unicodeScalars.count < 3 {
+            if Validation.length(self.strict) < 3 {
                 violations.append(Violation(field: "strict", rule: "string.min_len", message: "must be at least 3 characters"))
             }
         }
         if !(self.left.isEmpty) {
-            if self.left.unicodeScalars.count < 2 {
+            if Validation.length(self.left) < 2 {
                 violations.append(Violation(field: "left", rule: "string.min_len", message: "must be at least 2 characters"))
             }
         }
@@ -735,7 +735,7 @@ extension Kratos_Test_V1_Holder: Validatable {
 extension Kratos_Test_V1_Node: Validatable {
     public func validationViolations() -> [Violation] {
         var violations: [Violation] = []
-        if self.label.unicodeScalars.count < 1 {
+        if Validation.length(self.label) < 1 {
             violations.append(Violation(field: "label", rule: "string.min_len", message: "must be at least 1 characters"))
         }
         for (index, item) in self.children.enumerated() {

@@ -7,10 +7,10 @@ import SwiftProtobuf
 extension Helloworld_V1_HelloRequest: Validatable {
     internal func validationViolations() -> [Violation] {
         var violations: [Violation] = []
-        if self.name.unicodeScalars.count < 1 {
+        if Validation.length(self.name) < 1 {
             violations.append(Violation(field: "name", rule: "string.min_len", message: "must be at least 1 characters"))
         }
-        if self.name.unicodeScalars.count > 64 {
+        if Validation.length(self.name) > 64 {
             violations.append(Violation(field: "name", rule: "string.max_len", message: "must be at most 64 characters"))
         }
         return violations
