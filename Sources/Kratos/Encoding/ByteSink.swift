@@ -7,24 +7,24 @@ package protocol ByteSink {
 
 extension ByteSink {
     /// The UTF-8 of `text`, copied in one piece where it is contiguous (always, for native strings).
-    mutating func append(utf8 text: some StringProtocol) {
+    package mutating func append(utf8 text: some StringProtocol) {
         if text.utf8.withContiguousStorageIfAvailable({ append(bytes: UnsafeRawBufferPointer($0)) }) == nil {
             for byte in text.utf8 { append(byte) }
         }
     }
 
-    mutating func append(_ text: StaticString) {
+    package mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { append(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// `value` in decimal.
-    mutating func append(decimal value: UInt) {
+    package mutating func append(decimal value: UInt) {
         if value >= 10 { append(decimal: value / 10) }
         append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
     }
 
     /// `value` in decimal, padded with zeros to `width` digits.
-    mutating func append(decimal value: Int, width: Int) {
+    package mutating func append(decimal value: Int, width: Int) {
         if width > 1 { append(decimal: value / 10, width: width - 1) }
         append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
     }
@@ -53,7 +53,7 @@ extension ByteRendering {
     private func rendered(capacity: Int) -> [UInt8] {
         var needed = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-            var writer = ByteWriter(buffer)
+            var writer = ByteWriter(UnsafeMutableRawBufferPointer(buffer))
             render(into: &writer)
             needed = writer.count
             initialized = min(writer.count, buffer.count)
@@ -62,25 +62,25 @@ extension ByteRendering {
     }
 }
 
-/// Writes into storage allocated beforehand; past its end it only counts, so that the caller
-/// can size storage that fits.
-private struct ByteWriter: ByteSink {
-    let buffer: UnsafeMutableBufferPointer<UInt8>
+/// Writes into memory allocated beforehand; past its end it only counts, so that the caller
+/// can size memory that fits.
+package struct ByteWriter: ByteSink {
+    let buffer: UnsafeMutableRawBufferPointer
     /// The bytes given so far, written or not.
-    var count = 0
+    package private(set) var count = 0
 
-    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+    package init(_ buffer: UnsafeMutableRawBufferPointer) {
         self.buffer = buffer
     }
 
-    mutating func append(_ byte: UInt8) {
+    package mutating func append(_ byte: UInt8) {
         if count < buffer.count { buffer[count] = byte }
         count += 1
     }
 
-    mutating func append(bytes: UnsafeRawBufferPointer) {
+    package mutating func append(bytes: UnsafeRawBufferPointer) {
         if let source = bytes.baseAddress, let base = buffer.baseAddress, bytes.count <= buffer.count - count {
-            UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
+            (base + count).copyMemory(from: source, byteCount: bytes.count)
         }
         count += bytes.count
     }

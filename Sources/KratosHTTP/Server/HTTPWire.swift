@@ -1,3 +1,4 @@
+import Kratos
 import NIOCore
 import NIOHTTP1
 
@@ -15,40 +16,45 @@ enum HTTPWire {
                        allocator: ByteBufferAllocator) -> (head: ByteBuffer, body: ByteBuffer?) {
         let bodyLength = response.body?.readableBytes ?? 0
         let inline = includingBody && bodyLength <= inlineBodyLimit
-        var headerBytes = 0
-        for (name, value) in response.headers { headerBytes += name.utf8.count + value.utf8.count + 4 }
-        var buffer = allocator.buffer(capacity: 64 + headerBytes + (inline ? bodyLength : 0))
-
-        if version.major == 1, version.minor == 1, response.status == .ok {
-            buffer.writeStaticString("HTTP/1.1 200 OK\r\n")
-        } else {
-            buffer.writeStaticString("HTTP/")
-            buffer.writeString(String(version.major))
-            buffer.writeStaticString(".")
-            buffer.writeString(String(version.minor))
-            buffer.writeStaticString(" ")
-            buffer.writeString(String(response.status.code))
-            buffer.writeStaticString(" ")
-            buffer.writeString(response.status.reasonPhrase)
-            buffer.writeStaticString("\r\n")
+        // The head is written in one pass through a pointer (a ByteBuffer write per piece
+        // checks capacity and exclusive access each time), into room for its longest form.
+        var headBytes = 140 + response.status.reasonPhrase.utf8.count
+        for (name, value) in response.headers { headBytes += name.utf8.count + value.utf8.count + 4 }
+        var buffer = allocator.buffer(capacity: headBytes + (inline ? bodyLength : 0))
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: headBytes) { memory in
+            var head = ByteWriter(memory)
+            if version.major == 1, version.minor == 1, response.status == .ok {
+                head.append("HTTP/1.1 200 OK\r\n")
+            } else {
+                head.append("HTTP/")
+                head.append(decimal: UInt(clamping: version.major))
+                head.append(UInt8(ascii: "."))
+                head.append(decimal: UInt(clamping: version.minor))
+                head.append(UInt8(ascii: " "))
+                head.append(decimal: UInt(clamping: response.status.code))
+                head.append(UInt8(ascii: " "))
+                head.append(utf8: response.status.reasonPhrase)
+                head.append("\r\n")
+            }
+            for (name, value) in response.headers where !isFraming(name) {
+                head.append(utf8: name)
+                head.append(": ")
+                head.append(utf8: value)
+                head.append("\r\n")
+            }
+            if response.status.mayHaveResponseBody {
+                head.append("content-length: ")
+                head.append(decimal: UInt(bodyLength))
+                head.append("\r\n")
+            }
+            if close {
+                head.append("connection: close\r\n")
+            } else if version.major == 1, version.minor == 0 {
+                head.append("connection: keep-alive\r\n")
+            }
+            head.append("\r\n")
+            return min(head.count, memory.count)
         }
-        for (name, value) in response.headers where !isFraming(name) {
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
-        }
-        if response.status.mayHaveResponseBody {
-            buffer.writeStaticString("content-length: ")
-            buffer.writeString(String(bodyLength))
-            buffer.writeStaticString("\r\n")
-        }
-        if close {
-            buffer.writeStaticString("connection: close\r\n")
-        } else if version.major == 1, version.minor == 0 {
-            buffer.writeStaticString("connection: keep-alive\r\n")
-        }
-        buffer.writeStaticString("\r\n")
         guard includingBody, var body = response.body, bodyLength > 0 else { return (buffer, nil) }
         guard inline else { return (buffer, body) }
         buffer.writeBuffer(&body)

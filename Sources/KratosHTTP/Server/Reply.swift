@@ -14,11 +14,13 @@ enum Reply {
     /// A reply with `bytes` as the body, labelled `contentType`, and the context's reply headers.
     static func response(_ bytes: [UInt8], contentType: String, status: HTTPResponseStatus = .ok,
                          context: RequestContext?) -> HTTPResponse {
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: contentType)
+        var headers = contentType == "application/json" ? jsonHeaders : ["content-type": contentType]
         context?.forEachReplyHeader { headers.add(name: $0, value: $1) }
         return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: bytes))
     }
+
+    /// The headers of most replies, made once (making them checks each name byte by byte).
+    private static let jsonHeaders: HTTPHeaders = ["content-type": "application/json"]
 
     /// The error body `{"code":…,"reason":…,"message":…,"metadata":{…}}` with the status `code`,
     /// in the codec `Accept` asks for (JSON when that codec cannot write it).
