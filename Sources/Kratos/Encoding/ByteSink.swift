@@ -1,37 +1,44 @@
-/// Where text written by hand goes: an array of bytes, or storage written through a pointer
-/// (``ByteRendering/renderedBytes``).
-package protocol ByteSink {
+/// Where text written by hand goes: an array of bytes, or memory written through a pointer
+/// (``ByteWriter``), as the log line and the HTTP reply head are written.
+public protocol ByteSink {
+    /// One byte.
     mutating func append(_ byte: UInt8)
+    /// `bytes`, in one piece.
     mutating func append(bytes: UnsafeRawBufferPointer)
 }
 
 extension ByteSink {
     /// The UTF-8 of `text`, copied in one piece where it is contiguous (always, for native strings).
-    package mutating func append(utf8 text: some StringProtocol) {
+    @inlinable
+    public mutating func append(utf8 text: some StringProtocol) {
         if text.utf8.withContiguousStorageIfAvailable({ append(bytes: UnsafeRawBufferPointer($0)) }) == nil {
             for byte in text.utf8 { append(byte) }
         }
     }
 
-    package mutating func append(_ text: StaticString) {
+    @inlinable
+    public mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { append(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// `value` in decimal.
-    package mutating func append(decimal value: UInt) {
+    @inlinable
+    public mutating func append(decimal value: UInt) {
         if value >= 10 { append(decimal: value / 10) }
         append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
     }
 
     /// `value` in decimal, padded with zeros to `width` digits.
-    package mutating func append(decimal value: Int, width: Int) {
+    @inlinable
+    public mutating func append(decimal value: Int, width: Int) {
         if width > 1 { append(decimal: value / 10, width: width - 1) }
         append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
     }
 }
 
 extension Array: ByteSink where Element == UInt8 {
-    package mutating func append(bytes: UnsafeRawBufferPointer) {
+    @inlinable
+    public mutating func append(bytes: UnsafeRawBufferPointer) {
         append(contentsOf: bytes)
     }
 }
@@ -64,24 +71,30 @@ extension ByteRendering {
 
 /// Writes into memory allocated beforehand; past its end it only counts, so that the caller
 /// can size memory that fits.
-package struct ByteWriter: ByteSink {
-    let buffer: UnsafeMutableRawBufferPointer
-    /// The bytes given so far, written or not.
-    package private(set) var count = 0
+public struct ByteWriter: ByteSink {
+    @usableFromInline let buffer: UnsafeMutableRawBufferPointer
+    @usableFromInline var given = 0
 
-    package init(_ buffer: UnsafeMutableRawBufferPointer) {
+    /// The bytes given so far, written or not: past the memory's end, the caller needs more.
+    @inlinable public var count: Int { given }
+
+    /// Writes into `buffer`.
+    @inlinable
+    public init(_ buffer: UnsafeMutableRawBufferPointer) {
         self.buffer = buffer
     }
 
-    package mutating func append(_ byte: UInt8) {
+    @inlinable
+    public mutating func append(_ byte: UInt8) {
         if count < buffer.count { buffer[count] = byte }
-        count += 1
+        given += 1
     }
 
-    package mutating func append(bytes: UnsafeRawBufferPointer) {
+    @inlinable
+    public mutating func append(bytes: UnsafeRawBufferPointer) {
         if let source = bytes.baseAddress, let base = buffer.baseAddress, bytes.count <= buffer.count - count {
             (base + count).copyMemory(from: source, byteCount: bytes.count)
         }
-        count += bytes.count
+        given += bytes.count
     }
 }
