@@ -48,8 +48,13 @@ public struct MiddlewareChain: Middleware {
 
     /// `handler` inside every middleware of the chain, composed once.
     public func wrap(_ handler: @escaping Handler) -> Handler {
-        middleware.reversed().reduce(handler) { next, middleware in
-            { request, context in try await middleware.handle(request, context: context, next: next) }
+        // A loop, not `reduce`: closures passed through a generic function are kept in its most
+        // general form, and every call to the result would go through conversion thunks.
+        var wrapped = handler
+        for middleware in middleware.reversed() {
+            let next = wrapped
+            wrapped = { request, context in try await middleware.handle(request, context: context, next: next) }
         }
+        return wrapped
     }
 }

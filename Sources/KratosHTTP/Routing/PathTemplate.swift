@@ -1,3 +1,4 @@
+import Foundation
 import Kratos
 
 /// A `google.api.http` path template: `/v1/{name}`, `/v1/{name=shelves/*}`, `/files/{path=**}`,
@@ -162,7 +163,13 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: String) -> Bool {
-        literal.utf8.withContiguousStorageIfAvailable { $0.elementsEqual(bytes) } ?? literal.utf8.elementsEqual(bytes)
+        // Lengths first, then the bytes in one comparison (elementsEqual goes byte by byte).
+        literal.utf8.withContiguousStorageIfAvailable { literal in
+            guard literal.count == bytes.count, let left = literal.baseAddress, let right = bytes.baseAddress else {
+                return literal.count == bytes.count
+            }
+            return memcmp(left, right, bytes.count) == 0
+        } ?? literal.utf8.elementsEqual(bytes)
     }
 
     /// A path segment percent-decoded; most have no escapes and are copied as they are.
