@@ -27,13 +27,6 @@ extension ByteSink {
         if value >= 10 { append(decimal: value / 10) }
         append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
     }
-
-    /// `value` in decimal, padded with zeros to `width` digits.
-    @inlinable
-    public mutating func append(decimal value: Int, width: Int) {
-        if width > 1 { append(decimal: value / 10, width: width - 1) }
-        append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
-    }
 }
 
 extension Array: ByteSink where Element == UInt8 {

@@ -69,20 +69,28 @@ struct LogTimestamp: ByteRendering {
     }
 
     func render(into sink: inout some ByteSink) {
-        sink.append(decimal: year, width: 4)
+        Self.digits(year / 100, &sink)
+        Self.digits(year % 100, &sink)
         sink.append(UInt8(ascii: "-"))
-        sink.append(decimal: month, width: 2)
+        Self.digits(month, &sink)
         sink.append(UInt8(ascii: "-"))
-        sink.append(decimal: day, width: 2)
+        Self.digits(day, &sink)
         sink.append(UInt8(ascii: "T"))
-        sink.append(decimal: hour, width: 2)
+        Self.digits(hour, &sink)
         sink.append(UInt8(ascii: ":"))
-        sink.append(decimal: minute, width: 2)
+        Self.digits(minute, &sink)
         sink.append(UInt8(ascii: ":"))
-        sink.append(decimal: second, width: 2)
+        Self.digits(second, &sink)
         sink.append(UInt8(ascii: "."))
-        sink.append(decimal: millisecond, width: 3)
+        sink.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: millisecond / 100))
+        Self.digits(millisecond % 100, &sink)
         sink.append(UInt8(ascii: "Z"))
+    }
+
+    /// `value` (0–99) as two digits.
+    private static func digits(_ value: Int, _ sink: inout some ByteSink) {
+        sink.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value / 10))
+        sink.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
     }
 
     var text: String {

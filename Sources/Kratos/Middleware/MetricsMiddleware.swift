@@ -84,8 +84,8 @@ public struct MetricsMiddleware: Middleware {
         }
 
         func record(context: RequestContext, code: Int, reason: String, since start: ContinuousClock.Instant) {
-            let elapsed = ContinuousClock.now - start
-            let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+            let (seconds, attoseconds) = (ContinuousClock.now - start).components
+            let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
             let series = series(SeriesKey(kind: context.kind, operation: context.operation))
             series.timer.recordNanoseconds(nanoseconds)
             if code == 200, reason.isEmpty {
