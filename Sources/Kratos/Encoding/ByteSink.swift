@@ -16,6 +16,7 @@ extension ByteSink {
         }
     }
 
+    /// The UTF-8 of `text`.
     @inlinable
     public mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { append(bytes: UnsafeRawBufferPointer($0)) }
