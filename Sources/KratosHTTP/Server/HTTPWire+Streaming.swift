@@ -1,3 +1,4 @@
+import Kratos
 import NIOCore
 import NIOHTTP1
 
@@ -8,17 +9,12 @@ extension HTTPWire {
     /// the body runs until the connection closes (HTTP/1.0), so `close` is set then.
     static func encodeStreamHead(_ response: HTTPResponse, version: HTTPVersion, chunked: Bool, close: Bool,
                                  allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 256)
-        buffer.writeString("HTTP/\(version.major).\(version.minor) \(response.status.code) \(response.status.reasonPhrase)\r\n")
-        for (name, value) in response.headers where !isFraming(name) {
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
+        let room = headRoom(response)
+        var buffer = allocator.buffer(capacity: room)
+        writeHead(response, version: version, room: room, into: &buffer) { head in
+            if chunked { head.append("transfer-encoding: chunked\r\n") }
+            if close { head.append("connection: close\r\n") }
         }
-        if chunked { buffer.writeStaticString("transfer-encoding: chunked\r\n") }
-        if close { buffer.writeStaticString("connection: close\r\n") }
-        buffer.writeStaticString("\r\n")
         return buffer
     }
 

@@ -16,12 +16,41 @@ enum HTTPWire {
                        allocator: ByteBufferAllocator) -> (head: ByteBuffer, body: ByteBuffer?) {
         let bodyLength = response.body?.readableBytes ?? 0
         let inline = includingBody && bodyLength <= inlineBodyLimit
-        // The head is written in one pass through a pointer (a ByteBuffer write per piece
-        // checks capacity and exclusive access each time), into room for its longest form.
-        var headBytes = 140 + response.status.reasonPhrase.utf8.count
-        for (name, value) in response.headers { headBytes += name.utf8.count + value.utf8.count + 4 }
-        var buffer = allocator.buffer(capacity: headBytes + (inline ? bodyLength : 0))
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: headBytes) { memory in
+        let room = headRoom(response)
+        var buffer = allocator.buffer(capacity: room + (inline ? bodyLength : 0))
+        writeHead(response, version: version, room: room, into: &buffer) { head in
+            if response.status.mayHaveResponseBody {
+                head.append("content-length: ")
+                head.append(decimal: UInt(bodyLength))
+                head.append("\r\n")
+            }
+            if close {
+                head.append("connection: close\r\n")
+            } else if version.major == 1, version.minor == 0 {
+                head.append("connection: keep-alive\r\n")
+            }
+        }
+        guard includingBody, var body = response.body, bodyLength > 0 else { return (buffer, nil) }
+        guard inline else { return (buffer, body) }
+        buffer.writeBuffer(&body)
+        return (buffer, nil)
+    }
+
+    /// Bytes enough for `response`'s head: the status line (70 and the reason phrase at most),
+    /// its headers, up to 64 of framing lines and the blank line.
+    static func headRoom(_ response: HTTPResponse) -> Int {
+        var room = 140 + response.status.reasonPhrase.utf8.count
+        for (name, value) in response.headers { room += name.utf8.count + value.utf8.count + 4 }
+        return room
+    }
+
+    /// Writes `response`'s head into `buffer` in one pass through a pointer (a ByteBuffer write
+    /// per piece checks capacity and exclusive access each time), within `room` (its
+    /// ``headRoom(_:)``): the status line, the handler's headers but the framing ones, the
+    /// server's own `framing` lines (64 bytes at most), the blank line.
+    static func writeHead(_ response: HTTPResponse, version: HTTPVersion, room: Int, into buffer: inout ByteBuffer,
+                          framing: (inout ByteWriter) -> Void) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { memory in
             var head = ByteWriter(memory)
             if version.major == 1, version.minor == 1, response.status == .ok {
                 head.append("HTTP/1.1 200 OK\r\n")
@@ -42,23 +71,10 @@ enum HTTPWire {
                 head.append(utf8: value)
                 head.append("\r\n")
             }
-            if response.status.mayHaveResponseBody {
-                head.append("content-length: ")
-                head.append(decimal: UInt(bodyLength))
-                head.append("\r\n")
-            }
-            if close {
-                head.append("connection: close\r\n")
-            } else if version.major == 1, version.minor == 0 {
-                head.append("connection: keep-alive\r\n")
-            }
+            framing(&head)
             head.append("\r\n")
             return min(head.count, memory.count)
         }
-        guard includingBody, var body = response.body, bodyLength > 0 else { return (buffer, nil) }
-        guard inline else { return (buffer, body) }
-        buffer.writeBuffer(&body)
-        return (buffer, nil)
     }
 
     /// Whether `name` is one of the headers the server writes itself.
@@ -81,17 +97,17 @@ enum HTTPWire {
     }
 
     private static func isToken(_ name: String) -> Bool {
-        name.utf8.withContiguousStorageIfAvailable { bytes in
-            for byte in bytes where !isTokenByte(byte) { return false }
-            return !bytes.isEmpty
-        } ?? (!name.isEmpty && name.utf8.allSatisfy(isTokenByte))
+        !name.isEmpty && allUTF8(of: name, satisfy: isTokenByte)
     }
 
     private static func isFieldValue(_ value: String) -> Bool {
-        value.utf8.withContiguousStorageIfAvailable { bytes in
-            for byte in bytes where byte == 0x0D || byte == 0x0A || byte == 0x00 { return false }
-            return true
-        } ?? !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 })
+        allUTF8(of: value) { $0 != 0x0D && $0 != 0x0A && $0 != 0x00 }
+    }
+
+    /// Whether every UTF-8 byte of `text` satisfies `predicate`, read in place where the bytes
+    /// are contiguous (a String's own iteration steps through indices one at a time).
+    private static func allUTF8(of text: String, satisfy predicate: (UInt8) -> Bool) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(predicate) } ?? text.utf8.allSatisfy(predicate)
     }
 
     /// RFC 9110 `tchar`.
