@@ -14,6 +14,18 @@ public protocol Middleware: Sendable {
     typealias Handler = @Sendable (_ request: any Sendable, _ context: RequestContext) async throws -> any Sendable
 
     func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable
+
+    /// `next` with this middleware in front of it: the handler a ``MiddlewareChain`` calls. The
+    /// default calls ``handle(_:context:next:)``; being a requirement, it is made for each
+    /// conforming type, so the chain's closure calls that type's `handle` directly (the compiler
+    /// can then make the two one step).
+    func wrapping(_ next: @escaping Handler) -> Handler
+}
+
+extension Middleware {
+    public func wrapping(_ next: @escaping Handler) -> Handler {
+        { request, context in try await handle(request, context: context, next: next) }
+    }
 }
 
 /// A middleware from a closure.
@@ -51,10 +63,12 @@ public struct MiddlewareChain: Middleware {
         // A loop, not `reduce`: closures passed through a generic function are kept in its most
         // general form, and every call to the result would go through conversion thunks.
         var wrapped = handler
-        for middleware in middleware.reversed() {
-            let next = wrapped
-            wrapped = { request, context in try await middleware.handle(request, context: context, next: next) }
-        }
+        for middleware in middleware.reversed() { wrapped = middleware.wrapping(wrapped) }
         return wrapped
+    }
+
+    /// The chain's middleware in front of `next`, with no layer for the chain itself.
+    public func wrapping(_ next: @escaping Handler) -> Handler {
+        wrap(next)
     }
 }
