@@ -43,23 +43,26 @@ protocol ByteRendering {
 }
 
 extension ByteRendering {
-    /// The bytes `render(into:)` writes, written through a pointer into storage allocated once,
-    /// so no append checks capacity or uniqueness. The storage is sized for most lines; one
-    /// that does not fit is rendered again into storage of the size the first pass counted.
-    var renderedBytes: [UInt8] {
-        // With the array's header, under 1 KiB: glibc serves that from its per-thread cache.
-        rendered(capacity: 960)
+    /// Calls `body` with the bytes `render(into:)` writes, written through a pointer into
+    /// temporary storage (on the stack when it is small), so no append checks capacity or
+    /// uniqueness and nothing is allocated for most lines. One that does not fit is rendered
+    /// again into storage of the size the first pass counted.
+    func withRenderedBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 1) { buffer in
+            var writer = ByteWriter(buffer)
+            render(into: &writer)
+            if writer.count <= buffer.count { return body(UnsafeRawBufferPointer(rebasing: buffer[..<writer.count])) }
+            return withUnsafeTemporaryAllocation(byteCount: writer.count, alignment: 1) { larger in
+                var writer = ByteWriter(larger)
+                render(into: &writer)
+                return body(UnsafeRawBufferPointer(larger))
+            }
+        }
     }
 
-    private func rendered(capacity: Int) -> [UInt8] {
-        var needed = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-            var writer = ByteWriter(UnsafeMutableRawBufferPointer(buffer))
-            render(into: &writer)
-            needed = writer.count
-            initialized = min(writer.count, buffer.count)
-        }
-        return needed <= bytes.count ? bytes : rendered(capacity: needed)
+    /// The bytes `render(into:)` writes, as an array.
+    var renderedBytes: [UInt8] {
+        withRenderedBytes { Array($0) }
     }
 }
 

@@ -61,7 +61,8 @@ public struct KratosLogHandler: LogHandler {
                base: [(key: String, text: [UInt8])] = []) {
         let record = LogLine(format: format, level: level, timestamp: .now(), file: Self.fileName(file), line: line, message: message,
                              fields: fields, base: base)
-        output.write(record.renderedBytes, level >= .error)
+        let (write, urgent) = (output.writeLine, level >= .error)
+        record.withRenderedBytes { write($0, urgent) }
     }
 
     /// The last component of a `#fileID` (`Module/File.swift`), found in its contiguous bytes (a

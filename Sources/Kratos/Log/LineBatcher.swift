@@ -32,7 +32,7 @@ public final class LineBatcher: @unchecked Sendable {  // held state is guarded 
         _ = Self.atExit
     }
 
-    func append(_ line: [UInt8], urgent: Bool) {
+    func append(_ line: UnsafeRawBufferPointer, urgent: Bool) {
         condition.lock()
         held.append(contentsOf: line)
         held.append(UInt8(ascii: "\n"))

@@ -2,21 +2,26 @@ import Foundation
 
 /// Where a log handler writes, one line at a time.
 public struct LogOutput: Sendable {
-    /// Takes a line's bytes without its newline; `urgent` lines (errors and worse) must reach
-    /// the output before the call returns, with every line before them.
-    let write: @Sendable (_ line: [UInt8], _ urgent: Bool) -> Void
+    /// Takes a line's bytes without its newline (valid only during the call); `urgent` lines
+    /// (errors and worse) must reach the output before the call returns, with every line before them.
+    let writeLine: @Sendable (_ line: UnsafeRawBufferPointer, _ urgent: Bool) -> Void
     /// Writes whatever is held back.
     let flush: @Sendable () -> Void
 
     /// Lines go to `write`, e.g. to capture them.
     public init(_ write: @escaping @Sendable (String) -> Void) {
-        self.write = { line, _ in write(String(decoding: line, as: UTF8.self)) }
+        writeLine = { line, _ in write(String(decoding: line, as: UTF8.self)) }
         flush = {}
     }
 
-    init(write: @escaping @Sendable ([UInt8], Bool) -> Void, flush: @escaping @Sendable () -> Void) {
-        self.write = write
+    init(write: @escaping @Sendable (UnsafeRawBufferPointer, Bool) -> Void, flush: @escaping @Sendable () -> Void) {
+        writeLine = write
         self.flush = flush
+    }
+
+    /// Writes one line, given without its newline.
+    func write(_ line: [UInt8], _ urgent: Bool) {
+        line.withUnsafeBytes { writeLine($0, urgent) }
     }
 
     /// Standard error, batched: lines written within ``LineBatcher/defaultDelay`` of each other
@@ -29,9 +34,9 @@ public struct LogOutput: Sendable {
     /// is held back, at about a microsecond of system time per line.
     public static func unbuffered(_ descriptor: Int32) -> LogOutput {
         LogOutput(write: { line, _ in
-            var line = line
-            line.append(UInt8(ascii: "\n"))
-            line.withUnsafeBytes { LineBatcher.writeAll(descriptor, $0) }
+            var text = Array(line)
+            text.append(UInt8(ascii: "\n"))
+            text.withUnsafeBytes { LineBatcher.writeAll(descriptor, $0) }
         }, flush: {})
     }
 
