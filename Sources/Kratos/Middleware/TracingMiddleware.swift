@@ -31,16 +31,22 @@ public struct TracingMiddleware: Middleware {
     private let bootstrapped = BootstrappedTracer()
 
     /// - Parameters:
-    ///   - tracer: default the bootstrapped `InstrumentationSystem.tracer`, looked up on the first
-    ///     request and kept (bootstrap the system before serving, as swift-distributed-tracing
-    ///     asks): later requests read it under a lock of the middleware's own instead of the
-    ///     system's lookup, a lock and a dynamic cast.
+    ///   - tracer: default the bootstrapped `InstrumentationSystem.tracer`, looked up when a
+    ///     server binds its routes (or on the first request, called directly) and kept: bootstrap
+    ///     the system before serving, as swift-distributed-tracing asks.
     ///   - ids: reads the span's trace and span id (as `trace.id` and `span.id`) from the task's
     ///     context, for ``RequestContext/traceID`` (`KratosOTel.logMetadata` for swift-otel).
     public init(side: Side = .server, tracer: (any Tracer)? = nil, ids: Logger.MetadataProvider? = nil) {
         self.side = side
         self.tracer = tracer.map { ($0, $0 is NoOpTracer) }
         self.ids = ids
+    }
+
+    /// With the no-op tracer (none given, and none bootstrapped when the server binds its routes)
+    /// nothing is extracted, started or injected: the chain gets `next` itself, with no layer.
+    public func wrapping(_ next: @escaping Handler) -> Handler {
+        if (tracer ?? bootstrapped.tracer).noOp { return next }
+        return { request, context in try await handle(request, context: context, next: next) }
     }
 
     public func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
