@@ -7,8 +7,8 @@ public struct PendingRoute: Sendable {
     let method: HTTPMethod
     let template: PathTemplate
     let operation: String
-    /// Answers a request through the route's middleware chain.
-    let respond: @Sendable (HTTPRequest, @escaping Middleware.Handler) async throws -> HTTPResponse
+    /// The route's handler around its middleware chain, made once when the server binds.
+    let respond: @Sendable (_ chain: @escaping Middleware.Handler) -> HTTPHandler
     /// The handler inside the middleware.
     let inner: Middleware.Handler
     /// Whether the handler runs without the server's middleware (``KratosHTTPServer/handle(_:_:_:)``).
@@ -23,11 +23,8 @@ public struct PendingRoute: Sendable {
     /// The route for the router, with the middleware for its operation around the handler.
     func resolved(with middleware: MiddlewareSet) -> Router.Route {
         let chain = bypassesMiddleware ? inner : middleware.chain(for: operation, around: inner)
-        let respond = self.respond
         return Router.Route(method: method, template: template, operation: operation, streams: streams, upgrades: upgrades,
-                            maxBodySize: maxBodySize) { request in
-            try await respond(request, chain)
-        }
+                            maxBodySize: maxBodySize, handler: respond(chain))
     }
 }
 
@@ -38,9 +35,11 @@ extension KratosHTTPServer {
     public func route(_ method: HTTPMethod, _ path: String, operation: String? = nil,
                       _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) throws {
         let template = try PathTemplate(configuration.pathPrefix + path)
-        try core.register(PendingRoute(method: method, template: template, operation: operation ?? template.description) { request, chain in
-            let reply = try await chain(request, request.context)
-            return try (reply as? HTTPResponse) ?? Reply.encode(reply, for: request)
+        try core.register(PendingRoute(method: method, template: template, operation: operation ?? template.description) { chain in
+            { request in
+                let reply = try await chain(request, request.context)
+                return try (reply as? HTTPResponse) ?? Reply.encode(reply, for: request)
+            }
         } inner: { request, context in
             try await handler(context.typed(request, as: HTTPRequest.self))
         })
@@ -59,8 +58,10 @@ extension KratosHTTPServer {
     ) throws {
         let template = try PathTemplate(configuration.pathPrefix + path)
         let typed = TypedRoute<Input, Output>(body: body, variables: .init(keys: template.variables), responseBody: responseBody)
-        var route = PendingRoute(method: method, template: template, operation: operation) { request, chain in
-            try await typed.respond(to: request, through: chain)
+        var route = PendingRoute(method: method, template: template, operation: operation) { chain in
+            { request in
+                try await typed.respond(to: request, through: chain)
+            }
         } inner: { input, context in
             try await handler(context.typed(input, as: Input.self), context)
         }
@@ -74,9 +75,11 @@ extension KratosHTTPServer {
     public func handle(_ method: HTTPMethod, _ path: String,
                        _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) throws {
         let template = try PathTemplate(configuration.pathPrefix + path)
-        var route = PendingRoute(method: method, template: template, operation: template.description) { request, chain in
-            let reply = try await chain(request, request.context)
-            return try (reply as? HTTPResponse) ?? Reply.encode(reply, for: request)
+        var route = PendingRoute(method: method, template: template, operation: template.description) { chain in
+            { request in
+                let reply = try await chain(request, request.context)
+                return try (reply as? HTTPResponse) ?? Reply.encode(reply, for: request)
+            }
         } inner: { request, context in
             try await handler(context.typed(request, as: HTTPRequest.self))
         }

@@ -30,8 +30,10 @@ extension KratosHTTPServer {
     ) throws {
         let template = try PathTemplate(configuration.pathPrefix + path)
         let binding = TypedRoute<Input, Output>(body: body, variables: .init(keys: template.variables), responseBody: nil)
-        var route = PendingRoute(method: method, template: template, operation: operation) { request, chain in
-            try await ServerSentEvents.respond(to: request, with: binding.bind(request), as: Output.self, through: chain)
+        var route = PendingRoute(method: method, template: template, operation: operation) { chain in
+            { request in
+                try await ServerSentEvents.respond(to: request, with: binding.bind(request), as: Output.self, through: chain)
+            }
         } inner: { request, context in
             let streaming = try context.typed(request, as: StreamingRequest.self)
             let exchange = try context.typed(streaming.message as any Sendable, as: ServerSentEvents.Exchange<Input, Output>.self)

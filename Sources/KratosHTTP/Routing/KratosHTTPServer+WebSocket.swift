@@ -68,9 +68,11 @@ extension KratosHTTPServer {
         let template = try PathTemplate(configuration.pathPrefix + path)
         let variables = MessageBinding.Prepared<Input>(keys: template.variables)
         let options = configuration.webSocket
-        var route = PendingRoute(method: method, template: template, operation: operation) { request, chain in
-            await WebSocketExchange.respond(to: request, variables: variables, options: options, replies: replies,
-                                            as: Output.self, through: chain)
+        var route = PendingRoute(method: method, template: template, operation: operation) { chain in
+            { request in
+                await WebSocketExchange.respond(to: request, variables: variables, options: options, replies: replies,
+                                                as: Output.self, through: chain)
+            }
         } inner: { request, context in
             let streaming = try context.typed(request, as: StreamingRequest.self)
             let streams = try context.typed(streaming.message as any Sendable, as: WebSocketExchange.Streams<Input, Output>.self)

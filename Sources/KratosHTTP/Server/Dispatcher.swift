@@ -9,7 +9,8 @@ import NIOHTTP1
 final class Dispatcher: Sendable {
     let server: KratosHTTPServer
     let router: Router
-    let filtered: @Sendable (HTTPRequest, @escaping HTTPHandler) async throws -> HTTPResponse
+    /// The handler inside the server's filters; nil without filters, when the handler is called directly.
+    let filtered: (@Sendable (HTTPRequest, @escaping HTTPHandler) async throws -> HTTPResponse)?
     // Read once from the configuration, which is too large to copy per request.
     let timeout: Duration
     let logger: Logger
@@ -30,7 +31,7 @@ final class Dispatcher: Sendable {
                 try await filter.handle(request, next: { request in try await next(request, handler) })
             }
         }
-        filtered = composed
+        filtered = filters.isEmpty ? nil : composed
     }
 
     /// The request as handlers see it, the handler that answers it, and whether it streams its
@@ -102,7 +103,7 @@ final class Dispatcher: Sendable {
     func respond(_ request: HTTPRequest, _ handler: @escaping HTTPHandler) async -> HTTPResponse {
         do {
             return try await RequestContext.$current.withValue(request.context) {
-                try await filtered(request, handler)
+                if let filtered { try await filtered(request, handler) } else { try await handler(request) }
             }
         } catch {
             return Reply.error(error, for: request)
