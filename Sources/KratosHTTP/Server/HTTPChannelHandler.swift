@@ -213,11 +213,11 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Writes the reply to `head` as one buffer; closes the connection after it unless it stays open.
     private func write(_ response: HTTPResponse, for head: HTTPRequestHead, keepAlive: Bool, context: ChannelHandlerContext) {
-        var response = response
         if let invalid = HTTPWire.invalidHeader(in: response.headers) {
             dispatcher.logger.error("reply header is not valid HTTP; answering 500", metadata: ["header": "\(invalid)"])
-            response = Reply.error(KratosError.internalServer("INVALID_HEADER", "the reply had an invalid header"),
-                                   accept: head.headers.first(name: "accept"), codecs: dispatcher.codecs)
+            let error = Reply.error(KratosError.internalServer("INVALID_HEADER", "the reply had an invalid header"),
+                                    accept: head.headers.first(name: "accept"), codecs: dispatcher.codecs)
+            return write(error, for: head, keepAlive: keepAlive, context: context)
         }
         let last = state.isLastReply(keepAlive: keepAlive,
                                      replyAsksToClose: response.headers.first(name: "connection")?.lowercased() == "close")

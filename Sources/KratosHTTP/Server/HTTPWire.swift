@@ -18,8 +18,9 @@ enum HTTPWire {
         let inline = includingBody && bodyLength <= inlineBodyLimit
         let room = headRoom(response)
         var buffer = allocator.buffer(capacity: room + (inline ? bodyLength : 0))
+        let framesLength = response.status.mayHaveResponseBody
         writeHead(response, version: version, room: room, into: &buffer) { head in
-            if response.status.mayHaveResponseBody {
+            if framesLength {
                 head.append("content-length: ")
                 head.append(decimal: UInt(bodyLength))
                 head.append("\r\n")
