@@ -86,6 +86,32 @@ import Testing
         #expect(parsed >= before.addingTimeInterval(-0.001) && parsed <= after)
     }
 
+    /// The date worked out from the day count is gmtime_r's, from 1800 to 2300, across leap
+    /// days, century years and the epoch.
+    @Test func timestampDateIsTheCLibrarys() {
+        var instants = [-1, 0, 59, 86_399, 86_400, 951_782_400, 951_868_799, 951_868_800, 4_107_542_399, 4_107_542_400]
+        instants += stride(from: -5_364_662_400, through: 10_413_792_000, by: 9_999_991).map { $0 }
+        for seconds in instants {
+            var time = time_t(seconds)
+            var parts = tm()
+            gmtime_r(&time, &parts)
+            let stamp = LogTimestamp(secondsSince1970: seconds)
+            let expected = [Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec)]
+            #expect([stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second] == expected, "\(seconds)")
+        }
+        #expect(LogTimestamp(secondsSince1970: 951_782_400, millisecond: 7).text == "2000-02-29T00:00:00.007Z")
+    }
+
+    @Test func latencyIsSecondsToTheNanosecond() {
+        #expect(LoggingMiddleware.seconds(.microseconds(170)) == "0.000170000")
+        #expect(LoggingMiddleware.seconds(.seconds(2) + .nanoseconds(5)) == "2.000000005")
+        #expect(LoggingMiddleware.seconds(.zero) == "0.000000000")
+        #expect(LoggingMiddleware.seconds(.milliseconds(-1500)) == "-1.500000000")
+        let elapsed = Duration.nanoseconds(123_456_789_012)
+        #expect(Double(LoggingMiddleware.seconds(elapsed)) == 123.456789012)
+    }
+
     @Test func laterSourcesWinAndKeysAreSorted() {
         var fields = LogFields(["b": "handler", "a": "handler"])
         fields.add(["b": "provider", "c": "provider"])

@@ -25,7 +25,8 @@ package enum JSONString {
         }
     }
 
-    private static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout some ByteSink) {
+    /// Appends the inside of the JSON string literal of `bytes`, UTF-8, without its quotes.
+    package static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout some ByteSink) {
         var start = 0
         for index in bytes.indices {
             let byte = bytes[index]

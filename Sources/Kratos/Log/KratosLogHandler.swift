@@ -59,19 +59,10 @@ public struct KratosLogHandler: LogHandler {
     /// of the same key they replace.
     func write(level: Logger.Level, message: String, file: String, line: UInt, sorted fields: [(key: String, value: String)],
                base: [(key: String, text: [UInt8])] = []) {
-        let record = LogLine(format: format, level: level, timestamp: .now(), file: Self.fileName(file), line: line, message: message,
+        let record = LogLine(format: format, level: level, timestamp: .now(), file: file, line: line, message: message,
                              fields: fields, base: base)
         let (write, urgent) = (output.writeLine, level >= .error)
         record.withRenderedBytes { write($0, urgent) }
-    }
-
-    /// The last component of a `#fileID` (`Module/File.swift`), found in its contiguous bytes (a
-    /// generic search steps through String indices one at a time).
-    static func fileName(_ file: String) -> Substring {
-        guard let slash = file.utf8.withContiguousStorageIfAvailable({ $0.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0 }) else {
-            return file.utf8.lastIndex(of: UInt8(ascii: "/")).map { file[file.utf8.index(after: $0)...] } ?? Substring(file)
-        }
-        return file[file.utf8.index(file.startIndex, offsetBy: slash)...]
     }
 
     /// go-kratos's level names.

@@ -61,11 +61,29 @@ struct LogTimestamp: ByteRendering {
     static func now() -> LogTimestamp {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
-        var parts = tm()
-        gmtime_r(&spec.tv_sec, &parts)
-        return LogTimestamp(year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
-                            hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec),
-                            millisecond: spec.tv_nsec / 1_000_000)
+        return LogTimestamp(secondsSince1970: Int(spec.tv_sec), millisecond: spec.tv_nsec / 1_000_000)
+    }
+
+    /// The UTC time `seconds` after 1970-01-01T00:00:00Z. The date is worked out from the day
+    /// count in the proleptic Gregorian calendar, in eras of 400 years (146,097 days) that
+    /// repeat exactly, with March as the year's first month so that February's leap day falls
+    /// at its end: a few integer operations, where `gmtime_r` takes a few hundred instructions.
+    init(secondsSince1970 seconds: Int, millisecond: Int = 0) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let sinceMarch0000 = days + 719_468  // 0000-03-01 to 1970-01-01
+        let era = (sinceMarch0000 >= 0 ? sinceMarch0000 : sinceMarch0000 - 146_096) / 146_097
+        let dayOfEra = sinceMarch0000 - era * 146_097  // 0...146_096
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365  // 0...399
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)  // from March 1: 0...365
+        let monthFromMarch = (5 * dayOfYear + 2) / 153  // 0...11
+        day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
+        month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
+        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        hour = secondOfDay / 3_600
+        minute = secondOfDay % 3_600 / 60
+        second = secondOfDay % 60
+        self.millisecond = millisecond
     }
 
     func render(into sink: inout some ByteSink) {

@@ -8,7 +8,8 @@ struct LogLine: ByteRendering {
     var format: KratosLogHandler.Format
     var level: Logger.Level
     var timestamp: LogTimestamp
-    var file: Substring
+    /// The caller's `#fileID` (`Module/File.swift`); the line shows its file name.
+    var file: String
     var line: UInt
     var message: String
     /// The record's fields, in key order, one per key.
@@ -24,12 +25,15 @@ struct LogLine: ByteRendering {
             sink.append(" ts=")
             timestamp.render(into: &sink)
             sink.append(" caller=")
-            if Self.isPlainLogfmt(file) {
-                sink.append(utf8: file)
-                sink.append(UInt8(ascii: ":"))
-                sink.append(decimal: line)
-            } else {
-                appendQuotedCaller(to: &sink)
+            let line = line
+            Self.withFileName(of: file) { name in
+                if Self.isPlainLogfmt(name) {
+                    sink.append(bytes: name)
+                    sink.append(UInt8(ascii: ":"))
+                    sink.append(decimal: line)
+                } else {
+                    Self.appendQuotedCaller(name, line: line, to: &sink)
+                }
             }
             sink.append(" msg=")
             Self.appendLogfmt(message, to: &sink)
@@ -39,7 +43,8 @@ struct LogLine: ByteRendering {
             sink.append(#"","ts":""#)
             timestamp.render(into: &sink)
             sink.append(#"","caller":"#)
-            appendQuotedCaller(to: &sink)
+            let line = line
+            Self.withFileName(of: file) { Self.appendQuotedCaller($0, line: line, to: &sink) }
             sink.append(#","msg":"#)
             JSONString.appendQuoted(message, to: &sink)
         }
@@ -77,10 +82,20 @@ struct LogLine: ByteRendering {
         }
     }
 
-    /// `file:line` as a JSON string literal (logfmt quotes the same way).
-    private func appendQuotedCaller(to sink: inout some ByteSink) {
+    /// The last component of `file`, found in its contiguous bytes.
+    private static func withFileName(of file: String, _ body: (UnsafeRawBufferPointer) -> Void) {
+        func last(_ bytes: UnsafeRawBufferPointer) {
+            body(UnsafeRawBufferPointer(rebasing: bytes[(bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0)...]))
+        }
+        if file.utf8.withContiguousStorageIfAvailable({ last(UnsafeRawBufferPointer($0)) }) == nil {
+            Array(file.utf8).withUnsafeBytes(last)
+        }
+    }
+
+    /// `name:line` as a JSON string literal (logfmt quotes the same way).
+    private static func appendQuotedCaller(_ name: UnsafeRawBufferPointer, line: UInt, to sink: inout some ByteSink) {
         sink.append(UInt8(ascii: "\""))
-        JSONString.appendEscaped(file, to: &sink)
+        JSONString.appendEscaped(name, to: &sink)
         sink.append(UInt8(ascii: ":"))
         sink.append(decimal: line)
         sink.append(UInt8(ascii: "\""))
@@ -108,11 +123,6 @@ struct LogLine: ByteRendering {
             return true
         } ?? false
         if !written { JSONString.appendQuoted(value, to: &sink) }
-    }
-
-    /// Whether logfmt writes `text` as it is.
-    static func isPlainLogfmt(_ text: Substring) -> Bool {
-        text.utf8.withContiguousStorageIfAvailable { isPlainLogfmt(UnsafeRawBufferPointer($0)) } ?? false
     }
 
     /// Whether logfmt writes `bytes` as they are: not empty, and no space, `=`, `"` or control

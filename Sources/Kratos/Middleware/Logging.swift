@@ -8,7 +8,9 @@ import SwiftProtobuf
 /// - the message says what happened (`server request`, `server request failed`);
 /// - `args` is the request on one line: compact protojson for messages, else its description;
 ///   a request that conforms to ``Redacter`` writes its own redacted form instead;
-/// - `code` is `200` on success (as ``MetricsMiddleware`` counts it), the error's code otherwise.
+/// - `code` is `200` on success (as ``MetricsMiddleware`` counts it), the error's code otherwise;
+/// - `latency` is the seconds since the request arrived (``RequestContext/received``), to the
+///   nanosecond: `0.000170196`.
 ///
 /// Requests that fail are logged at `error`, the others at `info`.
 public struct LoggingMiddleware: Middleware {
@@ -26,18 +28,16 @@ public struct LoggingMiddleware: Middleware {
     }
 
     public func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
-        let start = ContinuousClock.now
         let arguments = logArguments ? writers(request, make: Self.argumentsWriter)(request) : nil
         // The record's fields in key order, as the handler writes them.
         func fields(code: Int, reason: String, stack: String?) -> [(key: String, value: String)] {
-            let (seconds, attoseconds) = (ContinuousClock.now - start).components
             var fields: [(key: String, value: String)] = []
             fields.reserveCapacity(8)
             if let arguments { fields.append(("args", arguments)) }
             fields.append(("code", code == 200 ? "200" : String(code)))
             fields.append(("component", component))
             fields.append(("kind", context.kind.rawValue))
-            fields.append(("latency", String(Double(seconds) + Double(attoseconds) / 1e18)))
+            fields.append(("latency", Self.seconds(ContinuousClock.now - context.received)))
             fields.append(("operation", context.operation))
             fields.append(("reason", reason))
             if let stack { fields.append(("stack", stack)) }
@@ -52,6 +52,26 @@ public struct LoggingMiddleware: Middleware {
             context.logger.log(.error, "\(component) request failed",
                                sorted: fields(code: kratos.code, reason: kratos.reason, stack: String(reflecting: kratos.cause ?? error)))
             throw error
+        }
+    }
+
+    /// `duration` as decimal seconds with nine places (`0.000170196`), written from its integer
+    /// parts (a `Double`'s shortest text costs several times as much, and turns to `1.2e-05`
+    /// below a tenth of a millisecond).
+    static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            var text = ByteWriter(UnsafeMutableRawBufferPointer(buffer))
+            if seconds < 0 || attoseconds < 0 { text.append(UInt8(ascii: "-")) }
+            text.append(decimal: UInt(seconds.magnitude))
+            text.append(UInt8(ascii: "."))
+            let nanoseconds = Int(attoseconds.magnitude / 1_000_000_000)
+            var place = 100_000_000
+            while place > 0 {
+                text.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: nanoseconds / place % 10))
+                place /= 10
+            }
+            return text.count
         }
     }
 

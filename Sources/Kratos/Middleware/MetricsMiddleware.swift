@@ -34,14 +34,13 @@ public struct MetricsMiddleware: Middleware {
     }
 
     public func handle(_ request: any Sendable, context: RequestContext, next: Handler) async throws -> any Sendable {
-        let start = ContinuousClock.now
         do {
             let reply = try await next(request, context)
-            instruments.record(context: context, code: 200, reason: "", since: start)
+            instruments.record(context: context, code: 200, reason: "", since: context.received)
             return reply
         } catch {
             let kratos = KratosError(error)
-            instruments.record(context: context, code: kratos.code, reason: kratos.reason, since: start)
+            instruments.record(context: context, code: kratos.code, reason: kratos.reason, since: context.received)
             throw error
         }
     }

@@ -23,6 +23,9 @@ public final class RequestContext: Sendable {
     public let metadata: Metadata
     /// When the handler must have answered; the server answers 504 past it.
     public let deadline: ContinuousClock.Instant?
+    /// When the request arrived (a call, on a client: when it started). The request's `latency`
+    /// in the log and its duration in the metrics count from here.
+    public let received: ContinuousClock.Instant
     public let logger: Logger
     /// The app serving the request, when it runs inside a ``KratosApp``.
     public let app: AppInfo?
@@ -52,7 +55,8 @@ public final class RequestContext: Sendable {
         app: AppInfo? = nil,
         method: String? = nil,
         path: String? = nil,
-        route: String? = nil
+        route: String? = nil,
+        received: ContinuousClock.Instant = .now
     ) {
         self.kind = kind
         self.endpoint = endpoint
@@ -65,6 +69,7 @@ public final class RequestContext: Sendable {
         self.method = method
         self.path = path
         self.route = route
+        self.received = received
     }
 
     /// Headers to send with the reply; handlers and middleware may add to them.

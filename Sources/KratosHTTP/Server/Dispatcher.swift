@@ -72,18 +72,20 @@ final class Dispatcher: Sendable {
                                    for: request)
             }
         }
+        let received = ContinuousClock.now
         let context = RequestContext(
             kind: .http,
             endpoint: endpoint,
             operation: operation,
             requestHeaders: head.headers,
             metadata: Metadata.extract(from: head.headers),
-            deadline: streams ? nil : .now + timeout,
+            deadline: streams ? nil : received + timeout,
             logger: logger,
             app: app,
             method: head.method.rawValue,
             path: String(path),
-            route: template
+            route: template,
+            received: received
         )
         let request = HTTPRequest(method: head.method, uri: head.uri, path: path, headers: head.headers, body: body,
                                   pathParameters: captures, context: context, codecs: codecs,
