@@ -55,13 +55,21 @@ public enum MessageBinding {
     /// Bindings for a fixed set of keys (a route's path variables), resolved once: each key that
     /// names a top-level scalar field is set in place; the others go through ``bind(_:into:)``.
     public struct Prepared<M: SwiftProtobuf.Message>: Sendable {
-        let fields: [MessageSchema.Field?]
+        /// Per key, the top-level scalar field it sets: its number, and whether it is a string.
+        /// Plain values, so reading one per request retains nothing.
+        let fields: [(number: Int, isString: Bool)?]
         let keys: [String]
 
         public init(keys: [String]) {
             let schema = MessageSchema.of(M.self)
             self.keys = keys
-            fields = keys.map { key in schema.fields[key].flatMap { $0.kind.isScalar && !$0.isRepeated ? $0 : nil } }
+            fields = keys.map { key in
+                schema.fields[key].flatMap { field in
+                    guard field.kind.isScalar, !field.isRepeated else { return nil }
+                    if case .string = field.kind { return (field.number, true) }
+                    return (field.number, false)
+                }
+            }
         }
 
         /// The protobuf wire bytes of one length-delimited field.
@@ -90,7 +98,7 @@ public enum MessageBinding {
                     rest.append(value.name, value.value)
                     continue
                 }
-                if case .string = field.kind {
+                if field.isString {
                     // A string field is one length-delimited record on the wire: merging it is
                     // SwiftProtobuf's fastest path.
                     try message.merge(serializedBytes: Self.record(field: field.number, utf8: value.value.utf8))
