@@ -8,7 +8,17 @@ extension Logger {
     func log(_ level: Logger.Level, _ message: String, sorted fields: [(key: String, value: String)],
              file: String = #fileID, function: String = #function, line: UInt = #line) {
         guard level >= logLevel else { return }
-        if let filtering = handler as? FilteringLogHandler, filtering.log(level, message, sorted: fields, file: file, line: line) { return }
+        // Kratos's handler is found by comparing types and read in place: a cast (`as?`) copies
+        // the whole handler, a dozen references retained and released, on every request.
+        func sortedPath<Handler: LogHandler>(_ handler: Handler) -> Bool {
+            guard Handler.self == FilteringLogHandler.self else { return false }
+            return withUnsafePointer(to: handler) { same in
+                same.withMemoryRebound(to: FilteringLogHandler.self, capacity: 1) {
+                    $0.pointee.log(level, message, sorted: fields, file: file, line: line)
+                }
+            }
+        }
+        if sortedPath(handler) { return }
         var metadata: Logger.Metadata = [:]
         metadata.reserveCapacity(fields.count)
         for (key, value) in fields { metadata[key] = .string(value) }
@@ -21,7 +31,8 @@ extension FilteringLogHandler {
     /// false when this handler cannot take that path (another handler is wrapped, a metadata
     /// provider adds fields per record, or a metadata value is not a plain string).
     func log(_ level: Logger.Level, _ message: String, sorted fields: [(key: String, value: String)], file: String, line: UInt) -> Bool {
-        guard let kratos, metadataProvider == nil, kratos.metadataProvider == nil, kratos.metadata.isEmpty,
+        // `kratos` is read through, not bound: binding would copy the handler.
+        guard kratos?.metadataProvider == nil, kratos?.metadata.isEmpty == true, metadataProvider == nil,
               let base else { return false }
         guard level >= logLevel else { return true }
         var fields = fields
@@ -31,7 +42,7 @@ extension FilteringLogHandler {
             }
         }
         // The record's fields are merged into the handler's (masked already) as the line is written.
-        kratos.write(level: level, message: message, file: file, line: line, sorted: fields, base: base)
+        kratos?.write(level: level, message: message, file: file, line: line, sorted: fields, base: base)
         return true
     }
 }
