@@ -198,3 +198,10 @@ import Testing
         #expect(lines.all[0].hasSuffix("code=200 service.name=greeter token=***"))
     }
 }
+
+extension LogOutput {
+    /// One line, given without its newline, as the handler writes it.
+    func write(_ line: [UInt8], _ urgent: Bool) {
+        line.withUnsafeBytes { writeLine($0, urgent) }
+    }
+}

@@ -28,6 +28,13 @@ extension ByteSink {
         if value >= 10 { append(decimal: value / 10) }
         append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
     }
+
+    /// `value` (not negative) in decimal, padded with zeros to `width` digits.
+    @inlinable
+    public mutating func append(decimal value: Int, width: Int) {
+        if width > 1 { append(decimal: value / 10, width: width - 1) }
+        append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
+    }
 }
 
 extension Array: ByteSink where Element == UInt8 {
@@ -58,11 +65,6 @@ extension ByteRendering {
                 return body(UnsafeRawBufferPointer(larger))
             }
         }
-    }
-
-    /// The bytes `render(into:)` writes, as an array.
-    var renderedBytes: [UInt8] {
-        withRenderedBytes { Array($0) }
     }
 }
 

@@ -112,6 +112,6 @@ struct LogTimestamp: ByteRendering {
     }
 
     var text: String {
-        String(decoding: renderedBytes, as: UTF8.self)
+        withRenderedBytes { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -82,13 +82,12 @@ struct LogLine: ByteRendering {
         }
     }
 
-    /// The last component of `file`, found in its contiguous bytes.
+    /// The last component of `file`, found in its UTF-8 bytes.
     private static func withFileName(of file: String, _ body: (UnsafeRawBufferPointer) -> Void) {
-        func last(_ bytes: UnsafeRawBufferPointer) {
-            body(UnsafeRawBufferPointer(rebasing: bytes[(bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0)...]))
-        }
-        if file.utf8.withContiguousStorageIfAvailable({ last(UnsafeRawBufferPointer($0)) }) == nil {
-            Array(file.utf8).withUnsafeBytes(last)
+        var file = file
+        file.withUTF8 { bytes in
+            let name = UnsafeBufferPointer(rebasing: bytes[(bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0)...])
+            body(UnsafeRawBufferPointer(name))
         }
     }
 

@@ -19,11 +19,6 @@ public struct LogOutput: Sendable {
         self.flush = flush
     }
 
-    /// Writes one line, given without its newline.
-    func write(_ line: [UInt8], _ urgent: Bool) {
-        line.withUnsafeBytes { writeLine($0, urgent) }
-    }
-
     /// Standard error, batched: lines written within ``LineBatcher/defaultDelay`` of each other
     /// leave in one `write(2)`, errors at once (see ``batched(_:delay:)``).
     public static let standardError = batched(STDERR_FILENO)

@@ -65,12 +65,7 @@ public struct LoggingMiddleware: Middleware {
             if seconds < 0 || attoseconds < 0 { text.append(UInt8(ascii: "-")) }
             text.append(decimal: UInt(seconds.magnitude))
             text.append(UInt8(ascii: "."))
-            let nanoseconds = Int(attoseconds.magnitude / 1_000_000_000)
-            var place = 100_000_000
-            while place > 0 {
-                text.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: nanoseconds / place % 10))
-                place /= 10
-            }
+            text.append(decimal: Int(attoseconds.magnitude / 1_000_000_000), width: 9)
             return text.count
         }
     }
